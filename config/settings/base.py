@@ -1,0 +1,163 @@
+"""Settings shared by every environment. Values come from the environment with local defaults.
+
+dev.py, test.py and production.py import this and change only what differs.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import dj_database_url
+
+BASE_DIR = Path(__file__).resolve().parent.parent.parent
+
+
+def env_bool(name: str, default: bool) -> bool:
+    value = os.environ.get(name)
+    if value is None or value == "":
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def env_list(name: str, default: str = "") -> list[str]:
+    return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
+
+
+SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY", "")
+DEBUG = env_bool("DEBUG", False)
+ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost")
+CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "rest_framework",
+    "rest_framework.authtoken",
+    "drf_spectacular",
+    "trackify.invoices",
+    "trackify.payments",
+    "trackify.sandbox",
+    "trackify.web",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "config.urls"
+WSGI_APPLICATION = "config.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+# SQLite file by default; DATABASE_URL=postgres://user@host:5432/name for PostgreSQL.
+DATABASES = {
+    "default": dj_database_url.parse(
+        os.environ.get("DATABASE_URL") or f"sqlite:///{BASE_DIR / 'var' / 'trackify.sqlite3'}",
+        conn_max_age=int(os.environ.get("DATABASE_CONN_MAX_AGE", "0")),
+    )
+}
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+]
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+STATIC_URL = "static/"
+STATIC_ROOT = BASE_DIR / "var" / "static"
+LOGIN_URL = "/admin/login/"
+
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "rest_framework.authentication.SessionAuthentication",
+        "rest_framework.authentication.TokenAuthentication",
+        "trackify.common.authentication.AnonymousCsrfCheck",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["trackify.common.parsers.DecimalJSONParser"],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "trackify.common.api.exception_handler",
+    "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+}
+
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Trackify Payments API",
+    "DESCRIPTION": "Invoices and their online payments. Amounts are decimal strings in major units.",
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "COMPONENT_SPLIT_REQUEST": True,
+}
+
+# --- Payments -------------------------------------------------------------------------------
+
+# Comma-separated Fernet keys; the first encrypts, all decrypt (see trackify/payments/crypto.py).
+TRACKIFY_ENCRYPTION_KEYS = env_list("TRACKIFY_ENCRYPTION_KEYS")
+
+# The built-in sandbox gateway: on in development and tests, off by default in production.
+TRACKIFY_SANDBOX_ENABLED = env_bool("TRACKIFY_SANDBOX_ENABLED", False)
+# A sandbox payment left "processing" settles (succeeds) this many seconds later.
+TRACKIFY_SANDBOX_SETTLE_SECONDS = int(os.environ.get("TRACKIFY_SANDBOX_SETTLE_SECONDS", "30"))
+
+# Gateways by name. Packages may add more through the `trackify.payment_gateways` entry points.
+PAYMENT_GATEWAYS: dict[str, str] = {
+    "stripe": "trackify.payments.gateways.stripe.StripeGateway",
+}
+
+# Absolute base URL of this deployment, for webhook URLs and return links built outside a request.
+TRACKIFY_SITE_URL = os.environ.get("TRACKIFY_SITE_URL", "http://127.0.0.1:8000").rstrip("/")
+
+# A status refresh asks the gateway at most once per this many seconds per payment.
+TRACKIFY_STATUS_REFRESH_INTERVAL = int(os.environ.get("TRACKIFY_STATUS_REFRESH_INTERVAL", "10"))
+
+# How long a payment session stays open (capped by each gateway's own maximum).
+TRACKIFY_SESSION_LIFETIME_MINUTES = int(os.environ.get("TRACKIFY_SESSION_LIFETIME_MINUTES", "60"))
+
+# Webhook bodies larger than this are refused with 413 before being read.
+TRACKIFY_WEBHOOK_MAX_BYTES = 64 * 1024
+
+# Refuse live gateway credentials (Stripe sk_live_...) when true.
+TRACKIFY_TEST_MODE_ONLY = env_bool("TRACKIFY_TEST_MODE_ONLY", False)
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "loggers": {
+        "trackify": {"handlers": ["console"], "level": os.environ.get("TRACKIFY_LOG_LEVEL", "INFO")},
+    },
+}
+
+# --- Stripe ---------------------------------------------------------------------------------
+# Another base URL for Stripe's API (a proxy, or a local fake in tests); empty means Stripe's own.
+STRIPE_API_BASE = os.environ.get("STRIPE_API_BASE", "").rstrip("/")
+STRIPE_MAX_NETWORK_RETRIES = int(os.environ.get("STRIPE_MAX_NETWORK_RETRIES", "2"))
+STRIPE_TIMEOUT_SECONDS = int(os.environ.get("STRIPE_TIMEOUT_SECONDS", "20"))

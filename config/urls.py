@@ -1,0 +1,25 @@
+from django.conf import settings
+from django.contrib import admin
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from trackify.common.views import json_not_found, json_server_error
+from trackify.sandbox.urls import api_urlpatterns as sandbox_api, hosted_urlpatterns as sandbox_hosted
+
+urlpatterns = [
+    path("admin/", admin.site.urls),
+    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
+    path("invoices/", include("trackify.invoices.api.urls")),
+    path("payment/", include("trackify.payments.api.urls")),
+    path("", include("trackify.web.urls")),
+]
+
+if settings.TRACKIFY_SANDBOX_ENABLED:
+    urlpatterns += [
+        path("payment/sandbox/", include(sandbox_api)),
+        path("sandbox/", include(sandbox_hosted)),
+    ]
+
+handler404 = json_not_found
+handler500 = json_server_error

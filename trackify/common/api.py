@@ -1,0 +1,57 @@
+"""One exception handler: every error leaves the API as {"error": {"code", "message"[, "field", "fields"]}}."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.http import Http404
+from rest_framework import exceptions as drf
+from rest_framework.response import Response
+from rest_framework.views import set_rollback
+
+from trackify.common.errors import TrackifyError
+
+logger = logging.getLogger(__name__)
+
+
+def error_body(code: str, message: str, **extra: Any) -> dict[str, Any]:
+    return {"error": {"code": code, "message": message, **{k: v for k, v in extra.items() if v}}}
+
+
+def _first_message(detail: Any) -> str:
+    if isinstance(detail, list) and detail:
+        return _first_message(detail[0])
+    if isinstance(detail, dict) and detail:
+        key, value = next(iter(detail.items()))
+        inner = _first_message(value)
+        return inner if key == "non_field_errors" else f"{key}: {inner}"
+    return str(detail)
+
+
+def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
+    if isinstance(exc, TrackifyError):
+        set_rollback()
+        status = exc.status_code
+        if status >= 500:
+            logger.warning("%s: %s", exc.code, exc.message)
+        return Response(error_body(exc.code, exc.message, field=exc.field), status=status)
+    if isinstance(exc, Http404):
+        exc = drf.NotFound("Not found.")
+    elif isinstance(exc, DjangoPermissionDenied):
+        exc = drf.PermissionDenied()
+    if isinstance(exc, drf.APIException):
+        set_rollback()
+        headers = {}
+        if getattr(exc, "auth_header", None):
+            headers["WWW-Authenticate"] = exc.auth_header  # type: ignore[attr-defined]
+        if getattr(exc, "wait", None):
+            headers["Retry-After"] = str(exc.wait)  # type: ignore[attr-defined]
+        if isinstance(exc, drf.ValidationError):
+            body = error_body("invalid", _first_message(exc.detail), fields=exc.detail)
+        else:
+            codes = exc.get_codes()
+            body = error_body(codes if isinstance(codes, str) else exc.default_code, _first_message(exc.detail))
+        return Response(body, status=exc.status_code, headers=headers)
+    return None

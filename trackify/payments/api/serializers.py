@@ -1,0 +1,251 @@
+"""Input and output shapes of the payments API. Amounts go out as decimal strings."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from trackify.payments.gateways.base import PaymentGatewayBase
+from trackify.payments.gateways.registry import get_gateway_class
+from trackify.payments.gateways.types import PaymentFlow
+from trackify.payments.masking import masked_credentials
+from trackify.payments.models import InvoicePayment, PaymentGatewayConfig, PaymentRefund
+from trackify.payments.money import format_amount
+from trackify.payments.services.gateway_configs import webhook_url
+
+
+class AmountInputField(serializers.Field):
+    """A decimal string ("123.45") or JSON number; converted to minor units once the currency is known."""
+
+    default_error_messages = {"invalid": 'Send the amount as a decimal string, like "123.45".'}
+
+    def to_internal_value(self, data: Any) -> str:
+        if isinstance(data, bool) or not isinstance(data, (str, int, Decimal)):
+            self.fail("invalid")
+        return str(data)
+
+    def to_representation(self, value: Any) -> str:
+        return str(value)
+
+
+@extend_schema_field({"type": "string", "example": "123.45"})
+class _AmountSchema(serializers.CharField):
+    pass
+
+
+# -- gateway types and configs ---------------------------------------------------------------
+
+
+class CredentialFieldSerializer(serializers.Serializer):
+    name = serializers.CharField()
+    label = serializers.CharField()
+    secret = serializers.BooleanField()
+    required = serializers.BooleanField()
+    generated = serializers.BooleanField()
+    help_text = serializers.CharField()
+
+
+class CapabilitiesSerializer(serializers.Serializer):
+    refunds = serializers.BooleanField()
+    partial_refunds = serializers.BooleanField()
+    flows = serializers.ListField(child=serializers.CharField())
+    currencies = serializers.ListField(child=serializers.CharField(), allow_null=True)
+
+
+class GatewayTypeSerializer(serializers.Serializer):
+    name = serializers.CharField()
+    display_name = serializers.CharField()
+    credential_fields = CredentialFieldSerializer(many=True)
+    capabilities = CapabilitiesSerializer()
+
+    @staticmethod
+    def from_class(gateway_cls: type[PaymentGatewayBase]) -> dict[str, Any]:
+        caps = gateway_cls.capabilities
+        return {
+            "name": gateway_cls.name,
+            "display_name": gateway_cls.display_name,
+            "credential_fields": [vars(spec) for spec in gateway_cls.credential_fields],
+            "capabilities": {
+                "refunds": caps.refunds,
+                "partial_refunds": caps.partial_refunds,
+                "flows": [f.value for f in caps.flows],
+                "currencies": sorted(caps.currencies) if caps.currencies is not None else None,
+            },
+        }
+
+
+class GatewayConfigSerializer(serializers.ModelSerializer):
+    credentials = serializers.SerializerMethodField(help_text="Secret values are masked.")
+    webhook_url = serializers.SerializerMethodField()
+
+    class Meta:
+        model = PaymentGatewayConfig
+        fields = [
+            "id", "gateway_name", "display_name", "flow", "test_mode", "is_default", "is_active",
+            "credentials", "webhook_url", "created_at", "updated_at",
+        ]
+
+    def get_credentials(self, config: PaymentGatewayConfig) -> dict[str, str]:
+        gateway_cls = get_gateway_class(config.gateway_name)
+        secret = {spec.name for spec in gateway_cls.credential_fields if spec.secret}
+        return masked_credentials(config.credentials, secret)
+
+    def get_webhook_url(self, config: PaymentGatewayConfig) -> str:
+        return webhook_url(config)
+
+
+_FLOWS = [f.value for f in PaymentFlow]
+
+
+class GatewayConfigCreateSerializer(serializers.Serializer):
+    gateway_name = serializers.CharField(max_length=50)
+    display_name = serializers.CharField(max_length=100, required=False, allow_blank=True)
+    credentials = serializers.DictField(child=serializers.CharField(allow_blank=True, max_length=500), required=False)
+    flow = serializers.ChoiceField(choices=_FLOWS, required=False, default=PaymentFlow.REDIRECT.value)
+    test_mode = serializers.BooleanField(required=False, default=True)
+    is_default = serializers.BooleanField(required=False, default=False)
+    is_active = serializers.BooleanField(required=False, default=True)
+
+
+class GatewayConfigUpdateSerializer(serializers.Serializer):
+    display_name = serializers.CharField(max_length=100, required=False)
+    credentials = serializers.DictField(child=serializers.CharField(allow_blank=True, max_length=500), required=False)
+    flow = serializers.ChoiceField(choices=_FLOWS, required=False)
+    test_mode = serializers.BooleanField(required=False)
+    is_default = serializers.BooleanField(required=False)
+    is_active = serializers.BooleanField(required=False)
+
+
+class ConnectionTestSerializer(serializers.Serializer):
+    ok = serializers.BooleanField()
+    message = serializers.CharField()
+
+
+# -- sessions, status, refunds ---------------------------------------------------------------
+
+
+class CreateSessionSerializer(serializers.Serializer):
+    invoice_id = serializers.UUIDField()
+    amount = AmountInputField(required=False, help_text='Major units as a string, e.g. "50.00". Default: the amount due.')
+    gateway_config_id = serializers.UUIDField(required=False)
+    return_url = serializers.URLField(required=False, max_length=2000)
+    invoice_token = serializers.CharField(
+        required=False, max_length=200, help_text="The invoice's public token, for the client paying it."
+    )
+
+
+class PaymentSessionSerializer(serializers.Serializer):
+    payment_id = serializers.UUIDField(source="id")
+    status = serializers.CharField()
+    amount = serializers.SerializerMethodField()
+    currency = serializers.CharField()
+    gateway = serializers.CharField(source="gateway_name")
+    redirect_url = serializers.CharField(allow_blank=True)
+    client_params = serializers.DictField()
+    expires_at = serializers.DateTimeField(allow_null=True)
+
+    @extend_schema_field(_AmountSchema)
+    def get_amount(self, payment: InvoicePayment) -> str:
+        return format_amount(payment.amount, payment.currency)
+
+
+class InvoiceSummarySerializer(serializers.Serializer):
+    id = serializers.UUIDField()
+    number = serializers.CharField()
+    status = serializers.CharField()
+    currency = serializers.CharField()
+    total = serializers.SerializerMethodField()
+    amount_paid = serializers.SerializerMethodField()
+    amount_due = serializers.SerializerMethodField()
+    amount_overpaid = serializers.SerializerMethodField()
+
+    @extend_schema_field(_AmountSchema)
+    def get_total(self, invoice: Any) -> str:
+        return format_amount(invoice.total, invoice.currency)
+
+    @extend_schema_field(_AmountSchema)
+    def get_amount_paid(self, invoice: Any) -> str:
+        return format_amount(invoice.amount_paid, invoice.currency)
+
+    @extend_schema_field(_AmountSchema)
+    def get_amount_due(self, invoice: Any) -> str:
+        return format_amount(invoice.amount_due, invoice.currency)
+
+    @extend_schema_field(_AmountSchema)
+    def get_amount_overpaid(self, invoice: Any) -> str:
+        return format_amount(invoice.amount_overpaid, invoice.currency)
+
+
+class PaymentStatusSerializer(serializers.Serializer):
+    payment_id = serializers.UUIDField(source="id")
+    status = serializers.CharField()
+    amount = serializers.SerializerMethodField()
+    refunded_amount = serializers.SerializerMethodField()
+    currency = serializers.CharField()
+    gateway = serializers.CharField(source="gateway_name")
+    failure_message = serializers.CharField(allow_blank=True)
+    needs_attention = serializers.SerializerMethodField()
+    created_at = serializers.DateTimeField()
+    updated_at = serializers.DateTimeField()
+    invoice = InvoiceSummarySerializer()
+
+    @extend_schema_field(_AmountSchema)
+    def get_amount(self, payment: InvoicePayment) -> str:
+        return format_amount(payment.amount, payment.currency)
+
+    @extend_schema_field(_AmountSchema)
+    def get_refunded_amount(self, payment: InvoicePayment) -> str:
+        return format_amount(payment.refunded_amount, payment.currency)
+
+    def get_needs_attention(self, payment: InvoicePayment) -> bool:
+        return bool(payment.attention_reason)
+
+
+class PublicGatewaySerializer(serializers.Serializer):
+    name = serializers.CharField()
+    display_name = serializers.CharField()
+    public_config = serializers.DictField()
+
+
+class InvoiceGatewaySerializer(serializers.Serializer):
+    invoice_id = serializers.UUIDField()
+    invoice_number = serializers.CharField()
+    invoice_status = serializers.CharField()
+    payable = serializers.BooleanField(help_text="Whether the invoice can be paid online now.")
+    currency = serializers.CharField()
+    total = _AmountSchema()
+    amount_due = _AmountSchema()
+    allow_partial_payment = serializers.BooleanField()
+    gateway = PublicGatewaySerializer(allow_null=True)
+
+
+class RefundInputSerializer(serializers.Serializer):
+    amount = AmountInputField(required=False, help_text="Default: everything not yet refunded.")
+    reason = serializers.CharField(required=False, allow_blank=True, max_length=500)
+
+
+class RefundSerializer(serializers.Serializer):
+    refund_id = serializers.UUIDField(source="id")
+    payment_id = serializers.UUIDField(source="payment.id")
+    amount = serializers.SerializerMethodField()
+    currency = serializers.CharField(source="payment.currency")
+    status = serializers.CharField()
+    gateway_refund_id = serializers.CharField()
+    payment_status = serializers.CharField(source="payment.status")
+    payment_refunded_amount = serializers.SerializerMethodField()
+
+    @extend_schema_field(_AmountSchema)
+    def get_amount(self, refund: PaymentRefund) -> str:
+        return format_amount(refund.amount, refund.payment.currency)
+
+    @extend_schema_field(_AmountSchema)
+    def get_payment_refunded_amount(self, refund: PaymentRefund) -> str:
+        return format_amount(refund.payment.refunded_amount, refund.payment.currency)
+
+
+class WebhookAnswerSerializer(serializers.Serializer):
+    status = serializers.ChoiceField(choices=["processed", "ignored", "duplicate"])
+    detail = serializers.CharField()

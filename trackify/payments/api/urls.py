@@ -1,0 +1,22 @@
+from django.urls import path
+
+from trackify.payments.api import views
+from trackify.payments.api.webhooks import WebhookView
+
+urlpatterns = [
+    path("gateway-types/", views.GatewayTypeListView.as_view(), name="gateway-types"),
+    path("gateways/", views.GatewayConfigListView.as_view(), name="gateway-configs"),
+    path("gateways/<uuid:config_id>/", views.GatewayConfigDetailView.as_view(), name="gateway-config"),
+    path("gateways/<uuid:config_id>/default/", views.GatewayConfigSetDefaultView.as_view(), name="gateway-config-default"),
+    path(
+        "gateways/<uuid:config_id>/test-connection/",
+        views.GatewayConfigTestConnectionView.as_view(),
+        name="gateway-config-test-connection",
+    ),
+    path("create-session/", views.CreateSessionView.as_view(), name="create-session"),
+    path("status/<uuid:payment_id>/", views.PaymentStatusView.as_view(), name="payment-status"),
+    path("invoice/<uuid:invoice_id>/gateway/", views.InvoiceGatewayView.as_view(), name="invoice-gateway"),
+    path("<uuid:payment_id>/refund/", views.RefundView.as_view(), name="payment-refund"),
+    path("webhook/<str:gateway_name>/", WebhookView.as_view(), name="webhook"),
+    path("webhook/<str:gateway_name>/<uuid:config_id>/", WebhookView.as_view(), name="webhook-config"),
+]

@@ -1,0 +1,199 @@
+"""Thin views: parse, check access, call a service, serialize. No business rules here."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import status
+from rest_framework.permissions import AllowAny, IsAuthenticated
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from trackify.payments import selectors
+from trackify.payments.api import serializers as s
+from trackify.payments.gateways.registry import gateway_classes
+from trackify.payments.money import format_amount, to_minor_units
+from trackify.payments.services import gateway_configs as config_services
+from trackify.payments.services.refunds import payment_refund
+from trackify.payments.services.sessions import payable_config, payment_session_create
+from trackify.payments.services.status import payment_refresh_status
+
+TOKEN_PARAM = OpenApiParameter(
+    "token", str, description="The invoice's public token (or send the X-Invoice-Token header).", required=False
+)
+
+
+def client_token(request: Request) -> str | None:
+    """The invoice token a client presents: header, query string, or JSON body."""
+    token = request.headers.get("X-Invoice-Token") or request.query_params.get("token")
+    if not token and isinstance(request.data, dict):
+        token = request.data.get("invoice_token")
+    return str(token) if token else None
+
+
+class GatewayTypeListView(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(responses=s.GatewayTypeSerializer(many=True), summary="Registered gateway types")
+    def get(self, request: Request) -> Response:
+        data = [s.GatewayTypeSerializer.from_class(cls) for cls in gateway_classes().values()]
+        return Response(s.GatewayTypeSerializer(data, many=True).data)
+
+
+class GatewayConfigListView(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(responses=s.GatewayConfigSerializer(many=True), summary="Your gateway configurations")
+    def get(self, request: Request) -> Response:
+        configs = selectors.gateway_configs_of(request.user)
+        return Response(s.GatewayConfigSerializer(configs, many=True).data)
+
+    @extend_schema(
+        request=s.GatewayConfigCreateSerializer,
+        responses={201: s.GatewayConfigSerializer},
+        summary="Add a gateway configuration",
+    )
+    def post(self, request: Request) -> Response:
+        data = _valid(s.GatewayConfigCreateSerializer, request.data)
+        config = config_services.gateway_config_create(owner=request.user, **data)
+        return Response(s.GatewayConfigSerializer(config).data, status=status.HTTP_201_CREATED)
+
+
+class GatewayConfigDetailView(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(responses=s.GatewayConfigSerializer, summary="One of your gateway configurations")
+    def get(self, request: Request, config_id: str) -> Response:
+        config = selectors.gateway_config_for_owner(config_id=config_id, user=request.user)
+        return Response(s.GatewayConfigSerializer(config).data)
+
+    @extend_schema(
+        request=s.GatewayConfigUpdateSerializer,
+        responses=s.GatewayConfigSerializer,
+        summary="Change a gateway configuration (credentials given replace those fields only)",
+    )
+    def patch(self, request: Request, config_id: str) -> Response:
+        config = selectors.gateway_config_for_owner(config_id=config_id, user=request.user)
+        data = _valid(s.GatewayConfigUpdateSerializer, request.data)
+        config = config_services.gateway_config_update(config=config, **data)
+        return Response(s.GatewayConfigSerializer(config).data)
+
+    @extend_schema(responses={204: None}, summary="Delete (or archive, if payments use it)")
+    def delete(self, request: Request, config_id: str) -> Response:
+        config = selectors.gateway_config_for_owner(config_id=config_id, user=request.user)
+        config_services.gateway_config_delete(config=config)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class GatewayConfigSetDefaultView(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(request=None, responses=s.GatewayConfigSerializer, summary="Make this your default gateway")
+    def post(self, request: Request, config_id: str) -> Response:
+        config = selectors.gateway_config_for_owner(config_id=config_id, user=request.user)
+        config = config_services.gateway_config_update(config=config, is_default=True)
+        return Response(s.GatewayConfigSerializer(config).data)
+
+
+class GatewayConfigTestConnectionView(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(request=None, responses=s.ConnectionTestSerializer, summary="Check the credentials with the gateway")
+    def post(self, request: Request, config_id: str) -> Response:
+        config = selectors.gateway_config_for_owner(config_id=config_id, user=request.user)
+        message = config_services.gateway_config_test_connection(config=config)
+        return Response({"ok": True, "message": message})
+
+
+class CreateSessionView(APIView):
+    permission_classes = [AllowAny]  # the owner, or the client holding the invoice's token
+
+    @extend_schema(
+        request=s.CreateSessionSerializer,
+        responses={201: s.PaymentSessionSerializer, 200: s.PaymentSessionSerializer},
+        parameters=[OpenApiParameter("Idempotency-Key", str, OpenApiParameter.HEADER, required=False)],
+        summary="Open a payment session for an invoice (200 when an open one is reused)",
+    )
+    def post(self, request: Request) -> Response:
+        data = _valid(s.CreateSessionSerializer, request.data)
+        invoice = selectors.invoice_for_client(
+            invoice_id=data["invoice_id"], user=request.user, token=client_token(request)
+        )
+        amount = data.get("amount")
+        outcome = payment_session_create(
+            invoice_id=invoice.pk,
+            amount=to_minor_units(amount, invoice.currency) if amount is not None else None,
+            config_id=data.get("gateway_config_id"),
+            return_url=data.get("return_url", ""),
+            idempotency_key=request.headers.get("Idempotency-Key", ""),
+        )
+        code = status.HTTP_201_CREATED if outcome.created else status.HTTP_200_OK
+        return Response(s.PaymentSessionSerializer(outcome.payment).data, status=code)
+
+
+class PaymentStatusView(APIView):
+    permission_classes = [AllowAny]
+
+    @extend_schema(responses=s.PaymentStatusSerializer, parameters=[TOKEN_PARAM], summary="A payment's status")
+    def get(self, request: Request, payment_id: str) -> Response:
+        payment = selectors.payment_for_client(payment_id=payment_id, user=request.user, token=client_token(request))
+        payment = payment_refresh_status(payment=payment)
+        return Response(s.PaymentStatusSerializer(payment).data)
+
+
+class InvoiceGatewayView(APIView):
+    permission_classes = [AllowAny]
+
+    @extend_schema(
+        responses=s.InvoiceGatewaySerializer,
+        parameters=[TOKEN_PARAM],
+        summary="Public: how the client of an invoice can pay it",
+    )
+    def get(self, request: Request, invoice_id: str) -> Response:
+        invoice = selectors.invoice_for_client(invoice_id=invoice_id, user=request.user, token=client_token(request))
+        config = payable_config(invoice)
+        gateway: dict[str, Any] | None = None
+        if config is not None:
+            instance = config_services.gateway_for(config)
+            gateway = {
+                "name": instance.name,
+                "display_name": config.display_name,
+                "public_config": instance.public_config(),
+            }
+        data = {
+            "invoice_id": invoice.pk,
+            "invoice_number": invoice.number,
+            "invoice_status": invoice.status,
+            "payable": invoice.is_payable and gateway is not None,
+            "currency": invoice.currency,
+            "total": format_amount(invoice.total, invoice.currency),
+            "amount_due": format_amount(invoice.amount_due, invoice.currency),
+            "allow_partial_payment": invoice.allow_partial_payment,
+            "gateway": gateway,
+        }
+        return Response(s.InvoiceGatewaySerializer(data).data)
+
+
+class RefundView(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(request=s.RefundInputSerializer, responses={201: s.RefundSerializer}, summary="Refund a payment")
+    def post(self, request: Request, payment_id: str) -> Response:
+        payment = selectors.payment_for_owner(payment_id=payment_id, user=request.user)
+        data = _valid(s.RefundInputSerializer, request.data)
+        amount = data.get("amount")
+        refund = payment_refund(
+            payment_id=payment.pk,
+            amount=to_minor_units(amount, payment.currency) if amount is not None else None,
+            reason=data.get("reason", ""),
+            created_by=request.user,
+        )
+        return Response(s.RefundSerializer(refund).data, status=status.HTTP_201_CREATED)
+
+
+def _valid(serializer_cls: type[Any], data: Any) -> dict[str, Any]:
+    serializer = serializer_cls(data=data)
+    serializer.is_valid(raise_exception=True)
+    return dict(serializer.validated_data)

@@ -1,0 +1,141 @@
+"""The contract every payment gateway plugin fulfils.
+
+A gateway is a translator between our typed values (`types.py`) and one provider's API. It owns
+the calls to that provider and nothing else: it never reads or writes the database, never moves
+our state, never decides what an event means for an invoice. `PaymentService` does all of that.
+
+To add a gateway, subclass `PaymentGatewayBase` in one module, give it the class-level facts and
+the four methods below, and name it in `settings.PAYMENT_GATEWAYS` or in the entry-point group
+`trackify.payment_gateways` of your own package. See docs/adding-a-gateway.md.
+"""
+
+from __future__ import annotations
+
+import abc
+from collections.abc import Mapping
+from datetime import timedelta
+from typing import Any, ClassVar
+from uuid import UUID
+
+from trackify.common.errors import ValidationFailed
+from trackify.payments.gateways.errors import GatewayError
+from trackify.payments.gateways.types import (
+    CredentialField,
+    GatewayCapabilities,
+    GatewayContext,
+    PaymentLookup,
+    RefundRequest,
+    RefundResult,
+    SessionRequest,
+    SessionResult,
+    StatusResult,
+    WebhookEvent,
+    WebhookRequest,
+)
+
+
+class PaymentGatewayBase(abc.ABC):
+    #: Registry key, URL segment of the webhook endpoint, and stored on every config.
+    name: ClassVar[str]
+    #: What a person sees ("Stripe", "Sandbox").
+    display_name: ClassVar[str]
+    #: The credential form. Secret fields are write-only in the API and masked everywhere else.
+    credential_fields: ClassVar[tuple[CredentialField, ...]] = ()
+    capabilities: ClassVar[GatewayCapabilities] = GatewayCapabilities()
+    #: The longest a payment session may stay open at this gateway.
+    max_session_lifetime: ClassVar[timedelta] = timedelta(hours=24)
+
+    def __init__(self, context: GatewayContext):
+        self.context = context
+
+    # -- class-level hooks: no instance, no credentials needed ---------------------------------
+
+    @classmethod
+    def clean_credentials(cls, credentials: Mapping[str, str], *, test_mode: bool) -> dict[str, str]:
+        """Check a complete credential set before it is stored; return it normalised.
+
+        Raise `ValidationFailed` (with `field` set) for a value of the wrong form. Must not call
+        the provider: that is `test_connection`'s job. The default checks required fields.
+        """
+        cleaned = {key: str(value).strip() for key, value in credentials.items()}
+        for spec in cls.credential_fields:
+            if spec.required and not spec.generated and not cleaned.get(spec.name):
+                raise ValidationFailed(f"{spec.label} is required.", field=spec.name)
+        known = {spec.name for spec in cls.credential_fields}
+        unknown = sorted(set(cleaned) - known)
+        if unknown:
+            raise ValidationFailed(
+                f"Unknown credential field(s) for {cls.display_name}: {', '.join(unknown)}.",
+                field=unknown[0],
+            )
+        return cleaned
+
+    @classmethod
+    def webhook_payment_hint(cls, request: WebhookRequest) -> UUID | None:
+        """Our payment id as the *unverified* delivery claims it, or None.
+
+        Used only on the shared webhook URL (`/payment/webhook/<name>/`) to choose which config's
+        secret verifies the delivery. Nothing else may be trusted before `handle_webhook` passes.
+        """
+        return None
+
+    # -- instance methods: bound to one config's credentials -------------------------------------
+
+    def public_config(self) -> dict[str, Any]:
+        """What the browser of the person paying may know (a publishable key, the flow).
+
+        Never a secret: this is served to anyone holding an invoice link.
+        """
+        return {"flow": self.context.flow.value}
+
+    @abc.abstractmethod
+    def create_payment_session(self, request: SessionRequest) -> SessionResult:
+        """Open a payment at the provider for `request.amount` in `request.currency`.
+
+        Must send `request.idempotency_key` so that a retry opens no second session. Returns a
+        `redirect_url`, `client_params` for an in-page widget, or both. Must not capture money
+        by itself. Raises `GatewayError` subclasses only.
+        """
+
+    def handle_webhook(self, request: WebhookRequest) -> WebhookEvent:
+        """Verify a delivery with this config's secret, then normalise it.
+
+        Nothing in the delivery is read before `verify_webhook` passes.
+        """
+        return self.normalize_event(self.verify_webhook(request))
+
+    @abc.abstractmethod
+    def verify_webhook(self, request: WebhookRequest) -> Mapping[str, Any]:
+        """Prove the delivery came from the provider; return its parsed payload.
+
+        Raise `WebhookVerificationError` for a bad or missing signature, a stale timestamp, or a
+        body that does not parse. Uses this config's secret only. Must not call the provider.
+        """
+
+    @abc.abstractmethod
+    def normalize_event(self, payload: Mapping[str, Any]) -> WebhookEvent:
+        """Turn a verified payload into a `WebhookEvent`.
+
+        Pure: no I/O. Also used to replay a stored event (admin "process again"). Event types the
+        gateway does not act on come back with no update; they are stored and ignored. The
+        gateway reports what the provider says; it does not decide what that means for us.
+        """
+
+    @abc.abstractmethod
+    def get_payment_status(self, lookup: PaymentLookup) -> StatusResult:
+        """Ask the provider where a payment stands now. Read-only at the provider."""
+
+    def refund_payment(self, request: RefundRequest) -> RefundResult:
+        """Return `request.amount` of a succeeded payment to the payer.
+
+        Only called when `capabilities.refunds` is true (and, for less than the whole amount,
+        `partial_refunds`). Must send `request.idempotency_key`.
+        """
+        raise GatewayError(f"{self.display_name} does not support refunds.", code="refunds_unsupported")
+
+    def test_connection(self) -> str:
+        """Make one harmless call with these credentials; return a short report for the merchant.
+
+        Raise `GatewayConfigurationError` when the credentials do not work.
+        """
+        return f"{self.display_name} needs no remote account; nothing to check."

@@ -1,0 +1,166 @@
+"""The built-in sandbox gateway: the whole payment flow without an account anywhere.
+
+Its "provider" is `trackify.sandbox` (a hosted checkout page and its own books), reached only
+through `trackify.sandbox.provider`, the way a real gateway module reaches its SDK.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from uuid import UUID
+
+from trackify.payments.gateways.base import PaymentGatewayBase
+from trackify.payments.gateways.errors import (
+    GatewayError,
+    InvalidGatewayRequest,
+    WebhookVerificationError,
+)
+from trackify.payments.gateways.types import (
+    CredentialField,
+    GatewayCapabilities,
+    PaymentFlow,
+    PaymentLookup,
+    PaymentStatus,
+    PaymentUpdate,
+    RefundRequest,
+    RefundResult,
+    RefundStatus,
+    SessionRequest,
+    SessionResult,
+    StatusResult,
+    WebhookEvent,
+    WebhookRequest,
+)
+from trackify.sandbox import provider
+
+_STATUS = {
+    "open": PaymentStatus.PENDING,
+    "processing": PaymentStatus.PROCESSING,
+    "succeeded": PaymentStatus.SUCCEEDED,
+    "declined": PaymentStatus.FAILED,
+    "cancelled": PaymentStatus.CANCELLED,
+    "expired": PaymentStatus.EXPIRED,
+}
+
+
+def _parse_uuid(value: object) -> UUID | None:
+    try:
+        return UUID(str(value))
+    except ValueError:
+        return None
+
+
+class SandboxGateway(PaymentGatewayBase):
+    name = "sandbox"
+    display_name = "Sandbox (test payments)"
+    credential_fields = (
+        CredentialField(
+            name="webhook_secret",
+            label="Webhook signing secret",
+            required=False,
+            generated=True,
+            help_text="Left empty, a random secret is generated.",
+        ),
+    )
+    capabilities = GatewayCapabilities(
+        refunds=True,
+        partial_refunds=True,
+        flows=(PaymentFlow.REDIRECT, PaymentFlow.IN_MODAL),
+    )
+    max_session_lifetime = timedelta(hours=24)
+
+    @classmethod
+    def webhook_payment_hint(cls, request: WebhookRequest) -> UUID | None:
+        try:
+            return _parse_uuid(json.loads(request.body)["data"]["session"]["payment_id"])
+        except (ValueError, KeyError, TypeError):
+            return None
+
+    def create_payment_session(self, request: SessionRequest) -> SessionResult:
+        try:
+            session = provider.create_session(
+                account_id=self.context.config_id,
+                idempotency_key=request.idempotency_key,
+                payment_id=request.payment_id,
+                amount=request.amount,
+                currency=request.currency,
+                description=request.description,
+                return_url=request.return_url,
+                cancel_url=request.cancel_url,
+                expires_at=request.expires_at,
+            )
+        except provider.SandboxError as exc:
+            raise InvalidGatewayRequest(f"The sandbox refused the payment: {exc}") from exc
+        return SessionResult(
+            gateway_reference=session["id"],
+            status=_STATUS[session["status"]],
+            redirect_url=session["url"],
+            client_params={"session_id": session["id"], "checkout_url": session["url"]},
+            expires_at=datetime.fromtimestamp(session["expires_at"], tz=UTC),
+        )
+
+    def verify_webhook(self, request: WebhookRequest) -> Mapping[str, Any]:
+        header = request.header(provider.SIGNATURE_HEADER)
+        if not header:
+            raise WebhookVerificationError(f"Missing {provider.SIGNATURE_HEADER} header.")
+        try:
+            provider.verify(self.context.credentials["webhook_secret"], request.body, header)
+        except provider.SignatureError as exc:
+            raise WebhookVerificationError(f"Signature verification failed: {exc}.") from exc
+        try:
+            payload = json.loads(request.body)
+        except ValueError as exc:
+            raise WebhookVerificationError("The body is not JSON.") from exc
+        if not isinstance(payload, dict) or not isinstance(payload.get("id"), str) or not isinstance(payload.get("type"), str):
+            raise WebhookVerificationError("The body is not a sandbox event.")
+        return payload
+
+    def normalize_event(self, payload: Mapping[str, Any]) -> WebhookEvent:
+        event_type = str(payload["type"])
+        base = {"gateway_event_id": str(payload["id"]), "event_type": event_type, "payload": payload}
+        session = payload.get("data", {}).get("session")
+        if not event_type.startswith("session.") or not isinstance(session, dict):
+            return WebhookEvent(**base)
+        status = _STATUS.get(str(session.get("status")))
+        return WebhookEvent(
+            **base,
+            payment_id=_parse_uuid(session.get("payment_id")),
+            gateway_reference=str(session.get("id", "")),
+            payment_update=PaymentUpdate(
+                status=status,
+                amount=session.get("amount"),
+                currency=session.get("currency"),
+                gateway_payment_reference=str(session.get("id", "")),
+                failure_message="The card was declined (sandbox)." if status == PaymentStatus.FAILED else "",
+            )
+            if status
+            else None,
+        )
+
+    def get_payment_status(self, lookup: PaymentLookup) -> StatusResult:
+        try:
+            session = provider.retrieve_session(account_id=self.context.config_id, session_id=lookup.gateway_reference)
+        except provider.SandboxError as exc:
+            raise GatewayError(f"The sandbox does not know this payment: {exc}") from exc
+        return StatusResult(
+            status=_STATUS[session["status"]],
+            amount=session["amount"],
+            currency=session["currency"],
+            gateway_payment_reference=session["id"],
+        )
+
+    def refund_payment(self, request: RefundRequest) -> RefundResult:
+        try:
+            refund = provider.create_refund(
+                account_id=self.context.config_id,
+                session_id=request.payment.gateway_reference,
+                amount=request.amount,
+                idempotency_key=request.idempotency_key,
+            )
+        except provider.SandboxError as exc:
+            raise InvalidGatewayRequest(f"The sandbox refused the refund: {exc}") from exc
+        return RefundResult(gateway_refund_id=refund["id"], status=RefundStatus.SUCCEEDED, amount=refund["amount"])
+

@@ -1,0 +1,200 @@
+"""Typed values that cross the gateway boundary, in both directions.
+
+Gateways receive and return only these: never ORM objects, never request objects. Amounts are
+integers in the ISO 4217 minor unit of `currency` (see `trackify.payments.money`); a gateway whose
+API counts differently (Stripe's zero-decimal list) converts at its own edge.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+
+class PaymentStatus(enum.StrEnum):
+    PENDING = "pending"
+    PROCESSING = "processing"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+    EXPIRED = "expired"
+    PARTIALLY_REFUNDED = "partially_refunded"
+    REFUNDED = "refunded"
+
+
+class RefundStatus(enum.StrEnum):
+    PENDING = "pending"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+
+
+class PaymentFlow(enum.StrEnum):
+    """How the person paying meets the gateway."""
+
+    REDIRECT = "redirect"  # to a page hosted by the gateway, then back to us
+    IN_MODAL = "in_modal"  # the gateway's own widget inside our page, fed by client_params
+
+
+@dataclass(frozen=True)
+class CredentialField:
+    """One entry of a gateway's credential form."""
+
+    name: str
+    label: str
+    secret: bool = True
+    required: bool = True
+    help_text: str = ""
+    # Filled with a random value when left empty (e.g. the sandbox's webhook secret).
+    generated: bool = False
+
+
+@dataclass(frozen=True)
+class GatewayCapabilities:
+    refunds: bool = False
+    partial_refunds: bool = False
+    flows: tuple[PaymentFlow, ...] = (PaymentFlow.REDIRECT,)
+    # None: every ISO 4217 currency. Otherwise the upper-case codes the gateway takes.
+    currencies: frozenset[str] | None = None
+
+    def supports_currency(self, currency: str) -> bool:
+        return self.currencies is None or currency.upper() in self.currencies
+
+
+@dataclass(frozen=True)
+class GatewayContext:
+    """What a gateway instance knows about the configuration it serves."""
+
+    config_id: UUID
+    credentials: Mapping[str, str]
+    test_mode: bool = True
+    flow: PaymentFlow = PaymentFlow.REDIRECT
+    # Absolute base of this deployment ("https://pay.example.com"), for URLs the gateway builds.
+    site_url: str = "http://127.0.0.1:8000"
+
+
+@dataclass(frozen=True)
+class SessionRequest:
+    payment_id: UUID
+    invoice_id: UUID
+    invoice_number: str
+    amount: int
+    currency: str
+    description: str
+    customer_name: str
+    customer_email: str
+    # Where the person paying returns to; may contain {PAYMENT_ID}.
+    return_url: str
+    cancel_url: str
+    expires_at: datetime
+    # Derived from our payment id, so a retry after a crash reuses it.
+    idempotency_key: str
+
+
+@dataclass(frozen=True)
+class SessionResult:
+    gateway_reference: str
+    status: PaymentStatus = PaymentStatus.PENDING
+    redirect_url: str | None = None
+    client_params: Mapping[str, Any] = field(default_factory=dict)
+    expires_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class PaymentLookup:
+    """Enough for a gateway to find a payment at its end."""
+
+    payment_id: UUID
+    gateway_reference: str
+    amount: int
+    currency: str
+    gateway_payment_reference: str = ""
+
+
+@dataclass(frozen=True)
+class StatusResult:
+    status: PaymentStatus
+    amount: int | None = None
+    currency: str | None = None
+    # The gateway's id of the money movement itself (e.g. Stripe's PaymentIntent), once known.
+    gateway_payment_reference: str = ""
+    failure_message: str = ""
+
+
+@dataclass(frozen=True)
+class RefundRequest:
+    refund_id: UUID
+    payment: PaymentLookup
+    amount: int
+    currency: str
+    reason: str
+    idempotency_key: str
+
+
+@dataclass(frozen=True)
+class RefundResult:
+    gateway_refund_id: str
+    status: RefundStatus
+    amount: int
+
+
+@dataclass(frozen=True)
+class WebhookRequest:
+    """A delivery exactly as received: the raw body is what signatures are computed over."""
+
+    body: bytes
+    headers: Mapping[str, str]  # lower-case names
+
+    def header(self, name: str) -> str:
+        return self.headers.get(name.lower(), "")
+
+
+@dataclass(frozen=True)
+class PaymentUpdate:
+    """A gateway says: this payment is now in this state."""
+
+    status: PaymentStatus
+    amount: int | None = None
+    currency: str | None = None
+    gateway_payment_reference: str = ""
+    failure_message: str = ""
+
+
+@dataclass(frozen=True)
+class RefundUpdate:
+    """A gateway says: this refund (made by us or in its dashboard) is now in this state."""
+
+    gateway_refund_id: str
+    status: RefundStatus
+    amount: int
+    currency: str
+    # Our own refund id, when the refund was made through us and the gateway echoes it.
+    refund_id: UUID | None = None
+
+
+@dataclass(frozen=True)
+class WebhookEvent:
+    """A verified, normalised webhook event.
+
+    The payment is named by our own id (`payment_id`, echoed back through metadata) or by the
+    gateway's reference; at least one of them is set for events the service should apply. An
+    event with neither, or with no update, is stored and ignored.
+    """
+
+    gateway_event_id: str
+    event_type: str
+    payload: Mapping[str, Any]
+    payment_id: UUID | None = None
+    gateway_reference: str = ""
+    payment_update: PaymentUpdate | None = None
+    refund_updates: tuple[RefundUpdate, ...] = ()
+    livemode: bool | None = None
+
+    @property
+    def is_actionable(self) -> bool:
+        has_target = self.payment_id is not None or bool(self.gateway_reference)
+        return has_target and (self.payment_update is not None or bool(self.refund_updates))

@@ -1,0 +1,23 @@
+from __future__ import annotations
+
+import re
+
+_PREFIX = re.compile(r"^(?:[a-z]+_){1,2}")
+
+
+def mask_secret(value: str) -> str:
+    """Enough of a secret to recognise it, never enough to use it: sk_test_…4242."""
+    if not value:
+        return ""
+    match = _PREFIX.match(value)
+    prefix = match.group(0) if match else ""
+    rest = value[len(prefix):]
+    tail = rest[-4:] if len(rest) >= 12 else ""
+    return f"{prefix}…{tail}"
+
+
+def masked_credentials(credentials: dict[str, str], secret_fields: set[str]) -> dict[str, str]:
+    return {
+        name: mask_secret(value) if name in secret_fields else value
+        for name, value in credentials.items()
+    }

@@ -1,0 +1,213 @@
+"""Payment records. State moves only through `trackify.payments.services`."""
+
+from __future__ import annotations
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+
+from trackify.payments import crypto
+from trackify.payments.gateways.types import PaymentFlow, PaymentStatus, RefundStatus
+
+
+class PaymentGatewayConfig(models.Model):
+    """One user's account at one gateway. Credentials are sealed; see `crypto`."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="payment_gateway_configs"
+    )
+    gateway_name = models.CharField(max_length=50)
+    display_name = models.CharField(max_length=100)
+    credentials_encrypted = models.TextField(blank=True, editable=False)
+    flow = models.CharField(
+        max_length=20, choices=[(f.value, f.value) for f in PaymentFlow], default=PaymentFlow.REDIRECT
+    )
+    test_mode = models.BooleanField(default=True)
+    is_default = models.BooleanField(default=False)
+    is_active = models.BooleanField(default=True)
+    # Set instead of deleting a config that payments or webhook events still point at.
+    archived_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["owner"],
+                condition=models.Q(is_default=True),
+                name="one_default_gateway_config_per_owner",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.display_name} ({self.gateway_name})"
+
+    @property
+    def credentials(self) -> dict[str, str]:
+        return crypto.decrypt_json(self.credentials_encrypted)
+
+    def set_credentials(self, credentials: dict[str, str]) -> None:
+        self.credentials_encrypted = crypto.encrypt_json(credentials)
+
+
+class InvoicePayment(models.Model):
+    """One attempt to pay (part of) an invoice through one gateway config."""
+
+    Status = PaymentStatus
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    invoice = models.ForeignKey("invoices.Invoice", on_delete=models.PROTECT, related_name="payments")
+    config = models.ForeignKey(PaymentGatewayConfig, on_delete=models.PROTECT, related_name="payments")
+    gateway_name = models.CharField(max_length=50)
+    amount = models.BigIntegerField()
+    currency = models.CharField(max_length=3)
+    status = models.CharField(
+        max_length=20, choices=[(s.value, s.value) for s in PaymentStatus], default=PaymentStatus.PENDING
+    )
+    refunded_amount = models.BigIntegerField(default=0)
+    # The gateway's id of the session (Checkout Session, sandbox session...).
+    gateway_reference = models.CharField(max_length=255, blank=True, db_index=True)
+    # The gateway's id of the money movement (PaymentIntent...), once known; refunds use it.
+    gateway_payment_reference = models.CharField(max_length=255, blank=True)
+    # The `Idempotency-Key` header of the request that created this payment, if any.
+    client_idempotency_key = models.CharField(max_length=255, blank=True)
+    redirect_url = models.URLField(max_length=2000, blank=True)
+    client_params = models.JSONField(default=dict, blank=True)
+    return_url = models.URLField(max_length=2000, blank=True)
+    expires_at = models.DateTimeField(null=True, blank=True)
+    failure_message = models.CharField(max_length=500, blank=True)
+    # Something the owner must look at (amount mismatch, money after cancellation...).
+    attention_reason = models.CharField(max_length=500, blank=True)
+    last_status_check_at = models.DateTimeField(null=True, blank=True)
+    succeeded_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["invoice", "client_idempotency_key"],
+                condition=~models.Q(client_idempotency_key=""),
+                name="payment_client_idempotency_key_unique_per_invoice",
+            ),
+            models.CheckConstraint(condition=models.Q(amount__gt=0), name="payment_amount_positive"),
+            models.CheckConstraint(
+                condition=models.Q(refunded_amount__gte=0, refunded_amount__lte=models.F("amount")),
+                name="payment_refunded_within_amount",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Payment {self.id} ({self.status})"
+
+    @property
+    def gateway_idempotency_key(self) -> str:
+        return f"trackify-payment-{self.id}"
+
+    @property
+    def net_amount(self) -> int:
+        """What this payment contributes to its invoice's amount paid."""
+        if self.status in (PaymentStatus.SUCCEEDED, PaymentStatus.PARTIALLY_REFUNDED, PaymentStatus.REFUNDED):
+            return self.amount - self.refunded_amount
+        return 0
+
+
+class PaymentStatusChange(models.Model):
+    """The history of a payment: every transition asked for, applied or refused."""
+
+    payment = models.ForeignKey(InvoicePayment, on_delete=models.CASCADE, related_name="status_changes")
+    from_status = models.CharField(max_length=20)
+    to_status = models.CharField(max_length=20)
+    applied = models.BooleanField()
+    source = models.CharField(max_length=20)  # webhook, status_check, refund, api
+    note = models.CharField(max_length=500, blank=True)
+    webhook_event = models.ForeignKey(
+        "PaymentWebhookEvent", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+
+
+class PaymentRefund(models.Model):
+    """One refund of (part of) a payment, made through us or in the gateway's dashboard."""
+
+    Status = RefundStatus
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    payment = models.ForeignKey(InvoicePayment, on_delete=models.PROTECT, related_name="refunds")
+    amount = models.BigIntegerField()
+    status = models.CharField(
+        max_length=20, choices=[(s.value, s.value) for s in RefundStatus], default=RefundStatus.PENDING
+    )
+    gateway_refund_id = models.CharField(max_length=255, blank=True)
+    reason = models.CharField(max_length=500, blank=True)
+    source = models.CharField(max_length=20, default="api")  # api, gateway
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    failure_message = models.CharField(max_length=500, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["payment", "gateway_refund_id"],
+                condition=~models.Q(gateway_refund_id=""),
+                name="refund_gateway_id_unique_per_payment",
+            ),
+            models.CheckConstraint(condition=models.Q(amount__gt=0), name="refund_amount_positive"),
+        ]
+
+    @property
+    def gateway_idempotency_key(self) -> str:
+        return f"trackify-refund-{self.id}"
+
+
+class WebhookEventStatus(models.TextChoices):
+    RECEIVED = "received"
+    PROCESSED = "processed"
+    IGNORED = "ignored"
+    FAILED = "failed"
+
+
+class PaymentWebhookEvent(models.Model):
+    """A verified delivery, stored once (the unique constraint) and applied once."""
+
+    Status = WebhookEventStatus
+
+    gateway_name = models.CharField(max_length=50)
+    config = models.ForeignKey(PaymentGatewayConfig, on_delete=models.PROTECT, related_name="webhook_events")
+    gateway_event_id = models.CharField(max_length=255)
+    event_type = models.CharField(max_length=100)
+    payload = models.JSONField()
+    status = models.CharField(
+        max_length=20, choices=WebhookEventStatus.choices, default=WebhookEventStatus.RECEIVED
+    )
+    result = models.CharField(max_length=500, blank=True)
+    error = models.TextField(blank=True)
+    payment = models.ForeignKey(
+        InvoicePayment, null=True, blank=True, on_delete=models.SET_NULL, related_name="webhook_events"
+    )
+    attempts = models.PositiveIntegerField(default=0)
+    received_at = models.DateTimeField(auto_now_add=True)
+    processed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-received_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["gateway_name", "config", "gateway_event_id"],
+                name="webhook_event_unique_per_gateway_and_config",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.gateway_name} {self.event_type} {self.gateway_event_id}"

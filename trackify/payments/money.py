@@ -1,0 +1,92 @@
+"""Money: integers in the currency's minor unit inside, Decimal strings at the edges.
+
+No float ever touches an amount. Every conversion is exact or refuses: an amount with more
+decimal places than its currency has is an error, not something to round silently, unless the
+caller names a rounding mode on purpose.
+"""
+
+from __future__ import annotations
+
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+
+from trackify.common.errors import ValidationFailed
+
+# ISO 4217 minor-unit exponents that differ from the usual 2.
+_EXPONENT_EXCEPTIONS: dict[str, int] = {
+    **dict.fromkeys(
+        "BIF CLP DJF GNF ISK JPY KMF KRW PYG RWF UGX UYI VND VUV XAF XOF XPF".split(), 0
+    ),
+    **dict.fromkeys("BHD IQD JOD KWD LYD OMR TND".split(), 3),
+    **dict.fromkeys("CLF UYW".split(), 4),
+}
+
+# Active ISO 4217 codes (funds and precious-metal codes left out: nobody invoices in them).
+ISO_4217_CODES: frozenset[str] = frozenset(
+    """
+    AED AFN ALL AMD ANG AOA ARS AUD AWG AZN BAM BBD BDT BGN BHD BIF BMD BND BOB BRL BSD BTN BWP
+    BYN BZD CAD CDF CHF CLF CLP CNY COP CRC CUP CVE CZK DJF DKK DOP DZD EGP ERN ETB EUR FJD FKP
+    GBP GEL GHS GIP GMD GNF GTQ GYD HKD HNL HTG HUF IDR ILS INR IQD IRR ISK JMD JOD JPY KES KGS
+    KHR KMF KPW KRW KWD KYD KZT LAK LBP LKR LRD LSL LYD MAD MDL MGA MKD MMK MNT MOP MRU MUR MVR
+    MWK MXN MYR MZN NAD NGN NIO NOK NPR NZD OMR PAB PEN PGK PHP PKR PLN PYG QAR RON RSD RUB RWF
+    SAR SBD SCR SDG SEK SGD SHP SLE SOS SRD SSP STN SVC SYP SZL THB TJS TMT TND TOP TRY TTD TWD
+    TZS UAH UGX USD UYI UYU UYW UZS VED VES VND VUV WST XAF XCD XCG XOF XPF YER ZAR ZMW ZWG
+    """.split()
+)
+
+
+def normalize_currency(code: str) -> str:
+    """Return the upper-case ISO 4217 code, or refuse one we do not know."""
+    if not isinstance(code, str) or code.upper() not in ISO_4217_CODES:
+        raise ValidationFailed(f"'{code}' is not an ISO 4217 currency code.", field="currency")
+    return code.upper()
+
+
+def currency_exponent(currency: str) -> int:
+    """How many decimal places the currency's minor unit has (2 for EUR, 0 for JPY, 3 for KWD)."""
+    return _EXPONENT_EXCEPTIONS.get(normalize_currency(currency), 2)
+
+
+def _as_decimal(amount: Decimal | str | int) -> Decimal:
+    # bool is an int subclass and float is never money: refuse both outright.
+    if isinstance(amount, (bool, float)):
+        raise TypeError(f"money must be Decimal, str or int, not {type(amount).__name__}")
+    try:
+        value = Decimal(amount) if not isinstance(amount, Decimal) else amount
+    except (InvalidOperation, ValueError) as exc:
+        raise ValidationFailed(f"'{amount}' is not a number.", field="amount") from exc
+    if not value.is_finite():
+        raise ValidationFailed(f"'{amount}' is not a finite number.", field="amount")
+    return value
+
+
+def to_minor_units(
+    amount: Decimal | str | int, currency: str, *, rounding: str | None = None
+) -> int:
+    """Convert a major-unit amount ("123.45") to an integer of minor units (12345).
+
+    Without `rounding`, an amount finer than the currency allows ("1.5" JPY, "1.2345" KWD) is
+    refused. With a rounding mode from `decimal`, it is rounded to the minor unit instead.
+    """
+    value = _as_decimal(amount)
+    exponent = currency_exponent(currency)
+    quantum = Decimal(1).scaleb(-exponent)
+    quantized = value.quantize(quantum, rounding=rounding or ROUND_HALF_UP)
+    if rounding is None and quantized != value:
+        raise ValidationFailed(
+            f"{currency.upper()} amounts have at most {exponent} decimal places; got '{amount}'.",
+            field="amount",
+        )
+    return int(quantized.scaleb(exponent))
+
+
+def to_major_units(minor: int, currency: str) -> Decimal:
+    """Convert an integer of minor units (12345) to a Decimal in major units (123.45)."""
+    if isinstance(minor, bool) or not isinstance(minor, int):
+        raise TypeError(f"minor units must be int, not {type(minor).__name__}")
+    exponent = currency_exponent(currency)
+    return Decimal(minor).scaleb(-exponent).quantize(Decimal(1).scaleb(-exponent))
+
+
+def format_amount(minor: int, currency: str) -> str:
+    """The API's string form of an amount: "123.45" EUR, "1000" JPY, "1.250" KWD."""
+    return str(to_major_units(minor, currency))

@@ -1,0 +1,158 @@
+"""Opening a payment session for an invoice."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import timedelta
+from urllib.parse import urlsplit
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
+
+from trackify.common.errors import Conflict, NotFound, ValidationFailed
+from trackify.invoices.models import Invoice
+from trackify.payments.gateways.types import SessionRequest
+from trackify.payments.models import InvoicePayment, PaymentGatewayConfig
+from trackify.payments.services.gateway_configs import gateway_for
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class SessionOutcome:
+    payment: InvoicePayment
+    created: bool  # False when an open session or an earlier request's payment was reused
+
+
+def payable_config(invoice: Invoice, config_id: object | None = None) -> PaymentGatewayConfig | None:
+    """The config an invoice is paid through: the one named, else the owner's default."""
+    configs = PaymentGatewayConfig.objects.filter(
+        owner_id=invoice.owner_id, is_active=True, archived_at__isnull=True
+    )
+    if config_id is not None:
+        return configs.filter(pk=config_id).first()
+    return configs.filter(is_default=True).first()
+
+
+def _check_return_url(url: str) -> str:
+    if not url:
+        return ""
+    allowed = {*settings.ALLOWED_HOSTS, urlsplit(settings.TRACKIFY_SITE_URL).netloc}
+    if not url_has_allowed_host_and_scheme(url, allowed_hosts=allowed, require_https=False) or not urlsplit(url).scheme:
+        raise ValidationFailed("return_url must be an absolute URL on this site.", field="return_url")
+    return url
+
+
+def _check_amount(invoice: Invoice, amount: int) -> None:
+    if not invoice.is_payable:
+        raise Conflict(f"Invoice {invoice.number} is {invoice.status} and cannot be paid.", code="invoice_not_payable")
+    if amount <= 0:
+        raise ValidationFailed("The amount must be positive.", field="amount")
+    if amount > invoice.amount_due:
+        raise ValidationFailed("The amount is more than the amount due.", field="amount")
+    if amount < invoice.amount_due and not invoice.allow_partial_payment:
+        raise ValidationFailed("This invoice must be paid in full.", field="amount")
+
+
+def default_return_url(invoice: Invoice) -> str:
+    return f"{settings.TRACKIFY_SITE_URL}/pay/{invoice.pk}/result/?token={invoice.public_token}&payment={{PAYMENT_ID}}"
+
+
+def payment_session_create(
+    *,
+    invoice_id: object,
+    amount: int | None = None,
+    config_id: object | None = None,
+    return_url: str = "",
+    idempotency_key: str = "",
+) -> SessionOutcome:
+    """Open (or reuse) a payment session. The caller has already proven access to the invoice.
+
+    The invoice row stays locked while the gateway is called, so two clients paying the same
+    invoice at once get one session: the second waits and then reuses the first's.
+    """
+    return_url = _check_return_url(return_url)
+    if len(idempotency_key) > 255:
+        raise ValidationFailed("Idempotency-Key is at most 255 characters.", field="Idempotency-Key")
+    with transaction.atomic():
+        invoice = Invoice.objects.select_for_update().filter(pk=invoice_id).first()
+        if invoice is None:
+            raise NotFound("No such invoice.")
+        if idempotency_key:
+            earlier = invoice.payments.filter(client_idempotency_key=idempotency_key).first()
+            if earlier is not None:
+                if amount is not None and amount != earlier.amount:
+                    raise Conflict(
+                        "This Idempotency-Key was used for a different amount.", code="idempotency_key_reused"
+                    )
+                return SessionOutcome(earlier, created=False)
+        amount = invoice.amount_due if amount is None else amount
+        _check_amount(invoice, amount)
+        config = payable_config(invoice, config_id)
+        if config is None:
+            raise NotFound("No active payment gateway is configured for this invoice.", code="no_gateway")
+        gateway = gateway_for(config)
+        if not gateway.capabilities.supports_currency(invoice.currency):
+            raise ValidationFailed(
+                f"{gateway.display_name} does not accept {invoice.currency}.", field="currency"
+            )
+        reusable = (
+            invoice.payments.filter(
+                config=config,
+                amount=amount,
+                status=InvoicePayment.Status.PENDING,
+                expires_at__gt=timezone.now() + timedelta(minutes=1),
+            )
+            .exclude(gateway_reference="")
+            .order_by("-created_at")
+            .first()
+        )
+        if reusable is not None:
+            return SessionOutcome(reusable, created=False)
+
+        lifetime = min(
+            timedelta(minutes=settings.TRACKIFY_SESSION_LIFETIME_MINUTES), gateway.max_session_lifetime
+        )
+        payment = InvoicePayment(
+            invoice=invoice,
+            config=config,
+            gateway_name=config.gateway_name,
+            amount=amount,
+            currency=invoice.currency,
+            client_idempotency_key=idempotency_key,
+            expires_at=timezone.now() + lifetime,
+        )
+        final_return = (return_url or default_return_url(invoice)).replace("{PAYMENT_ID}", str(payment.id))
+        payment.return_url = final_return
+        # A gateway error propagates from here and rolls the payment back: nothing half-made.
+        result = gateway.create_payment_session(
+            SessionRequest(
+                payment_id=payment.id,
+                invoice_id=invoice.pk,
+                invoice_number=invoice.number,
+                amount=amount,
+                currency=invoice.currency,
+                description=f"Invoice {invoice.number}",
+                customer_name=invoice.client_name,
+                customer_email=invoice.client_email,
+                return_url=final_return,
+                cancel_url=final_return,
+                expires_at=payment.expires_at,
+                idempotency_key=payment.gateway_idempotency_key,
+            )
+        )
+        payment.gateway_reference = result.gateway_reference
+        payment.status = result.status
+        payment.redirect_url = result.redirect_url or ""
+        payment.client_params = dict(result.client_params)
+        payment.expires_at = result.expires_at or payment.expires_at
+        try:
+            with transaction.atomic():
+                payment.save(force_insert=True)
+        except IntegrityError as exc:  # pragma: no cover - the invoice lock makes this unreachable
+            raise Conflict("A payment with this Idempotency-Key already exists.") from exc
+        logger.info("Opened payment %s for invoice %s via %s", payment.pk, invoice.pk, config.gateway_name)
+        return SessionOutcome(payment, created=True)

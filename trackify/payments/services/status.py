@@ -1,0 +1,75 @@
+"""Asking the gateway where an open payment stands, for clients that return before the webhook."""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from trackify.payments import state
+from trackify.payments.gateways.errors import GatewayError
+from trackify.payments.gateways.types import PaymentLookup, PaymentUpdate
+from trackify.payments.models import InvoicePayment
+from trackify.payments.services import ledger
+from trackify.payments.services.gateway_configs import gateway_for
+
+logger = logging.getLogger(__name__)
+
+
+def lookup_for(payment: InvoicePayment) -> PaymentLookup:
+    return PaymentLookup(
+        payment_id=payment.id,
+        gateway_reference=payment.gateway_reference,
+        amount=payment.amount,
+        currency=payment.currency,
+        gateway_payment_reference=payment.gateway_payment_reference,
+    )
+
+
+def _claim_check(payment: InvoicePayment) -> bool:
+    """At most one gateway call per payment per interval, whatever the number of pollers.
+
+    One conditional UPDATE decides: the caller whose update matched a row makes the call.
+    """
+    now = timezone.now()
+    cutoff = now - timedelta(seconds=settings.TRACKIFY_STATUS_REFRESH_INTERVAL)
+    claimed = (
+        InvoicePayment.objects.filter(pk=payment.pk, status__in=state.OPEN_STATUSES)
+        .filter(Q(last_status_check_at__isnull=True) | Q(last_status_check_at__lte=cutoff))
+        .update(last_status_check_at=now)
+    )
+    return claimed == 1
+
+
+def payment_refresh_status(*, payment: InvoicePayment) -> InvoicePayment:
+    """Bring an open payment up to date with its gateway; return it fresh from the database.
+
+    A gateway that cannot be reached leaves the payment as we know it (and logs why).
+    """
+    if payment.status not in state.OPEN_STATUSES or not payment.gateway_reference:
+        return payment
+    if not _claim_check(payment):
+        return payment
+    try:
+        result = gateway_for(payment.config).get_payment_status(lookup_for(payment))
+    except GatewayError as exc:
+        logger.warning("Status check of payment %s failed: %s %s", payment.pk, exc.code, exc.detail)
+        return payment
+    with transaction.atomic():
+        locked = ledger.lock_payment(payment.pk)
+        ledger.apply_payment_update(
+            locked,
+            PaymentUpdate(
+                status=result.status,
+                amount=result.amount,
+                currency=result.currency,
+                gateway_payment_reference=result.gateway_payment_reference,
+                failure_message=result.failure_message,
+            ),
+            source="status_check",
+        )
+    return InvoicePayment.objects.select_related("invoice", "config").get(pk=payment.pk)

@@ -1,0 +1,48 @@
+"""The payment state machine, as data. Pure: no database, no gateway.
+
+    pending ──► processing ──► succeeded ──► partially_refunded ──► refunded
+       │            │              ▲
+       │            ├──► failed ───┘   (a failed attempt can still be retried and paid)
+       └────────────┴──► cancelled | expired   (final)
+
+Refund states are not reported by gateways as payment states: they follow from the refunded
+amount (`status_for_refunds`).
+"""
+
+from __future__ import annotations
+
+from trackify.payments.gateways.types import PaymentStatus as S
+
+PAID_STATUSES: frozenset[S] = frozenset({S.SUCCEEDED, S.PARTIALLY_REFUNDED, S.REFUNDED})
+OPEN_STATUSES: frozenset[S] = frozenset({S.PENDING, S.PROCESSING})
+FINAL_STATUSES: frozenset[S] = frozenset({S.CANCELLED, S.EXPIRED, S.REFUNDED})
+
+# Transitions a gateway may cause (webhook or status check).
+_GATEWAY_TRANSITIONS: dict[S, frozenset[S]] = {
+    S.PENDING: frozenset({S.PROCESSING, S.SUCCEEDED, S.FAILED, S.CANCELLED, S.EXPIRED}),
+    S.PROCESSING: frozenset({S.SUCCEEDED, S.FAILED, S.CANCELLED, S.EXPIRED}),
+    S.FAILED: frozenset({S.PROCESSING, S.SUCCEEDED, S.CANCELLED, S.EXPIRED}),
+    S.SUCCEEDED: frozenset(),
+    S.PARTIALLY_REFUNDED: frozenset(),
+    S.REFUNDED: frozenset(),
+    S.CANCELLED: frozenset(),
+    S.EXPIRED: frozenset(),
+}
+
+
+def gateway_transition_allowed(current: S, target: S) -> bool:
+    return target in _GATEWAY_TRANSITIONS[S(current)]
+
+
+def status_for_refunds(amount: int, refunded: int) -> S:
+    """The status of a paid payment given how much of it was refunded."""
+    if refunded <= 0:
+        return S.SUCCEEDED
+    if refunded >= amount:
+        return S.REFUNDED
+    return S.PARTIALLY_REFUNDED
+
+
+def needs_attention(current: S, target: S) -> bool:
+    """Money reported after we closed the payment: refuse the transition, tell the owner."""
+    return target == S.SUCCEEDED and S(current) in (S.CANCELLED, S.EXPIRED)

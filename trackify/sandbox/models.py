@@ -1,0 +1,65 @@
+"""The sandbox provider's own books: what a real gateway would keep on its side.
+
+These tables belong to the simulated provider, not to our payment records; the sandbox gateway
+plugin reaches them only through `trackify.sandbox.provider`, as a real plugin reaches its API.
+"""
+
+from __future__ import annotations
+
+import secrets
+
+from django.db import models
+
+
+def _id(prefix: str) -> str:
+    return f"{prefix}_{secrets.token_hex(12)}"
+
+
+def new_session_id() -> str:
+    return _id("sbx_sess")
+
+
+def new_refund_id() -> str:
+    return _id("sbx_re")
+
+
+class SandboxSession(models.Model):
+    class Status(models.TextChoices):
+        OPEN = "open"
+        PROCESSING = "processing"
+        SUCCEEDED = "succeeded"
+        DECLINED = "declined"
+        CANCELLED = "cancelled"
+        EXPIRED = "expired"
+
+    id = models.CharField(primary_key=True, max_length=40, default=new_session_id)
+    account_id = models.UUIDField()  # the merchant's config id
+    idempotency_key = models.CharField(max_length=255)
+    payment_id = models.UUIDField()
+    amount = models.BigIntegerField()
+    currency = models.CharField(max_length=3)
+    description = models.CharField(max_length=200)
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.OPEN)
+    return_url = models.URLField(max_length=2000)
+    cancel_url = models.URLField(max_length=2000)
+    expires_at = models.DateTimeField()
+    settles_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["account_id", "idempotency_key"], name="sandbox_session_idempotency")
+        ]
+
+
+class SandboxRefund(models.Model):
+    id = models.CharField(primary_key=True, max_length=40, default=new_refund_id)
+    session = models.ForeignKey(SandboxSession, on_delete=models.CASCADE, related_name="refunds")
+    idempotency_key = models.CharField(max_length=255)
+    amount = models.BigIntegerField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["session", "idempotency_key"], name="sandbox_refund_idempotency")
+        ]

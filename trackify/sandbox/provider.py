@@ -1,0 +1,206 @@
+"""The sandbox provider's API, called in-process: the sandbox gateway's "SDK".
+
+It behaves like a small real gateway: idempotent creates, sessions that expire, asynchronous
+payments that settle later, and events signed with HMAC-SHA256 over "<timestamp>.<raw body>".
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import secrets
+import time
+from datetime import datetime, timedelta
+from typing import Any
+from uuid import UUID
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from trackify.sandbox.models import SandboxRefund, SandboxSession
+
+SIGNATURE_HEADER = "Trackify-Sandbox-Signature"
+SIGNATURE_TOLERANCE_SECONDS = 300
+OUTCOMES = ("succeeded", "declined", "processing", "cancelled")
+
+Status = SandboxSession.Status
+
+
+class SandboxError(Exception):
+    """The provider refuses the call (unknown id, wrong state, bad amount)."""
+
+    def __init__(self, message: str, *, status: int = 400):
+        super().__init__(message)
+        self.status = status
+
+
+class SignatureError(ValueError):
+    pass
+
+
+# -- signatures -------------------------------------------------------------------------------
+
+
+def _mac(secret: str, timestamp: int, body: bytes) -> str:
+    return hmac.new(secret.encode(), f"{timestamp}.".encode() + body, hashlib.sha256).hexdigest()
+
+
+def sign(secret: str, body: bytes, timestamp: int | None = None) -> str:
+    timestamp = int(time.time()) if timestamp is None else timestamp
+    return f"t={timestamp},v1={_mac(secret, timestamp, body)}"
+
+
+def verify(secret: str, body: bytes, header: str, *, now: float | None = None) -> None:
+    """Raise SignatureError unless `header` signs `body` with `secret` within the tolerance."""
+    parts: dict[str, list[str]] = {}
+    for item in header.split(","):
+        key, _, value = item.strip().partition("=")
+        parts.setdefault(key, []).append(value)
+    try:
+        timestamp = int(parts["t"][0])
+    except (KeyError, ValueError):
+        raise SignatureError("signature header has no timestamp") from None
+    if abs((time.time() if now is None else now) - timestamp) > SIGNATURE_TOLERANCE_SECONDS:
+        raise SignatureError("signature timestamp is outside the tolerance")
+    expected = _mac(secret, timestamp, body)
+    if not any(hmac.compare_digest(expected, given) for given in parts.get("v1", [])):
+        raise SignatureError("no signature matches the body")
+
+
+# -- sessions -----------------------------------------------------------------------------------
+
+
+def _to_dict(session: SandboxSession) -> dict[str, Any]:
+    return {
+        "id": session.id,
+        "object": "sandbox.session",
+        "account": str(session.account_id),
+        "payment_id": str(session.payment_id),
+        "amount": session.amount,
+        "currency": session.currency,
+        "status": session.status,
+        "expires_at": int(session.expires_at.timestamp()),
+        "url": f"{settings.TRACKIFY_SITE_URL}/sandbox/checkout/{session.id}/",
+        "refunded": sum(r.amount for r in session.refunds.all()),
+    }
+
+
+def create_session(
+    *,
+    account_id: UUID,
+    idempotency_key: str,
+    payment_id: UUID,
+    amount: int,
+    currency: str,
+    description: str,
+    return_url: str,
+    cancel_url: str,
+    expires_at: datetime,
+) -> dict[str, Any]:
+    existing = SandboxSession.objects.filter(account_id=account_id, idempotency_key=idempotency_key).first()
+    if existing is not None:  # a replay answers the first result, as real gateways do
+        return _to_dict(existing)
+    if amount <= 0:
+        raise SandboxError("amount must be positive")
+    try:
+        with transaction.atomic():
+            session = SandboxSession.objects.create(
+                account_id=account_id,
+                idempotency_key=idempotency_key,
+                payment_id=payment_id,
+                amount=amount,
+                currency=currency,
+                description=description[:200],
+                return_url=return_url,
+                cancel_url=cancel_url,
+                expires_at=expires_at,
+            )
+    except IntegrityError:
+        session = SandboxSession.objects.get(account_id=account_id, idempotency_key=idempotency_key)
+    return _to_dict(session)
+
+
+def _advance_clock(session: SandboxSession) -> None:
+    """Time-driven changes, applied when the session is next looked at."""
+    now = timezone.now()
+    if session.status == Status.OPEN and session.expires_at <= now:
+        session.status = Status.EXPIRED
+        session.save(update_fields=["status"])
+    elif session.status == Status.PROCESSING and session.settles_at and session.settles_at <= now:
+        session.status = Status.SUCCEEDED
+        session.save(update_fields=["status"])
+
+
+def get_session(session_id: str, *, account_id: UUID | None = None) -> SandboxSession:
+    session = SandboxSession.objects.filter(pk=session_id).first()
+    if session is None or (account_id is not None and session.account_id != account_id):
+        raise SandboxError("no such session", status=404)
+    _advance_clock(session)
+    return session
+
+
+def retrieve_session(*, account_id: UUID, session_id: str) -> dict[str, Any]:
+    return _to_dict(get_session(session_id, account_id=account_id))
+
+
+def complete_session(session_id: str, outcome: str) -> dict[str, Any]:
+    """The person paying chose an outcome; returns the event the provider sends about it.
+
+    "succeeded" or "declined" also settle a session that is processing.
+    """
+    if outcome not in OUTCOMES:
+        raise SandboxError(f"outcome must be one of {', '.join(OUTCOMES)}")
+    with transaction.atomic():
+        session = SandboxSession.objects.select_for_update().filter(pk=session_id).first()
+        if session is None:
+            raise SandboxError("no such session", status=404)
+        _advance_clock(session)
+        allowed_from = [Status.OPEN] if outcome in ("processing", "cancelled") else [Status.OPEN, Status.PROCESSING]
+        if session.status not in allowed_from:
+            raise SandboxError(f"session is {session.status}; it cannot become {outcome}", status=409)
+        session.status = {"succeeded": Status.SUCCEEDED, "declined": Status.DECLINED,
+                          "processing": Status.PROCESSING, "cancelled": Status.CANCELLED}[outcome]
+        if outcome == "processing":
+            session.settles_at = timezone.now() + timedelta(seconds=settings.TRACKIFY_SANDBOX_SETTLE_SECONDS)
+        session.save()
+    return session_event(session)
+
+
+def session_event(session: SandboxSession) -> dict[str, Any]:
+    return _event(f"session.{session.status}", {"session": _to_dict(session)})
+
+
+def _event(event_type: str, data: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "id": f"evt_sbx_{secrets.token_hex(12)}",
+        "object": "event",
+        "type": event_type,
+        "created": int(time.time()),
+        "data": data,
+    }
+
+
+# -- refunds ------------------------------------------------------------------------------------
+
+
+def create_refund(*, account_id: UUID, session_id: str, amount: int, idempotency_key: str) -> dict[str, Any]:
+    with transaction.atomic():
+        session = SandboxSession.objects.select_for_update().filter(pk=session_id, account_id=account_id).first()
+        if session is None:
+            raise SandboxError("no such session", status=404)
+        existing = session.refunds.filter(idempotency_key=idempotency_key).first()
+        if existing is None:
+            if session.status != Status.SUCCEEDED:
+                raise SandboxError(f"session is {session.status}; only a succeeded one can be refunded")
+            left = session.amount - sum(r.amount for r in session.refunds.all())
+            if not 0 < amount <= left:
+                raise SandboxError(f"refund amount must be between 1 and {left}")
+            existing = SandboxRefund.objects.create(session=session, amount=amount, idempotency_key=idempotency_key)
+    return {"id": existing.id, "object": "sandbox.refund", "amount": existing.amount,
+            "currency": session.currency, "status": "succeeded", "session": session.id}
+
+
+def encode_event(event: dict[str, Any]) -> bytes:
+    return json.dumps(event, separators=(",", ":")).encode()
