@@ -1,13 +1,14 @@
 from __future__ import annotations
 
+from django.http import HttpRequest, HttpResponse
 from rest_framework.authentication import BaseAuthentication, CSRFCheck
 from rest_framework.exceptions import PermissionDenied
 from rest_framework.permissions import SAFE_METHODS
 from rest_framework.request import Request
 
 
-def _no_view(request: object) -> None:  # CSRFCheck needs a callable to wrap
-    return None
+def _no_view(request: HttpRequest) -> HttpResponse:  # CSRFCheck needs a callable to wrap; never called
+    return HttpResponse()
 
 
 class AnonymousCsrfCheck(BaseAuthentication):
@@ -24,7 +25,7 @@ class AnonymousCsrfCheck(BaseAuthentication):
         check = CSRFCheck(_no_view)
         django_request = request._request
         check.process_request(django_request)
-        reason = check.process_view(django_request, None, (), {})
+        reason = check.process_view(django_request, _no_view, (), {})
         if reason:  # DRF's CSRFCheck answers the reason as a string
             raise PermissionDenied(f"CSRF failed: {reason}")
         return None

@@ -39,7 +39,8 @@ class GatewayConfigForm(forms.ModelForm):
 
     def __init__(self, *args: Any, **kwargs: Any):
         super().__init__(*args, **kwargs)
-        self.fields["gateway_name"].choices = [(name, cls.display_name) for name, cls in gateway_classes().items()]
+        choices = [(name, cls.display_name) for name, cls in gateway_classes().items()]
+        self.fields["gateway_name"].choices = choices  # type: ignore[attr-defined]
         if self.instance.pk:
             self.fields["gateway_name"].disabled = True
             self.fields["owner"].disabled = True
@@ -59,7 +60,9 @@ class GatewayConfigForm(forms.ModelForm):
 @admin.register(PaymentGatewayConfig)
 class PaymentGatewayConfigAdmin(admin.ModelAdmin):
     form = GatewayConfigForm
-    list_display = ["display_name", "gateway_name", "owner", "flow", "test_mode", "is_default", "is_active", "archived_at"]
+    list_display = [
+        "display_name", "gateway_name", "owner", "flow", "test_mode", "is_default", "is_active", "archived_at",
+    ]
     list_filter = ["gateway_name", "is_active", "test_mode"]
     readonly_fields = ["stored_credentials", "archived_at", "created_at", "updated_at"]
 
@@ -109,13 +112,13 @@ class ReadOnlyInline(admin.TabularInline):
 class StatusChangeInline(ReadOnlyInline):
     model = PaymentStatusChange
     fields = ["created_at", "from_status", "to_status", "applied", "source", "note", "webhook_event"]
-    readonly_fields = fields
+    readonly_fields = ["created_at", "from_status", "to_status", "applied", "source", "note", "webhook_event"]
 
 
 class RefundInline(ReadOnlyInline):
     model = PaymentRefund
     fields = ["created_at", "amount", "status", "gateway_refund_id", "source", "reason", "failure_message"]
-    readonly_fields = fields
+    readonly_fields = ["created_at", "amount", "status", "gateway_refund_id", "source", "reason", "failure_message"]
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):

@@ -133,6 +133,9 @@ class PaymentStatusChange(models.Model):
     class Meta:
         ordering = ["created_at", "id"]
 
+    def __str__(self) -> str:
+        return f"{self.from_status} -> {self.to_status} ({'applied' if self.applied else 'refused'})"
+
 
 class PaymentRefund(models.Model):
     """One refund of (part of) a payment, made through us or in the gateway's dashboard."""
@@ -165,6 +168,9 @@ class PaymentRefund(models.Model):
             ),
             models.CheckConstraint(condition=models.Q(amount__gt=0), name="refund_amount_positive"),
         ]
+
+    def __str__(self) -> str:
+        return f"Refund {self.id} ({self.status})"
 
     @property
     def gateway_idempotency_key(self) -> str:

@@ -51,6 +51,9 @@ class SandboxSession(models.Model):
             models.UniqueConstraint(fields=["account_id", "idempotency_key"], name="sandbox_session_idempotency")
         ]
 
+    def __str__(self) -> str:
+        return f"{self.id} ({self.status})"
+
 
 class SandboxRefund(models.Model):
     id = models.CharField(primary_key=True, max_length=40, default=new_refund_id)
@@ -63,3 +66,6 @@ class SandboxRefund(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["session", "idempotency_key"], name="sandbox_refund_idempotency")
         ]
+
+    def __str__(self) -> str:
+        return self.id

@@ -18,7 +18,7 @@ class InvoiceListView(APIView):
 
     @extend_schema(responses=InvoiceSerializer(many=True), summary="Your invoices")
     def get(self, request: Request) -> Response:
-        invoices = Invoice.objects.filter(owner=request.user)
+        invoices = Invoice.objects.filter(owner_id=request.user.pk)
         return Response(InvoiceSerializer(invoices, many=True).data)
 
     @extend_schema(request=InvoiceCreateSerializer, responses={201: InvoiceSerializer}, summary="Create an invoice")
@@ -34,7 +34,7 @@ class InvoiceDetailView(APIView):
 
     @extend_schema(responses=InvoiceSerializer, summary="One of your invoices")
     def get(self, request: Request, invoice_id: str) -> Response:
-        invoice = Invoice.objects.filter(owner=request.user, pk=invoice_id).first()
+        invoice = Invoice.objects.filter(owner_id=request.user.pk, pk=invoice_id).first()
         if invoice is None:
             raise NotFound("No such invoice.")
         return Response(InvoiceSerializer(invoice).data)

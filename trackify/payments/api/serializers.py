@@ -40,12 +40,13 @@ class _AmountSchema(serializers.CharField):
 
 
 class CredentialFieldSerializer(serializers.Serializer):
+    # Field names mirror CredentialField; some shadow attributes of DRF's Field, hence the ignores.
     name = serializers.CharField()
-    label = serializers.CharField()
+    label = serializers.CharField()  # type: ignore[assignment]
     secret = serializers.BooleanField()
-    required = serializers.BooleanField()
+    required = serializers.BooleanField()  # type: ignore[assignment]
     generated = serializers.BooleanField()
-    help_text = serializers.CharField()
+    help_text = serializers.CharField()  # type: ignore[assignment]
 
 
 class CapabilitiesSerializer(serializers.Serializer):
@@ -129,7 +130,9 @@ class ConnectionTestSerializer(serializers.Serializer):
 
 class CreateSessionSerializer(serializers.Serializer):
     invoice_id = serializers.UUIDField()
-    amount = AmountInputField(required=False, help_text='Major units as a string, e.g. "50.00". Default: the amount due.')
+    amount = AmountInputField(
+        required=False, help_text='Major units as a string, e.g. "50.00". Default: the amount due.'
+    )
     gateway_config_id = serializers.UUIDField(required=False)
     return_url = serializers.URLField(required=False, max_length=2000)
     invoice_token = serializers.CharField(

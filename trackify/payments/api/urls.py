@@ -7,7 +7,9 @@ urlpatterns = [
     path("gateway-types/", views.GatewayTypeListView.as_view(), name="gateway-types"),
     path("gateways/", views.GatewayConfigListView.as_view(), name="gateway-configs"),
     path("gateways/<uuid:config_id>/", views.GatewayConfigDetailView.as_view(), name="gateway-config"),
-    path("gateways/<uuid:config_id>/default/", views.GatewayConfigSetDefaultView.as_view(), name="gateway-config-default"),
+    path(
+        "gateways/<uuid:config_id>/default/", views.GatewayConfigSetDefaultView.as_view(), name="gateway-config-default"
+    ),
     path(
         "gateways/<uuid:config_id>/test-connection/",
         views.GatewayConfigTestConnectionView.as_view(),

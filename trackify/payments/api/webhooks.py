@@ -42,11 +42,14 @@ class WebhookView(APIView):
             declared = int(request.META.get("CONTENT_LENGTH") or 0)
         except ValueError:
             declared = 0
+        too_large = Response(
+            error_body("payload_too_large", f"Webhook bodies are limited to {limit} bytes."), status=413
+        )
         if declared > limit:
-            return Response(error_body("payload_too_large", f"Webhook bodies are limited to {limit} bytes."), status=413)
+            return too_large
         body = request._request.read(limit + 1)
         if len(body) > limit:
-            return Response(error_body("payload_too_large", f"Webhook bodies are limited to {limit} bytes."), status=413)
+            return too_large
         outcome = webhook_receive(
             gateway_name=gateway_name, config_id=config_id, body=body, headers=dict(request.headers)
         )

@@ -34,7 +34,9 @@ class GatewayUnavailable(GatewayError):
 
     code = "gateway_unavailable"
 
-    def __init__(self, message: str = "The payment provider could not be reached. Please try again shortly.", **kwargs: object):
+    def __init__(
+        self, message: str = "The payment provider could not be reached. Please try again shortly.", **kwargs: object
+    ):
         kwargs.setdefault("retryable", True)
         super().__init__(message, **kwargs)  # type: ignore[arg-type]
 

@@ -114,19 +114,22 @@ class SandboxGateway(PaymentGatewayBase):
             payload = json.loads(request.body)
         except ValueError as exc:
             raise WebhookVerificationError("The body is not JSON.") from exc
-        if not isinstance(payload, dict) or not isinstance(payload.get("id"), str) or not isinstance(payload.get("type"), str):
+        well_formed = isinstance(payload, dict) and all(isinstance(payload.get(k), str) for k in ("id", "type"))
+        if not well_formed:
             raise WebhookVerificationError("The body is not a sandbox event.")
         return payload
 
     def normalize_event(self, payload: Mapping[str, Any]) -> WebhookEvent:
         event_type = str(payload["type"])
-        base = {"gateway_event_id": str(payload["id"]), "event_type": event_type, "payload": payload}
+        event_id = str(payload["id"])
         session = payload.get("data", {}).get("session")
         if not event_type.startswith("session.") or not isinstance(session, dict):
-            return WebhookEvent(**base)
+            return WebhookEvent(gateway_event_id=event_id, event_type=event_type, payload=payload)
         status = _STATUS.get(str(session.get("status")))
         return WebhookEvent(
-            **base,
+            gateway_event_id=event_id,
+            event_type=event_type,
+            payload=payload,
             payment_id=_parse_uuid(session.get("payment_id")),
             gateway_reference=str(session.get("id", "")),
             payment_update=PaymentUpdate(

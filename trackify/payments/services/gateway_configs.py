@@ -6,7 +6,6 @@ import secrets
 from typing import Any
 
 from django.conf import settings
-from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 from django.utils import timezone
 
@@ -69,7 +68,7 @@ def _make_default(config: PaymentGatewayConfig) -> None:
 @transaction.atomic
 def gateway_config_create(
     *,
-    owner: AbstractBaseUser,
+    owner: Any,
     gateway_name: str,
     display_name: str = "",
     credentials: dict[str, str] | None = None,

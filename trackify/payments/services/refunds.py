@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from typing import Any
 from uuid import UUID
 
 from django.db import transaction
@@ -21,7 +22,7 @@ logger = logging.getLogger(__name__)
 
 
 def payment_refund(
-    *, payment_id: UUID, amount: int | None = None, reason: str = "", created_by: object = None
+    *, payment_id: UUID, amount: int | None = None, reason: str = "", created_by: Any = None
 ) -> PaymentRefund:
     """Refund all or part of a paid payment. The caller has checked ownership.
 

@@ -6,6 +6,7 @@ import logging
 from dataclasses import dataclass
 from datetime import timedelta
 from urllib.parse import urlsplit
+from uuid import UUID
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -27,7 +28,7 @@ class SessionOutcome:
     created: bool  # False when an open session or an earlier request's payment was reused
 
 
-def payable_config(invoice: Invoice, config_id: object | None = None) -> PaymentGatewayConfig | None:
+def payable_config(invoice: Invoice, config_id: UUID | None = None) -> PaymentGatewayConfig | None:
     """The config an invoice is paid through: the one named, else the owner's default."""
     configs = PaymentGatewayConfig.objects.filter(
         owner_id=invoice.owner_id, is_active=True, archived_at__isnull=True
@@ -63,9 +64,9 @@ def default_return_url(invoice: Invoice) -> str:
 
 def payment_session_create(
     *,
-    invoice_id: object,
+    invoice_id: UUID,
     amount: int | None = None,
-    config_id: object | None = None,
+    config_id: UUID | None = None,
     return_url: str = "",
     idempotency_key: str = "",
 ) -> SessionOutcome:
@@ -116,6 +117,7 @@ def payment_session_create(
         lifetime = min(
             timedelta(minutes=settings.TRACKIFY_SESSION_LIFETIME_MINUTES), gateway.max_session_lifetime
         )
+        expires_at = timezone.now() + lifetime
         payment = InvoicePayment(
             invoice=invoice,
             config=config,
@@ -123,7 +125,7 @@ def payment_session_create(
             amount=amount,
             currency=invoice.currency,
             client_idempotency_key=idempotency_key,
-            expires_at=timezone.now() + lifetime,
+            expires_at=expires_at,
         )
         final_return = (return_url or default_return_url(invoice)).replace("{PAYMENT_ID}", str(payment.id))
         payment.return_url = final_return
@@ -140,7 +142,7 @@ def payment_session_create(
                 customer_email=invoice.client_email,
                 return_url=final_return,
                 cancel_url=final_return,
-                expires_at=payment.expires_at,
+                expires_at=expires_at,
                 idempotency_key=payment.gateway_idempotency_key,
             )
         )

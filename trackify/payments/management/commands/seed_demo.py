@@ -22,7 +22,7 @@ from trackify.payments.services.gateway_configs import gateway_config_create, ga
 
 DEMO_USERNAME = "demo"
 DEMO_PASSWORD = "trackify-demo"  # a local demo account, printed on purpose
-DEMO_INVOICES = [
+DEMO_INVOICES: list[dict[str, Any]] = [
     {"number": "DEMO-001", "client_name": "Ada Client", "client_email": "ada@example.com",
      "currency": "EUR", "total": "1250.00", "allow_partial_payment": False},
     {"number": "DEMO-002", "client_name": "Grace Customer", "client_email": "grace@example.com",
@@ -36,7 +36,9 @@ def ensure_dev_encryption_key() -> bool:
         return False
     key_file = getattr(settings, "DEV_ENCRYPTION_KEY_FILE", None)
     if key_file is None or not settings.DEBUG:
-        raise CommandError("TRACKIFY_ENCRYPTION_KEYS is not set. Generate one with `manage.py generate_encryption_key`.")
+        raise CommandError(
+            "TRACKIFY_ENCRYPTION_KEYS is not set. Generate one with `manage.py generate_encryption_key`."
+        )
     key_file.parent.mkdir(parents=True, exist_ok=True)
     key = crypto.generate_key()
     key_file.write_text(key + "\n")
@@ -54,7 +56,8 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         if ensure_dev_encryption_key():
-            self.stderr.write(f"Generated a development encryption key in {settings.DEV_ENCRYPTION_KEY_FILE}")
+            key_file = settings.DEV_ENCRYPTION_KEY_FILE  # type: ignore[misc]
+            self.stderr.write(f"Generated a development encryption key in {key_file}")
         if "sandbox" not in gateway_classes():
             raise CommandError("The sandbox gateway is disabled (TRACKIFY_SANDBOX_ENABLED); the demo needs it.")
         with transaction.atomic():
@@ -62,7 +65,8 @@ class Command(BaseCommand):
         if options["json"]:
             self.stdout.write(json.dumps(result, indent=2))
             return
-        self.stdout.write(f"Log in at {settings.TRACKIFY_SITE_URL}/admin/ as {result['username']} / {result['password']}")
+        site = settings.TRACKIFY_SITE_URL
+        self.stdout.write(f"Log in at {site}/admin/ as {result['username']} / {result['password']}")
         self.stdout.write(f"API token: {result['api_token']}")
         for invoice in result["invoices"]:
             self.stdout.write(f"Pay invoice {invoice['number']}: {invoice['pay_url']}")
@@ -76,7 +80,8 @@ class Command(BaseCommand):
         user.save()
         token, _ = Token.objects.get_or_create(user=user)
 
-        sandbox = PaymentGatewayConfig.objects.filter(owner=user, gateway_name="sandbox", archived_at__isnull=True).first()
+        configs = PaymentGatewayConfig.objects.filter(owner=user, archived_at__isnull=True)
+        sandbox = configs.filter(gateway_name="sandbox").first()
         if sandbox is None:
             sandbox = gateway_config_create(owner=user, gateway_name="sandbox", display_name="Sandbox", is_default=True)
         stripe = self._stripe_from_environment(user)
@@ -110,7 +115,8 @@ class Command(BaseCommand):
         }
         if not keys["secret_key"] or "stripe" not in gateway_classes():
             return None
-        existing = PaymentGatewayConfig.objects.filter(owner=user, gateway_name="stripe", archived_at__isnull=True).first()
+        configs = PaymentGatewayConfig.objects.filter(owner=user, archived_at__isnull=True)
+        existing = configs.filter(gateway_name="stripe").first()
         if existing is not None:
             return gateway_config_update(config=existing, credentials=keys, is_default=True)
         return gateway_config_create(owner=user, gateway_name="stripe", display_name="Stripe (test)", credentials=keys,

@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# Sets everything up from nothing and serves Trackify Payments on http://127.0.0.1:8000
+# (SQLite in var/, demo data, the sandbox gateway). Safe to run again: nothing is duplicated.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/bootstrap.sh base
+
+export DJANGO_SETTINGS_MODULE=config.settings.dev
+mkdir -p var
+echo "==> Preparing the database (var/trackify.sqlite3)"
+.venv/bin/python manage.py migrate --no-input -v 0
+echo "==> Demo data"
+.venv/bin/python manage.py seed_demo
+echo
+echo "==> Serving on http://127.0.0.1:8000 (Ctrl-C to stop). API docs: http://127.0.0.1:8000/api/docs/"
+exec .venv/bin/python manage.py runserver "${TRACKIFY_ADDRESS:-127.0.0.1:8000}"
