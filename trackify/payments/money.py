@@ -34,6 +34,10 @@ ISO_4217_CODES: frozenset[str] = frozenset(
 )
 
 
+# The database stores minor units in a signed 64-bit integer (BIGINT).
+MAX_MINOR_UNITS = 2**63 - 1
+
+
 def normalize_currency(code: str) -> str:
     """Return the upper-case ISO 4217 code, or refuse one we do not know."""
     if not isinstance(code, str) or code.upper() not in ISO_4217_CODES:
@@ -70,7 +74,13 @@ def to_minor_units(
     value = _as_decimal(amount)
     exponent = currency_exponent(currency)
     quantum = Decimal(1).scaleb(-exponent)
-    quantized = value.quantize(quantum, rounding=rounding or ROUND_HALF_UP)
+    too_large = ValidationFailed(f"'{amount}' is too large an amount.", field="amount")
+    try:
+        quantized = value.quantize(quantum, rounding=rounding or ROUND_HALF_UP)
+    except InvalidOperation as exc:  # more digits than the decimal context holds
+        raise too_large from exc
+    if abs(quantized.scaleb(exponent)) > MAX_MINOR_UNITS:
+        raise too_large
     if rounding is None and quantized != value:
         raise ValidationFailed(
             f"{currency.upper()} amounts have at most {exponent} decimal places; got '{amount}'.",
