@@ -104,3 +104,11 @@ def sandbox_config(user: Any) -> PaymentGatewayConfig:
 
 def post_json(client: APIClient, url: str, data: Any = None, **extra: Any) -> Any:
     return client.post(url, data=json.dumps(data or {}), content_type="application/json", **extra)
+
+
+@pytest.fixture
+def open_payment(invoice: Invoice, sandbox_config: PaymentGatewayConfig) -> Any:
+    """A pending sandbox payment for the whole of `invoice`, opened through the service."""
+    from trackify.payments.services.sessions import payment_session_create
+
+    return payment_session_create(invoice_id=invoice.pk).payment

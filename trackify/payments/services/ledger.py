@@ -34,9 +34,13 @@ class Locked:
     payment: InvoicePayment
 
 
-def lock_payment(payment_id: UUID) -> Locked:
-    """Lock a payment and its invoice for the rest of the transaction, invoice first."""
-    invoice_id = InvoicePayment.objects.values_list("invoice_id", flat=True).get(pk=payment_id)
+def lock_payment(payment_id: UUID, *, invoice_id: UUID | None = None) -> Locked:
+    """Lock a payment and its invoice for the rest of the transaction, invoice first.
+
+    A payment never changes invoice, so a caller that already read `invoice_id` may pass it.
+    """
+    if invoice_id is None:
+        invoice_id = InvoicePayment.objects.values_list("invoice_id", flat=True).get(pk=payment_id)
     invoice = Invoice.objects.select_for_update().get(pk=invoice_id)
     payment = InvoicePayment.objects.select_for_update().select_related("config").get(pk=payment_id)
     return Locked(invoice=invoice, payment=payment)

@@ -146,7 +146,7 @@ def _apply(config: PaymentGatewayConfig, event: WebhookEvent, row: PaymentWebhoo
     payment = _find_payment(config, event)
     if payment is None:
         return Status.IGNORED, "no payment of this config matches the event"
-    locked = ledger.lock_payment(payment.pk)
+    locked = ledger.lock_payment(payment.pk, invoice_id=payment.invoice_id)
     row.payment = locked.payment
     results = []
     if event.payment_update is not None:
