@@ -41,7 +41,7 @@ class GatewayConfigForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         choices = [(name, cls.display_name) for name, cls in gateway_classes().items()]
         self.fields["gateway_name"].choices = choices  # type: ignore[attr-defined]
-        if self.instance.pk:
+        if not self.instance._state.adding:  # a UUID pk is set even before the first save
             self.fields["gateway_name"].disabled = True
             self.fields["owner"].disabled = True
 
@@ -56,6 +56,23 @@ class GatewayConfigForm(forms.ModelForm):
             parsed[name.strip()] = value.strip()
         return parsed
 
+    def clean(self) -> dict[str, Any]:
+        """Run the service's own checks now, so a bad value is a form error, not a failed save."""
+        data = super().clean() or {}
+        gateway_name = data.get("gateway_name") or self.instance.gateway_name
+        if gateway_name and "new_credentials" in data:
+            stored = {} if self.instance._state.adding else self.instance.credentials
+            try:
+                config_services.gateway_config_check(
+                    gateway_name=gateway_name,
+                    credentials={**stored, **data["new_credentials"]},
+                    test_mode=data.get("test_mode", True),
+                    flow=data.get("flow") or "redirect",
+                )
+            except TrackifyError as exc:
+                raise forms.ValidationError(exc.message) from exc
+        return data
+
 
 @admin.register(PaymentGatewayConfig)
 class PaymentGatewayConfigAdmin(admin.ModelAdmin):
@@ -68,7 +85,7 @@ class PaymentGatewayConfigAdmin(admin.ModelAdmin):
 
     @admin.display(description="Stored credentials (masked)")
     def stored_credentials(self, obj: PaymentGatewayConfig) -> str:
-        if not obj.pk:
+        if obj._state.adding:
             return "-"
         secret = {f.name for f in get_gateway_class(obj.gateway_name).credential_fields if f.secret}
         return ", ".join(f"{k}: {v}" for k, v in masked_credentials(obj.credentials, secret).items()) or "-"
@@ -77,22 +94,20 @@ class PaymentGatewayConfigAdmin(admin.ModelAdmin):
         # Through the service, so credentials are validated and sealed like in the API.
         data = {k: form.cleaned_data[k] for k in ["display_name", "flow", "test_mode", "is_default", "is_active"]}
         credentials = form.cleaned_data["new_credentials"]
-        try:
-            if change:
-                saved = config_services.gateway_config_update(
-                    config=PaymentGatewayConfig.objects.get(pk=obj.pk), credentials=credentials or None, **data
-                )
-            else:
-                saved = config_services.gateway_config_create(
-                    owner=form.cleaned_data["owner"],
-                    gateway_name=form.cleaned_data["gateway_name"],
-                    credentials=credentials,
-                    **data,
-                )
-        except TrackifyError as exc:
-            self.message_user(request, f"Not saved: {exc.message}", messages.ERROR)
-            raise
+        if change:
+            saved = config_services.gateway_config_update(
+                config=PaymentGatewayConfig.objects.get(pk=obj.pk), credentials=credentials or None, **data
+            )
+        else:
+            saved = config_services.gateway_config_create(
+                owner=form.cleaned_data["owner"],
+                gateway_name=form.cleaned_data["gateway_name"],
+                credentials=credentials,
+                **data,
+            )
         obj.pk = saved.pk
+        obj.refresh_from_db()
+        obj._state.adding = False
 
     def delete_model(self, request: HttpRequest, obj: PaymentGatewayConfig) -> None:
         config_services.gateway_config_delete(config=obj)

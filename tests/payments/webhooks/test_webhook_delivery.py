@@ -127,7 +127,8 @@ def test_signed_body_that_is_not_json_is_refused(client, open_payment):
     from trackify.sandbox import provider
 
     body = b"{not json"
-    headers = {"HTTP_TRACKIFY_SANDBOX_SIGNATURE": provider.sign(open_payment.config.credentials["webhook_secret"], body)}
+    secret = open_payment.config.credentials["webhook_secret"]
+    headers = {"HTTP_TRACKIFY_SANDBOX_SIGNATURE": provider.sign(secret, body)}
     assert deliver(client, open_payment, body, headers).status_code == 400
 
 

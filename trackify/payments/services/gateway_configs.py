@@ -56,6 +56,13 @@ def _clean(
     return gateway_cls.clean_credentials(credentials, test_mode=test_mode)
 
 
+def gateway_config_check(
+    *, gateway_name: str, credentials: dict[str, str], test_mode: bool, flow: str
+) -> None:
+    """Raise ValidationFailed if these settings would be refused on save. Saves nothing."""
+    _clean(get_gateway_class(gateway_name), dict(credentials), test_mode=test_mode, flow=flow)
+
+
 def _make_default(config: PaymentGatewayConfig) -> None:
     # Clear the old default first: the partial unique index allows one default per owner.
     PaymentGatewayConfig.objects.filter(owner=config.owner, is_default=True).exclude(

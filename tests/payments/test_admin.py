@@ -1,0 +1,94 @@
+"""The admin panel shows configs with masked credentials, payments with history, events with a retry action."""
+
+from __future__ import annotations
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.test import Client
+
+from tests.payments.webhooks.sandbox_events import send
+from trackify.payments.models import PaymentGatewayConfig, PaymentWebhookEvent
+from trackify.payments.services.gateway_configs import gateway_config_create
+
+
+@pytest.fixture
+def admin_client(db) -> Client:
+    admin = get_user_model().objects.create_superuser("admin", "admin@example.com", "admin-pass-123")
+    client = Client()
+    client.force_login(admin)
+    return client
+
+
+def test_config_pages_mask_credentials_and_never_show_them(admin_client, user):
+    config = gateway_config_create(
+        owner=user, gateway_name="sandbox", credentials={"webhook_secret": "whsec_topsecretvalue9876"}
+    )
+    listing = admin_client.get("/admin/payments/paymentgatewayconfig/")
+    page = admin_client.get(f"/admin/payments/paymentgatewayconfig/{config.pk}/change/")
+    assert listing.status_code == page.status_code == 200
+    assert b"whsec_topsecretvalue9876" not in listing.content + page.content
+    assert "whsec_…9876".encode() in page.content
+
+
+def test_admin_can_replace_credentials_without_seeing_them(admin_client, user):
+    config = gateway_config_create(
+        owner=user, gateway_name="sandbox", credentials={"webhook_secret": "old-secret-000000"}
+    )
+    response = admin_client.post(
+        f"/admin/payments/paymentgatewayconfig/{config.pk}/change/",
+        {
+            "owner": user.pk, "gateway_name": "sandbox", "display_name": "Renamed", "flow": "redirect",
+            "test_mode": "on", "is_active": "on", "new_credentials": "webhook_secret=new-secret-111111",
+        },
+    )
+    assert response.status_code == 302, response.content[:2000]
+    config = PaymentGatewayConfig.objects.get(pk=config.pk)
+    assert config.display_name == "Renamed"
+    assert config.credentials["webhook_secret"] == "new-secret-111111"
+
+
+def test_admin_creates_a_config_through_the_service(admin_client, user):
+    response = admin_client.post(
+        "/admin/payments/paymentgatewayconfig/add/",
+        {"owner": user.pk, "gateway_name": "sandbox", "display_name": "Test", "flow": "redirect",
+         "test_mode": "on", "is_active": "on", "new_credentials": ""},
+    )
+    assert response.status_code == 302, response.content[:2000]
+    config = PaymentGatewayConfig.objects.get(owner=user)
+    assert config.credentials["webhook_secret"]  # generated
+    assert config.is_default  # the owner's first config
+
+
+def test_payment_page_shows_its_state_history(admin_client, open_payment):
+    send(Client(), open_payment, "succeeded")
+    page = admin_client.get(f"/admin/payments/invoicepayment/{open_payment.pk}/change/")
+    assert page.status_code == 200
+    assert b"pending" in page.content and b"succeeded" in page.content
+
+
+def test_process_again_action_replays_a_stored_event(admin_client, open_payment):
+    send(Client(), open_payment, "succeeded")
+    event = PaymentWebhookEvent.objects.get()
+    response = admin_client.post(
+        "/admin/payments/paymentwebhookevent/",
+        {"action": "process_again", "_selected_action": [event.pk]},
+        follow=True,
+    )
+    assert response.status_code == 200
+    assert b"processed" in response.content
+
+
+def test_invoice_admin_pages_load(admin_client, invoice):
+    assert admin_client.get("/admin/invoices/invoice/").status_code == 200
+    assert admin_client.get(f"/admin/invoices/invoice/{invoice.pk}/change/").status_code == 200
+
+
+def test_admin_form_shows_a_bad_credential_as_a_form_error(admin_client, user):
+    response = admin_client.post(
+        "/admin/payments/paymentgatewayconfig/add/",
+        {"owner": user.pk, "gateway_name": "sandbox", "display_name": "Test", "flow": "redirect",
+         "test_mode": "on", "is_active": "on", "new_credentials": "api_key=unknown-field"},
+    )
+    assert response.status_code == 200
+    assert b"Unknown credential field" in response.content
+    assert not PaymentGatewayConfig.objects.exists()

@@ -1,0 +1,54 @@
+"""The demo command: everything a newcomer needs to pay an invoice, created once however often it runs."""
+
+from __future__ import annotations
+
+import io
+import json
+
+from django.contrib.auth import get_user_model
+from django.core.management import call_command
+from django.test import Client
+
+from trackify.invoices.models import Invoice
+from trackify.payments.models import PaymentGatewayConfig
+
+
+def seed() -> dict:
+    out = io.StringIO()
+    call_command("seed_demo", "--json", stdout=out)
+    return json.loads(out.getvalue())
+
+
+def test_seed_demo_prints_credentials_gateway_and_pay_links(db):
+    result = seed()
+    assert set(result) >= {"username", "password", "api_token", "gateway_config_id", "invoices"}
+    assert len(result["invoices"]) == 2
+    for invoice in result["invoices"]:
+        assert set(invoice) >= {"id", "public_token", "pay_url"}
+        assert invoice["pay_url"].endswith(f"/pay/{invoice['id']}/?token={invoice['public_token']}")
+    config = PaymentGatewayConfig.objects.get(pk=result["gateway_config_id"])
+    assert (config.gateway_name, config.is_default) == ("sandbox", True)
+    assert Invoice.objects.filter(allow_partial_payment=True).count() == 1
+
+
+def test_seed_demo_is_idempotent(db):
+    first, second = seed(), seed()
+    assert first == second
+    assert get_user_model().objects.count() == 1
+    assert PaymentGatewayConfig.objects.count() == 1
+    assert Invoice.objects.count() == 2
+
+
+def test_demo_user_can_log_in_and_use_the_api_token(db):
+    result = seed()
+    assert Client().login(username=result["username"], password=result["password"])
+    response = Client().get("/invoices/", HTTP_AUTHORIZATION=f"Token {result['api_token']}")
+    assert response.status_code == 200
+    assert len(response.json()) == 2
+
+
+def test_demo_invoice_is_payable_from_its_link(db):
+    invoice = seed()["invoices"][0]
+    response = Client().get(f"/payment/invoice/{invoice['id']}/gateway/", {"token": invoice["public_token"]})
+    assert response.status_code == 200
+    assert response.json()["payable"] is True
