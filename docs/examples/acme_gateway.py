@@ -1,0 +1,118 @@
+"""A complete gateway in one file: "Acme Pay", a made-up provider with a typical REST API.
+
+Install it by naming it in settings (PAYMENT_GATEWAYS["acme"] = "acme_gateway.AcmeGateway") or, from
+a package of your own, with an entry point in the group `trackify.payment_gateways`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+from collections.abc import Mapping
+from typing import Any
+from uuid import UUID
+
+import requests
+
+from trackify.payments.gateways.base import PaymentGatewayBase
+from trackify.payments.gateways.errors import (
+    GatewayConfigurationError,
+    GatewayError,
+    GatewayUnavailable,
+    WebhookVerificationError,
+)
+from trackify.payments.gateways.types import (
+    CredentialField,
+    GatewayCapabilities,
+    PaymentLookup,
+    PaymentStatus,
+    PaymentUpdate,
+    SessionRequest,
+    SessionResult,
+    StatusResult,
+    WebhookEvent,
+    WebhookRequest,
+)
+
+API_BASE = "https://api.acme-pay.invalid/v1"
+STATUSES = {"open": PaymentStatus.PENDING, "paid": PaymentStatus.SUCCEEDED, "failed": PaymentStatus.FAILED,
+            "canceled": PaymentStatus.CANCELLED, "expired": PaymentStatus.EXPIRED}
+
+
+class AcmeGateway(PaymentGatewayBase):
+    name = "acme"
+    display_name = "Acme Pay"
+    credential_fields = (
+        CredentialField("api_key", "API key"),
+        CredentialField("webhook_secret", "Webhook signing secret"),
+    )
+    capabilities = GatewayCapabilities(currencies=frozenset({"EUR", "USD"}))
+
+    # -- calls to Acme -------------------------------------------------------------------------
+
+    def _call(self, method: str, path: str, **kwargs: Any) -> dict[str, Any]:
+        try:
+            response = requests.request(
+                method, f"{API_BASE}{path}", timeout=15,
+                headers={"Authorization": f"Bearer {self.context.credentials['api_key']}",
+                         **kwargs.pop("headers", {})},
+                **kwargs,
+            )
+        except requests.RequestException as exc:
+            raise GatewayUnavailable(detail=type(exc).__name__) from exc
+        if response.status_code == 401:
+            raise GatewayConfigurationError("Acme refused the API key.")
+        if response.status_code >= 500:
+            raise GatewayUnavailable(detail=f"HTTP {response.status_code}")
+        if response.status_code >= 400:
+            raise GatewayError("Acme refused the request.", detail=response.text[:200])
+        data: dict[str, Any] = response.json()
+        return data
+
+    def create_payment_session(self, request: SessionRequest) -> SessionResult:
+        checkout = self._call(
+            "POST", "/checkouts",
+            headers={"Idempotency-Key": request.idempotency_key},
+            json={"amount": request.amount, "currency": request.currency, "description": request.description,
+                  "return_url": request.return_url, "metadata": {"payment_id": str(request.payment_id)}},
+        )
+        return SessionResult(gateway_reference=checkout["id"], redirect_url=checkout["url"])
+
+    def get_payment_status(self, lookup: PaymentLookup) -> StatusResult:
+        checkout = self._call("GET", f"/checkouts/{lookup.gateway_reference}")
+        return StatusResult(status=STATUSES[checkout["status"]], amount=checkout["amount"],
+                            currency=checkout["currency"].upper())
+
+    # -- webhooks --------------------------------------------------------------------------------
+
+    @classmethod
+    def webhook_payment_hint(cls, request: WebhookRequest) -> UUID | None:
+        try:
+            return UUID(json.loads(request.body)["data"]["metadata"]["payment_id"])
+        except (ValueError, KeyError, TypeError):
+            return None
+
+    def verify_webhook(self, request: WebhookRequest) -> Mapping[str, Any]:
+        expected = hmac.new(self.context.credentials["webhook_secret"].encode(), request.body,
+                            hashlib.sha256).hexdigest()
+        if not hmac.compare_digest(expected, request.header("Acme-Signature")):
+            raise WebhookVerificationError("Acme signature does not match.")
+        try:
+            payload: dict[str, Any] = json.loads(request.body)
+        except ValueError as exc:
+            raise WebhookVerificationError("The body is not JSON.") from exc
+        return payload
+
+    def normalize_event(self, payload: Mapping[str, Any]) -> WebhookEvent:
+        checkout = payload.get("data", {})
+        status = STATUSES.get(checkout.get("status", ""))
+        return WebhookEvent(
+            gateway_event_id=str(payload["id"]),
+            event_type=str(payload.get("type", "")),
+            payload=payload,
+            gateway_reference=str(checkout.get("id", "")),
+            payment_update=PaymentUpdate(status=status, amount=checkout.get("amount"),
+                                         currency=str(checkout.get("currency", "")).upper() or None)
+            if status else None,
+        )
