@@ -4,22 +4,22 @@ from __future__ import annotations
 
 from django.core.exceptions import ImproperlyConfigured
 
-from .base import *  # noqa: F403
+from .base import *
 from .base import env_bool
 
-if not SECRET_KEY:  # noqa: F405
+if not SECRET_KEY:
     raise ImproperlyConfigured("DJANGO_SECRET_KEY must be set in production.")
-if not TRACKIFY_ENCRYPTION_KEYS:  # noqa: F405
+if not TRACKIFY_ENCRYPTION_KEYS:
     raise ImproperlyConfigured(
         "TRACKIFY_ENCRYPTION_KEYS must be set in production: gateway credentials are encrypted "
         "with it. Generate one with `python manage.py generate_encryption_key`."
     )
-if DEBUG and any(host not in ("127.0.0.1", "localhost", "::1") for host in ALLOWED_HOSTS):  # noqa: F405
+if DEBUG and any(host not in ("127.0.0.1", "localhost", "::1") for host in ALLOWED_HOSTS):
     raise ImproperlyConfigured("DEBUG must be off when ALLOWED_HOSTS names a public host.")
 
-if TRACKIFY_SANDBOX_ENABLED:  # noqa: F405 - opt-in only, e.g. for a staging site
-    PAYMENT_GATEWAYS = {  # noqa: F405
-        **PAYMENT_GATEWAYS,  # noqa: F405
+if TRACKIFY_SANDBOX_ENABLED:
+    PAYMENT_GATEWAYS = {
+        **PAYMENT_GATEWAYS,
         "sandbox": "trackify.payments.gateways.sandbox.SandboxGateway",
     }
 
