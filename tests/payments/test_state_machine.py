@@ -1,0 +1,402 @@
+"""The payment state machine: its table, and the real ledger driven by random event sequences.
+
+The stateful test sends webhook events through `webhook_apply` (the path every verified delivery
+takes) in any order, with duplicates, refunds, late "pending"s and wrong amounts, and checks the
+books against the rows after every step, computed here independently of the ledger.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import uuid
+from typing import Any
+
+import pytest
+from django.db import transaction
+from hypothesis import HealthCheck, settings
+from hypothesis import strategies as st
+from hypothesis.stateful import Bundle, RuleBasedStateMachine, invariant, rule, run_state_machine_as_test
+
+from trackify.invoices.models import Invoice
+from trackify.payments import state
+from trackify.payments.gateways.types import (
+    PaymentStatus,
+    PaymentUpdate,
+    RefundStatus,
+    RefundUpdate,
+    WebhookEvent,
+)
+from trackify.payments.models import InvoicePayment, PaymentGatewayConfig
+from trackify.payments.services import ledger
+from trackify.payments.services.gateway_configs import gateway_config_create
+from trackify.payments.services.webhooks import webhook_apply
+
+S = PaymentStatus
+
+# Written out here rather than imported, so the test does not trust the code it checks.
+PAID = {"succeeded", "partially_refunded", "refunded"}
+CLOSED = {"cancelled", "expired", "refunded"}
+UNPAID = {"pending", "processing", "failed", "cancelled", "expired"}
+
+EXPECTED_GATEWAY_TRANSITIONS = {
+    ("pending", "processing"), ("pending", "succeeded"), ("pending", "failed"),
+    ("pending", "cancelled"), ("pending", "expired"),
+    ("processing", "succeeded"), ("processing", "failed"), ("processing", "cancelled"),
+    ("processing", "expired"),
+    ("failed", "processing"), ("failed", "succeeded"), ("failed", "cancelled"), ("failed", "expired"),
+}  # fmt: skip
+
+
+# -- the table -----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("current", "target"), list(itertools.product(S, S)))
+def test_gateway_transitions_match_the_documented_graph(current, target):
+    expected = (current.value, target.value) in EXPECTED_GATEWAY_TRANSITIONS
+    assert state.gateway_transition_allowed(current, target) is expected
+
+
+@pytest.mark.parametrize("final", [S.CANCELLED, S.EXPIRED, S.REFUNDED])
+def test_no_gateway_report_moves_a_payment_out_of_a_final_state(final):
+    assert not any(state.gateway_transition_allowed(final, target) for target in S)
+
+
+@pytest.mark.parametrize("paid", [S.SUCCEEDED, S.PARTIALLY_REFUNDED, S.REFUNDED])
+def test_a_paid_payment_never_goes_back_to_an_unpaid_state(paid):
+    for target in (S.PENDING, S.PROCESSING, S.FAILED, S.CANCELLED, S.EXPIRED):
+        assert not state.gateway_transition_allowed(paid, target)
+
+
+def test_late_pending_after_succeeded_is_not_allowed():
+    assert not state.gateway_transition_allowed(S.SUCCEEDED, S.PENDING)
+
+
+def test_a_failed_attempt_can_still_succeed():
+    assert state.gateway_transition_allowed(S.FAILED, S.SUCCEEDED)
+
+
+def test_transitions_accept_plain_strings_from_the_database():
+    assert state.gateway_transition_allowed("pending", S.SUCCEEDED)  # type: ignore[arg-type]
+
+
+def test_status_sets_partition_as_documented():
+    assert {s.value for s in state.PAID_STATUSES} == PAID
+    assert {s.value for s in state.OPEN_STATUSES} == {"pending", "processing"}
+    assert {s.value for s in state.FINAL_STATUSES} == CLOSED
+
+
+@pytest.mark.parametrize(
+    ("amount", "refunded", "expected"),
+    [
+        (1000, 0, S.SUCCEEDED),
+        (1000, -5, S.SUCCEEDED),
+        (1000, 1, S.PARTIALLY_REFUNDED),
+        (1000, 999, S.PARTIALLY_REFUNDED),
+        (1000, 1000, S.REFUNDED),
+        (1000, 1001, S.REFUNDED),
+    ],
+)
+def test_status_for_refunds_follows_the_refunded_amount(amount, refunded, expected):
+    assert state.status_for_refunds(amount, refunded) == expected
+
+
+@pytest.mark.parametrize(("current", "target"), list(itertools.product(S, S)))
+def test_money_after_cancellation_or_expiry_needs_attention(current, target):
+    expected = target == S.SUCCEEDED and current in (S.CANCELLED, S.EXPIRED)
+    assert state.needs_attention(current, target) is expected
+
+
+# -- the real ledger, driven by Hypothesis ---------------------------------------------------------
+
+PAYMENT_AMOUNTS = (4_000, 6_000, 10_000)  # of an invoice of 10 000 that allows partial payment
+INVOICE_TOTAL = 10_000
+REPORTABLE = [S.PENDING, S.PROCESSING, S.SUCCEEDED, S.FAILED, S.CANCELLED, S.EXPIRED]
+# A refund reported succeeded and then reported again as pending (a reordered delivery) or failed
+# makes the ledger take the money back out of "refunded" (see the two xfailed tests at the end).
+# Until that is fixed, the machine does not send such reports; set True to explore them again.
+REFUND_REPORTS_MAY_UNDO_SUCCESS = False
+
+
+class LedgerMachine(RuleBasedStateMachine):
+    """One invoice, three payments, and a gateway that says anything in any order."""
+
+    owner: Any = None
+    config: PaymentGatewayConfig | None = None
+
+    sent = Bundle("sent")
+
+    def __init__(self) -> None:
+        super().__init__()
+        # Every example works inside a savepoint rolled back at teardown: examples never meet.
+        self._atomic = transaction.atomic()
+        self._atomic.__enter__()
+        self.invoice = Invoice.objects.create(
+            owner=self.owner,
+            number=f"SM-{uuid.uuid4().hex[:8]}",
+            client_name="Client",
+            currency="EUR",
+            total=INVOICE_TOTAL,
+            allow_partial_payment=True,
+        )
+        self.payment_ids = [
+            InvoicePayment.objects.create(
+                invoice=self.invoice,
+                config=self.config,
+                gateway_name="sandbox",
+                amount=amount,
+                currency="EUR",
+                gateway_reference=f"sess_{index}_{uuid.uuid4().hex[:6]}",
+            ).pk
+            for index, amount in enumerate(PAYMENT_AMOUNTS)
+        ]
+        self.seen_status = {pk: "pending" for pk in self.payment_ids}
+        self.refund_reported: dict[str, RefundStatus] = {}
+
+    def teardown(self) -> None:
+        transaction.set_rollback(True)
+        self._atomic.__exit__(None, None, None)
+
+    # -- what the gateway may say --
+
+    def _deliver(self, event: WebhookEvent) -> WebhookEvent:
+        outcome = webhook_apply(config=self.config, event=event)
+        assert outcome.status in ("processed", "ignored", "duplicate")
+        return event
+
+    @rule(
+        target=sent,
+        index=st.integers(0, len(PAYMENT_AMOUNTS) - 1),
+        status=st.sampled_from(REPORTABLE),
+        wrong_amount=st.booleans(),
+        by_reference=st.booleans(),
+    )
+    def payment_event(self, index: int, status: S, wrong_amount: bool, by_reference: bool) -> WebhookEvent:
+        payment = InvoicePayment.objects.get(pk=self.payment_ids[index])
+        amount = payment.amount + 1 if wrong_amount else payment.amount
+        return self._deliver(
+            WebhookEvent(
+                gateway_event_id=f"evt_{uuid.uuid4().hex}",
+                event_type=f"session.{status}",
+                payload={"kind": "payment", "status": str(status)},
+                payment_id=None if by_reference else payment.pk,
+                gateway_reference=payment.gateway_reference if by_reference else "",
+                payment_update=PaymentUpdate(status=status, amount=amount, currency="EUR"),
+            )
+        )
+
+    @rule(
+        target=sent,
+        index=st.integers(0, len(PAYMENT_AMOUNTS) - 1),
+        refund_number=st.integers(1, 3),
+        status=st.sampled_from(list(RefundStatus)),
+        amount=st.sampled_from([1_000, 2_500, 4_000, 6_000]),
+    )
+    def refund_event(self, index: int, refund_number: int, status: RefundStatus, amount: int) -> WebhookEvent:
+        payment_id = self.payment_ids[index]
+        refund_id = f"re_{index}_{refund_number}"
+        if not REFUND_REPORTS_MAY_UNDO_SUCCESS and self.refund_reported.get(refund_id) == RefundStatus.SUCCEEDED:
+            status = RefundStatus.SUCCEEDED  # see the xfailed tests below: the ledger un-refunds
+        self.refund_reported[refund_id] = status
+        return self._deliver(
+            WebhookEvent(
+                gateway_event_id=f"evt_{uuid.uuid4().hex}",
+                event_type=f"refund.{status}",
+                payload={"kind": "refund", "status": str(status)},
+                payment_id=payment_id,
+                refund_updates=(
+                    RefundUpdate(
+                        gateway_refund_id=refund_id,
+                        status=status,
+                        amount=amount,
+                        currency="EUR",
+                    ),
+                ),
+            )
+        )
+
+    @rule(event=sent)
+    def redeliver(self, event: WebhookEvent) -> None:
+        """The same event (same gateway event id) again: it is a duplicate and changes nothing."""
+        before = self._snapshot()
+        outcome = webhook_apply(config=self.config, event=event)
+        assert outcome.status == "duplicate"
+        assert self._snapshot() == before
+
+    @rule(index=st.integers(0, len(PAYMENT_AMOUNTS) - 1), status=st.sampled_from(REPORTABLE))
+    def status_check(self, index: int, status: S) -> None:
+        """The other writer: a status refresh applying what the gateway answered."""
+        with transaction.atomic():
+            locked = ledger.lock_payment(self.payment_ids[index])
+            ledger.apply_payment_update(
+                locked,
+                PaymentUpdate(status=status, amount=locked.payment.amount, currency="EUR"),
+                source="status_check",
+            )
+
+    # -- what must hold after every step --
+
+    def _snapshot(self) -> tuple[Any, ...]:
+        invoice = Invoice.objects.get(pk=self.invoice.pk)
+        payments = InvoicePayment.objects.filter(pk__in=self.payment_ids).order_by("pk")
+        return (
+            invoice.amount_paid,
+            invoice.status,
+            tuple((p.pk, p.status, p.refunded_amount) for p in payments),
+        )
+
+    @invariant()
+    def books_balance(self) -> None:
+        invoice = Invoice.objects.get(pk=self.invoice.pk)
+        payments = list(InvoicePayment.objects.filter(pk__in=self.payment_ids))
+        expected_paid = sum(p.amount - p.refunded_amount for p in payments if p.status in PAID)
+        assert invoice.amount_paid == expected_paid
+
+        if expected_paid >= INVOICE_TOTAL:
+            assert invoice.status == "paid"
+        elif expected_paid > 0:
+            assert invoice.status == "partially_paid"
+        else:
+            assert invoice.status == "open"
+
+        for payment in payments:
+            assert 0 <= payment.refunded_amount <= payment.amount
+            if payment.status in PAID:
+                refunded = payment.refunded_amount
+                expected = "succeeded" if refunded == 0 else "refunded" if refunded == payment.amount else (
+                    "partially_refunded"
+                )
+                assert payment.status == expected, (payment.status, refunded, payment.amount)
+
+    @invariant()
+    def no_payment_leaves_a_state_it_may_not_leave(self) -> None:
+        for payment in InvoicePayment.objects.filter(pk__in=self.payment_ids):
+            before, now = self.seen_status[payment.pk], payment.status
+            if before in CLOSED:
+                assert now == before, f"{payment.pk} left {before} for {now}"
+            if before in PAID:
+                assert now not in UNPAID, f"{payment.pk} went from {before} back to {now}"
+            self.seen_status[payment.pk] = now
+
+
+@pytest.mark.django_db
+def test_no_sequence_of_gateway_events_unbalances_the_books(user):
+    LedgerMachine.owner = user
+    LedgerMachine.config = gateway_config_create(owner=user, gateway_name="sandbox")
+    run_state_machine_as_test(
+        LedgerMachine,
+        settings=settings(
+            max_examples=int(os.environ.get("STATE_MACHINE_EXAMPLES", "50")),
+            stateful_step_count=25,
+            deadline=None,
+            suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+        ),
+    )
+
+
+# -- what the machine found ---------------------------------------------------------------------
+
+
+@pytest.fixture
+def paid_payment(invoice, sandbox_config):
+    payment = InvoicePayment.objects.create(
+        invoice=invoice, config=sandbox_config, gateway_name="sandbox", amount=invoice.total,
+        currency=invoice.currency, gateway_reference="sess_directed",
+    )  # fmt: skip
+    _send(sandbox_config, payment, payment_update=PaymentUpdate(status=S.SUCCEEDED, amount=payment.amount))
+    return payment
+
+
+def _send(config, payment, **event: Any) -> None:
+    webhook_apply(
+        config=config,
+        event=WebhookEvent(
+            gateway_event_id=f"evt_{uuid.uuid4().hex}", event_type="test", payload={}, payment_id=payment.pk, **event
+        ),
+    )
+
+
+def _refund_report(config, payment, status: RefundStatus) -> None:
+    update = RefundUpdate(gateway_refund_id="re_1", status=status, amount=payment.amount, currency="EUR")
+    _send(config, payment, refund_updates=(update,))
+
+
+def test_a_refund_reported_succeeded_refunds_the_payment_and_reopens_the_invoice(paid_payment, sandbox_config):
+    _refund_report(sandbox_config, paid_payment, RefundStatus.SUCCEEDED)
+    paid_payment.refresh_from_db()
+    assert (paid_payment.status, paid_payment.refunded_amount) == ("refunded", paid_payment.amount)
+    assert Invoice.objects.get(pk=paid_payment.invoice_id).amount_paid == 0
+
+
+def test_a_late_pending_after_succeeded_is_recorded_and_ignored(paid_payment, sandbox_config):
+    _send(sandbox_config, paid_payment, payment_update=PaymentUpdate(status=S.PENDING, amount=paid_payment.amount))
+    paid_payment.refresh_from_db()
+    assert paid_payment.status == "succeeded"
+    refused = paid_payment.status_changes.get(applied=False)
+    assert (refused.from_status, refused.to_status) == ("succeeded", "pending")
+    assert Invoice.objects.get(pk=paid_payment.invoice_id).status == "paid"
+
+
+def test_money_reported_after_cancellation_is_flagged_not_counted(invoice, sandbox_config):
+    payment = InvoicePayment.objects.create(
+        invoice=invoice, config=sandbox_config, gateway_name="sandbox", amount=invoice.total, currency="EUR"
+    )
+    _send(sandbox_config, payment, payment_update=PaymentUpdate(status=S.CANCELLED))
+    _send(sandbox_config, payment, payment_update=PaymentUpdate(status=S.SUCCEEDED, amount=payment.amount))
+    payment.refresh_from_db()
+    invoice.refresh_from_db()
+    assert payment.status == "cancelled"
+    assert "succeeded after it was cancelled" in payment.attention_reason
+    assert (invoice.amount_paid, invoice.status) == (0, "open")
+
+
+def test_a_succeeded_report_with_the_wrong_amount_is_flagged_not_applied(invoice, sandbox_config):
+    payment = InvoicePayment.objects.create(
+        invoice=invoice, config=sandbox_config, gateway_name="sandbox", amount=invoice.total, currency="EUR"
+    )
+    _send(sandbox_config, payment, payment_update=PaymentUpdate(status=S.SUCCEEDED, amount=payment.amount - 1))
+    payment.refresh_from_db()
+    assert payment.status == "pending"
+    assert "does not match" in payment.attention_reason
+    assert Invoice.objects.get(pk=invoice.pk).amount_paid == 0
+
+
+def test_a_refund_reported_before_its_payment_succeeded_counts_once_it_does(invoice, sandbox_config):
+    payment = InvoicePayment.objects.create(
+        invoice=invoice, config=sandbox_config, gateway_name="sandbox", amount=invoice.total, currency="EUR"
+    )
+    update = RefundUpdate(gateway_refund_id="re_early", status=RefundStatus.SUCCEEDED, amount=2500, currency="EUR")
+    _send(sandbox_config, payment, refund_updates=(update,))
+    assert Invoice.objects.get(pk=invoice.pk).amount_paid == 0
+    _send(sandbox_config, payment, payment_update=PaymentUpdate(status=S.SUCCEEDED, amount=payment.amount))
+    payment.refresh_from_db()
+    assert (payment.status, payment.refunded_amount) == ("partially_refunded", 2500)
+    invoice.refresh_from_db()
+    assert (invoice.amount_paid, invoice.status) == (invoice.total - 2500, "partially_paid")
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="BUG: ledger.apply_refund_update lets a late 'pending' report (refund.created delivered after "
+    "refund.updated) move a succeeded refund back to pending, so the payment leaves 'refunded' and the "
+    "invoice counts the refunded money as paid again",
+)
+def test_a_late_pending_report_does_not_undo_a_succeeded_refund(paid_payment, sandbox_config):
+    _refund_report(sandbox_config, paid_payment, RefundStatus.SUCCEEDED)
+    _refund_report(sandbox_config, paid_payment, RefundStatus.PENDING)
+    paid_payment.refresh_from_db()
+    assert (paid_payment.status, paid_payment.refunded_amount) == ("refunded", paid_payment.amount)
+    assert Invoice.objects.get(pk=paid_payment.invoice_id).amount_paid == 0
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="BUG (or a decision to record): a refund reported failed after it succeeded moves the payment "
+    "out of 'refunded', which state.FINAL_STATUSES calls final; either refuse and flag it, or drop "
+    "REFUNDED from the final states",
+)
+def test_a_refunded_payment_stays_refunded_when_its_refund_is_later_reported_failed(paid_payment, sandbox_config):
+    _refund_report(sandbox_config, paid_payment, RefundStatus.SUCCEEDED)
+    _refund_report(sandbox_config, paid_payment, RefundStatus.FAILED)
+    paid_payment.refresh_from_db()
+    assert paid_payment.status == "refunded"
