@@ -16,6 +16,9 @@ echo "==> ruff"
 echo "==> mypy"
 .venv/bin/mypy trackify config
 
+echo "==> OpenAPI schema (valid, no generator warnings)"
+.venv/bin/python manage.py spectacular --validate --fail-on-warn --file /dev/null
+
 echo "==> pytest on SQLite"
 DATABASE_URL="" .venv/bin/pytest -q "$@"
 

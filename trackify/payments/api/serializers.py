@@ -17,6 +17,7 @@ from trackify.payments.money import format_amount
 from trackify.payments.services.gateway_configs import webhook_url
 
 
+@extend_schema_field({"type": "string", "example": "123.45"})
 class AmountInputField(serializers.Field):
     """A decimal string ("123.45") or JSON number; converted to minor units once the currency is known."""
 

@@ -1,7 +1,7 @@
 from django.urls import path
 
 from trackify.payments.api import views
-from trackify.payments.api.webhooks import WebhookView
+from trackify.payments.api.webhooks import ConfigWebhookView, WebhookView
 
 urlpatterns = [
     path("gateway-types/", views.GatewayTypeListView.as_view(), name="gateway-types"),
@@ -20,5 +20,5 @@ urlpatterns = [
     path("invoice/<uuid:invoice_id>/gateway/", views.InvoiceGatewayView.as_view(), name="invoice-gateway"),
     path("<uuid:payment_id>/refund/", views.RefundView.as_view(), name="payment-refund"),
     path("webhook/<str:gateway_name>/", WebhookView.as_view(), name="webhook"),
-    path("webhook/<str:gateway_name>/<uuid:config_id>/", WebhookView.as_view(), name="webhook-config"),
+    path("webhook/<str:gateway_name>/<uuid:config_id>/", ConfigWebhookView.as_view(), name="webhook-config"),
 ]

@@ -19,6 +19,14 @@ from trackify.common.api import error_body
 from trackify.payments.api.serializers import WebhookAnswerSerializer
 from trackify.payments.services.webhooks import webhook_receive
 
+WEBHOOK_RESPONSES = {
+    200: WebhookAnswerSerializer,
+    400: OpenApiResponse(description="Bad or missing signature, stale timestamp, malformed body"),
+    404: OpenApiResponse(description="Unknown gateway or webhook endpoint"),
+    413: OpenApiResponse(description="Body over 64 KiB"),
+    500: OpenApiResponse(description="Stored, not yet processed; the gateway should deliver again"),
+}
+
 
 class WebhookView(APIView):
     authentication_classes: list[type] = []  # no session, no CSRF: the signature authenticates
@@ -27,24 +35,19 @@ class WebhookView(APIView):
 
     @extend_schema(
         request={"application/json": {"type": "object"}},
-        responses={
-            200: WebhookAnswerSerializer,
-            400: OpenApiResponse(description="Bad or missing signature, stale timestamp, malformed body"),
-            404: OpenApiResponse(description="Unknown gateway or webhook endpoint"),
-            413: OpenApiResponse(description="Body over 64 KiB"),
-            500: OpenApiResponse(description="Stored, not yet processed; the gateway should deliver again"),
-        },
-        summary="Receive a gateway's webhook event",
+        responses=WEBHOOK_RESPONSES,
+        summary="Receive a gateway's webhook event (the payment id in the body picks the config)",
+        operation_id="payment_webhook_receive",
     )
     def post(self, request: Request, gateway_name: str, config_id: UUID | None = None) -> Response:
         limit = settings.TRACKIFY_WEBHOOK_MAX_BYTES
+        too_large = Response(
+            error_body("payload_too_large", f"Webhook bodies are limited to {limit} bytes."), status=413
+        )
         try:
             declared = int(request.META.get("CONTENT_LENGTH") or 0)
         except ValueError:
             declared = 0
-        too_large = Response(
-            error_body("payload_too_large", f"Webhook bodies are limited to {limit} bytes."), status=413
-        )
         if declared > limit:
             return too_large
         body = request._request.read(limit + 1)
@@ -54,3 +57,16 @@ class WebhookView(APIView):
             gateway_name=gateway_name, config_id=config_id, body=body, headers=dict(request.headers)
         )
         return Response({"status": outcome.status, "detail": outcome.detail})
+
+
+class ConfigWebhookView(WebhookView):
+    """The same endpoint with the config in the URL: the one to give a gateway's dashboard."""
+
+    @extend_schema(
+        request={"application/json": {"type": "object"}},
+        responses=WEBHOOK_RESPONSES,
+        summary="Receive a gateway's webhook event for one config",
+        operation_id="payment_webhook_receive_for_config",
+    )
+    def post(self, request: Request, gateway_name: str, config_id: UUID | None = None) -> Response:
+        return super().post(request, gateway_name, config_id)
