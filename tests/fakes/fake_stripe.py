@@ -1,0 +1,410 @@
+"""A fake Stripe API: a real HTTP server on 127.0.0.1 that the official SDK talks to unchanged.
+
+What it does, as Stripe does:
+- form-encoded requests with nested keys (`line_items[0][price_data][currency]=eur`), as the SDK
+  sends them; JSON objects shaped like Stripe's (see `stripe_objects`); Stripe error bodies;
+- `Authorization: Bearer <secret key>` picks the account; an unknown key answers 401;
+- `Idempotency-Key` on a POST: the same key with the same parameters replays the first answer
+  (header `Idempotent-Replayed: true`); with other parameters it answers 400 idempotency_error;
+- a request log (`requests`) for assertions.
+
+And what tests need on top: faults for the next N matching requests (an error status such as
+500 or 429, a hang, a dropped connection; before or after the request took effect), several
+accounts (one per Stripe account of our users), and webhook deliveries signed with the SDK's
+own `stripe.WebhookSignature.generate_signature_header`.
+
+This is the test suite's only import of `stripe`: the SDK signs the events, as the issue asks.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field, replace
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qsl, urlsplit
+
+import stripe
+
+from tests.fakes import stripe_objects as so
+from tests.fakes.stripe_state import Account, StripeApiError, invalid
+
+__all__ = ["Account", "Delivery", "FakeStripe", "Fault", "LoggedRequest"]
+
+
+def parse_form(pairs: list[tuple[str, str]]) -> dict[str, Any]:
+    """Stripe's form encoding to nested dicts and lists (`a[0][b]=1` → {"a": [{"b": "1"}]})."""
+    root: dict[str, Any] = {}
+    for key, value in pairs:
+        match = re.fullmatch(r"([^\[\]]+)((?:\[[^\[\]]*\])*)", key)
+        if match is None:
+            raise invalid(f"Invalid parameter name: {key}")
+        path = [match.group(1), *re.findall(r"\[([^\[\]]*)\]", match.group(2))]
+        node = root
+        for part in path[:-1]:
+            node = node.setdefault(part, {})
+        node[path[-1]] = value
+
+    def listify(node: Any) -> Any:
+        if not isinstance(node, dict):
+            return node
+        converted = {key: listify(value) for key, value in node.items()}
+        if converted and all(key.isdigit() for key in converted):
+            return [converted[key] for key in sorted(converted, key=int)]
+        return converted
+
+    result: dict[str, Any] = listify(root)
+    return result
+
+
+@dataclass
+class Fault:
+    """What the next `remaining` matching requests meet instead of (or after) a normal answer."""
+
+    kind: str  # "error", "hang", "drop"
+    remaining: int = 1
+    status: int = 500
+    body: dict[str, Any] = field(default_factory=dict)
+    headers: dict[str, str] = field(default_factory=dict)
+    seconds: float = 0.0
+    # True: the request takes effect at the fake first, and only its answer is lost or replaced.
+    after_processing: bool = False
+    method: str = ""
+    path: str = ""  # a prefix of the request path
+
+    def matches(self, method: str, path: str) -> bool:
+        return (not self.method or self.method == method) and path.startswith(self.path)
+
+
+@dataclass
+class LoggedRequest:
+    method: str
+    path: str
+    params: dict[str, Any]
+    idempotency_key: str
+    account_id: str
+    stripe_version: str
+    status: int = 0
+    replayed: bool = False
+    fault: str = ""
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """A webhook delivery as Stripe POSTs it: the raw body and its headers."""
+
+    body: bytes
+    headers: dict[str, str]
+    event: dict[str, Any]
+
+    def django_headers(self) -> dict[str, str]:
+        """The headers as keyword arguments for Django's test client."""
+        return {f"HTTP_{name.upper().replace('-', '_')}": value for name, value in self.headers.items()}
+
+    def tampered(self) -> Delivery:
+        """The same signature over a changed body (the amount raised by one unit)."""
+        changed = json.loads(self.body)
+        obj = changed["data"]["object"]
+        for key in ("amount_total", "amount", "amount_received"):
+            if isinstance(obj.get(key), int):
+                obj[key] += 1
+        body = json.dumps(changed).encode()
+        assert body != self.body
+        return replace(self, body=body)
+
+
+class _Handler(BaseHTTPRequestHandler):
+    server: _Server
+    protocol_version = "HTTP/1.0"  # one request per connection: faults never hit a pooled socket
+
+    def do_GET(self) -> None:
+        self.server.fake.handle(self)
+
+    do_POST = do_DELETE = do_GET
+
+    def log_message(self, format: str, *args: Any) -> None:  # quiet
+        pass
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    fake: FakeStripe
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        pass  # a client that timed out and left is part of the tests, not an error
+
+
+class FakeStripe:
+    def __init__(self) -> None:
+        self.lock = threading.RLock()
+        self.accounts: list[Account] = []
+        self.faults: list[Fault] = []
+        self.requests: list[LoggedRequest] = []
+        self._server = _Server(("127.0.0.1", 0), _Handler)
+        self._server.fake = self
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.02}, name="fake-stripe", daemon=True
+        )
+
+    # -- lifecycle -----------------------------------------------------------------------------
+
+    @property
+    def url(self) -> str:
+        host, port = self._server.server_address[:2]
+        return f"http://{host!s}:{port}"
+
+    def start(self) -> FakeStripe:
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+    def add_account(self, *, livemode: bool = False, restricted: bool = False) -> Account:
+        mode = "live" if livemode else "test"
+        suffix = so.new_id("", 24)
+        account = Account(
+            id=f"acct_{suffix[:16]}",
+            secret_key=f"{'rk' if restricted else 'sk'}_{mode}_{suffix}{so.new_id('', 75)}",
+            publishable_key=f"pk_{mode}_{suffix}{so.new_id('', 75)}",
+            webhook_secret=f"whsec_{so.new_id('', 32)}",
+            base_url=self.url,
+            lock=self.lock,
+            livemode=livemode,
+        )
+        self.accounts.append(account)
+        return account
+
+    # -- faults and the log ----------------------------------------------------------------------
+
+    def inject(self, fault: Fault) -> Fault:
+        with self.lock:
+            self.faults.append(fault)
+        return fault
+
+    def fail_next(
+        self,
+        n: int = 1,
+        *,
+        status: int = 500,
+        error_type: str = "api_error",
+        message: str = "An unknown error occurred",
+        code: str | None = None,
+        should_retry: bool | None = None,
+        **where: Any,
+    ) -> Fault:
+        """Answer the next `n` matching requests with a Stripe error (500 by default)."""
+        headers = {} if should_retry is None else {"Stripe-Should-Retry": str(should_retry).lower()}
+        body = so.error_body(error_type, message, code=code)
+        return self.inject(Fault("error", n, status=status, body=body, headers=headers, **where))
+
+    def rate_limit_next(self, n: int = 1, *, should_retry: bool | None = None, **where: Any) -> Fault:
+        """429 as Stripe sends it; Stripe adds `Stripe-Should-Retry: true` to a lock timeout."""
+        return self.fail_next(
+            n,
+            status=429,
+            error_type="invalid_request_error",
+            code="lock_timeout" if should_retry else "rate_limit",
+            message="Too many requests hit the API too quickly.",
+            should_retry=should_retry,
+            **where,
+        )
+
+    def hang_next(self, n: int = 1, *, seconds: float, **where: Any) -> Fault:
+        """Wait `seconds` before handling the next `n` requests (a client timeout, if longer)."""
+        return self.inject(Fault("hang", n, seconds=seconds, **where))
+
+    def drop_next(self, n: int = 1, *, after_processing: bool = False, **where: Any) -> Fault:
+        """Close the connection without an answer (before, or after the request took effect)."""
+        return self.inject(Fault("drop", n, after_processing=after_processing, **where))
+
+    def requests_to(self, method: str, path: str = "") -> list[LoggedRequest]:
+        with self.lock:
+            return [r for r in self.requests if r.method == method and r.path.startswith(path)]
+
+    def _take_fault(self, method: str, path: str) -> Fault | None:
+        with self.lock:
+            for fault in self.faults:
+                if fault.remaining > 0 and fault.matches(method, path):
+                    fault.remaining -= 1
+                    return fault
+        return None
+
+    # -- webhooks ------------------------------------------------------------------------------
+
+    @staticmethod
+    def delivery(
+        event: dict[str, Any], secret: str, *, timestamp: int | None = None, body: bytes | None = None
+    ) -> Delivery:
+        """Sign an event with the SDK's own helper, as Stripe signs its deliveries."""
+        raw = body if body is not None else json.dumps(event, separators=(",", ": ")).encode()
+        header = stripe.WebhookSignature.generate_signature_header(raw.decode(), secret, timestamp=timestamp)
+        return Delivery(body=raw, headers={"Stripe-Signature": header, "Content-Type": "application/json"}, event=event)
+
+    # -- serving ---------------------------------------------------------------------------------
+
+    def handle(self, request: _Handler) -> None:
+        parts = urlsplit(request.path)
+        method, path = request.command, parts.path
+        length = int(request.headers.get("Content-Length") or 0)
+        raw = request.rfile.read(length).decode() if length else ""
+        params = parse_form(parse_qsl(raw if method == "POST" else parts.query, keep_blank_values=True))
+        auth = request.headers.get("Authorization", "")
+        key = auth[7:] if auth.startswith("Bearer ") else ""
+        account = next((a for a in self.accounts if a.secret_key == key), None)
+        entry = LoggedRequest(
+            method=method,
+            path=path,
+            params=params,
+            idempotency_key=request.headers.get("Idempotency-Key", ""),
+            account_id=account.id if account else "",
+            stripe_version=request.headers.get("Stripe-Version", ""),
+        )
+        with self.lock:
+            self.requests.append(entry)
+        fault = self._take_fault(method, path)
+        if fault is not None:
+            entry.fault = fault.kind
+            if fault.kind == "hang":
+                time.sleep(fault.seconds)
+            elif not fault.after_processing:
+                self._deliver_fault(request, entry, fault)
+                return
+        status, body, headers = self._answer(method, path, params, account, key, entry)
+        if fault is not None and fault.after_processing:
+            self._deliver_fault(request, entry, fault)
+            return
+        self._send(request, entry, status, body, headers)
+
+    def _deliver_fault(self, request: _Handler, entry: LoggedRequest, fault: Fault) -> None:
+        if fault.kind == "drop":
+            entry.status = -1
+            request.close_connection = True
+            request.connection.shutdown(socket.SHUT_RDWR)
+            return
+        self._send(request, entry, fault.status, fault.body, fault.headers)
+
+    def _send(
+        self, request: _Handler, entry: LoggedRequest, status: int, body: dict[str, Any], headers: dict[str, str]
+    ) -> None:
+        entry.status = status
+        payload = json.dumps(body).encode()
+        request_id = so.new_id("req_", 14)
+        if "error" in body:
+            body["error"].setdefault("request_log_url", f"https://dashboard.stripe.com/test/logs/{request_id}")
+            payload = json.dumps(body).encode()
+        try:
+            request.send_response(status)
+            request.send_header("Content-Type", "application/json")
+            request.send_header("Content-Length", str(len(payload)))
+            request.send_header("Request-Id", request_id)
+            request.send_header("Stripe-Version", entry.stripe_version or so.API_VERSION)
+            if entry.idempotency_key:
+                request.send_header("Idempotency-Key", entry.idempotency_key)
+            for name, value in headers.items():
+                request.send_header(name, value)
+            request.end_headers()
+            request.wfile.write(payload)
+        except OSError:
+            pass  # the client gave up (a timeout under test)
+
+    def _answer(
+        self,
+        method: str,
+        path: str,
+        params: dict[str, Any],
+        account: Account | None,
+        key: str,
+        entry: LoggedRequest,
+    ) -> tuple[int, dict[str, Any], dict[str, str]]:
+        if account is None:
+            shown = f"{key[:8]}{'*' * max(len(key) - 12, 0)}{key[-4:]}" if key else ""
+            message = (
+                f"Invalid API Key provided: {shown}" if key else "You did not provide an API key."
+            )
+            return 401, so.error_body("invalid_request_error", message), {}
+        with self.lock:
+            saved_key = f"{method} {entry.idempotency_key}"
+            fingerprint = json.dumps([method, path, params], sort_keys=True)
+            if method == "POST" and entry.idempotency_key and saved_key in account.idempotency:
+                first_fingerprint, status, body = account.idempotency[saved_key]
+                if first_fingerprint != fingerprint:
+                    message = (
+                        "Keys for idempotent requests can only be used with the same parameters they were first "
+                        f"used with. Try using a key other than '{entry.idempotency_key}' if you meant to execute "
+                        "a different request."
+                    )
+                    return 400, so.error_body("idempotency_error", message), {}
+                entry.replayed = True
+                return status, json.loads(json.dumps(body)), {"Idempotent-Replayed": "true"}
+            try:
+                status, body = 200, self._route(account, method, path, params)
+                saved = True
+            except StripeApiError as exc:
+                status = exc.status
+                body = so.error_body(exc.error_type, exc.message, code=exc.code, param=exc.param, **exc.extra)
+                saved = exc.saved
+            body = json.loads(json.dumps(body))  # a snapshot: later changes do not alter this answer
+            if method == "POST" and entry.idempotency_key and saved:
+                account.idempotency[saved_key] = (fingerprint, status, body)
+            return status, body, {}
+
+    _ROUTES: tuple[tuple[str, str, str], ...] = (
+        ("POST", r"/v1/checkout/sessions", "checkout_session_create"),
+        ("GET", r"/v1/checkout/sessions/(?P<id>[^/]+)", "checkout_session_retrieve"),
+        ("POST", r"/v1/checkout/sessions/(?P<id>[^/]+)/expire", "checkout_session_expire"),
+        ("POST", r"/v1/payment_intents", "payment_intent_create"),
+        ("GET", r"/v1/payment_intents/(?P<id>[^/]+)", "payment_intent_retrieve"),
+        ("POST", r"/v1/payment_intents/(?P<id>[^/]+)/cancel", "payment_intent_cancel"),
+        ("POST", r"/v1/refunds", "refund_create"),
+        ("GET", r"/v1/refunds/(?P<id>[^/]+)", "refund_retrieve"),
+        ("GET", r"/v1/balance", "balance_retrieve"),
+    )
+
+    def _route(self, account: Account, method: str, path: str, params: dict[str, Any]) -> dict[str, Any]:
+        for route_method, pattern, operation in self._ROUTES:
+            match = re.fullmatch(pattern, path)
+            if route_method != method or match is None:
+                continue
+            if operation in account.forbidden:
+                raise StripeApiError(
+                    403,
+                    "invalid_request_error",
+                    f"The provided key does not have the required permissions for this endpoint ({operation}).",
+                )
+            return _OPERATIONS[operation](account, match.groupdict().get("id", ""), params)
+        raise invalid(f"Unrecognized request URL ({method}: {path}).", status=404)
+
+    # -- conveniences for tests ------------------------------------------------------------------
+
+    def events(self) -> Iterator[dict[str, Any]]:
+        for account in self.accounts:
+            yield from account.outbox
+
+
+_OPERATIONS: dict[str, Any] = {
+    "checkout_session_create": lambda account, _id, params: account.create_checkout_session(params),
+    "checkout_session_retrieve": lambda account, id_, params: account.retrieve_checkout_session(id_, params),
+    "checkout_session_expire": lambda account, id_, _params: account.expire_checkout_session(id_),
+    "payment_intent_create": lambda account, _id, params: account.create_payment_intent(params),
+    "payment_intent_retrieve": lambda account, id_, _params: account.retrieve_payment_intent(id_),
+    "payment_intent_cancel": lambda account, id_, params: account.cancel_payment_intent(id_, params),
+    "refund_create": lambda account, _id, params: account.create_refund(params),
+    "refund_retrieve": lambda account, id_, _params: account.retrieve_refund(id_),
+    "balance_retrieve": lambda account, _id, _params: account.retrieve_balance(),
+}
+
+
+def fast_sdk_retries(monkeypatch: Any, seconds: float = 0.01) -> None:
+    """Shorten the SDK's back-off between retries (0.5 s doubling) so fault tests run fast.
+
+    Only the sleep changes: which responses are retried, and with which idempotency key, stays
+    the SDK's own decision.
+    """
+    monkeypatch.setattr(stripe._http_client.HTTPClient, "_sleep_time_seconds", lambda self, num_retries: seconds)

@@ -1,0 +1,439 @@
+"""One Stripe account inside the fake Stripe server: its objects, the API calls on them, and what
+a payer or the account's owner does at Stripe (pay on the hosted page, refund in the dashboard).
+
+Every change appends the webhook events Stripe would send to `outbox`, in Stripe's order; tests
+take them and deliver them in whatever order, number and delay the case needs.
+"""
+
+from __future__ import annotations
+
+import copy
+import functools
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+from tests.fakes import stripe_objects as so
+
+# An independent oracle: the fake does not import the gateway's currency tables.
+THREE_DECIMAL = frozenset({"bhd", "jod", "kwd", "omr", "tnd"})
+UNSUPPORTED = frozenset({"iqd", "lyd", "irr", "kpw", "syp", "cup", "sdg", "ves", "ssp", "tmt", "xxx"})
+
+T = TypeVar("T")
+
+
+class StripeApiError(Exception):
+    """Answered as a Stripe error body. `saved`: the idempotency layer stores it (it ran)."""
+
+    def __init__(
+        self,
+        status: int,
+        error_type: str,
+        message: str,
+        *,
+        code: str | None = None,
+        param: str | None = None,
+        saved: bool = False,
+        **extra: Any,
+    ):
+        super().__init__(message)
+        self.status, self.error_type, self.message = status, error_type, message
+        self.code, self.param, self.saved, self.extra = code, param, saved, extra
+
+
+def invalid(message: str, *, param: str | None = None, code: str | None = None, status: int = 400) -> StripeApiError:
+    return StripeApiError(status, "invalid_request_error", message, param=param, code=code)
+
+
+def _locked(method: Callable[..., T]) -> Callable[..., T]:
+    @functools.wraps(method)
+    def wrapper(self: Account, *args: Any, **kwargs: Any) -> T:
+        with self.lock:
+            return method(self, *args, **kwargs)
+
+    return wrapper
+
+
+def _int(params: dict[str, Any], name: str, *, param: str | None = None, minimum: int = 1) -> int:
+    try:
+        value = int(params[name])
+    except (KeyError, TypeError, ValueError):
+        raise invalid(f"Missing or invalid integer: {param or name}", param=param or name) from None
+    if value < minimum:
+        raise invalid(f"This value must be greater than or equal to {minimum}.", param=param or name)
+    return value
+
+
+def _currency(value: Any, param: str) -> str:
+    code = str(value or "").lower()
+    if len(code) != 3 or code in UNSUPPORTED:
+        raise invalid(f"Invalid currency: {code}. Stripe currently supports these currencies: …", param=param)
+    return code
+
+
+def _check_amount(amount: int, currency: str, param: str) -> None:
+    if currency in THREE_DECIMAL and amount % 10:
+        raise invalid(
+            f"Invalid amount: {currency.upper()} amounts must be multiples of 10 (the last digit must be 0).",
+            param=param,
+            code="amount_invalid",
+        )
+
+
+def _metadata(params: dict[str, Any], param: str = "metadata") -> dict[str, str]:
+    value = params.get(param) or {}
+    if not isinstance(value, dict) or not all(isinstance(v, str) and len(v) <= 500 for v in value.values()):
+        raise invalid("Invalid metadata.", param=param)
+    return dict(value)
+
+
+@dataclass
+class Account:
+    id: str
+    secret_key: str
+    publishable_key: str
+    webhook_secret: str
+    base_url: str
+    lock: threading.RLock
+    livemode: bool = False
+    #: The status our API-created refunds start in ("succeeded", or "pending" to settle later).
+    new_refund_status: str = "succeeded"
+    #: Whether `charge.refunded` events list the refunds (older API versions did; newer do not).
+    charge_refunds_in_events: bool = True
+    #: Operations answering 403, as for a restricted key without that permission.
+    forbidden: set[str] = field(default_factory=set)
+    sessions: dict[str, dict[str, Any]] = field(default_factory=dict)
+    intents: dict[str, dict[str, Any]] = field(default_factory=dict)
+    charges: dict[str, dict[str, Any]] = field(default_factory=dict)
+    refunds: dict[str, dict[str, Any]] = field(default_factory=dict)
+    available: dict[str, int] = field(default_factory=lambda: {"eur": 0})
+    outbox: list[dict[str, Any]] = field(default_factory=list)
+    idempotency: dict[str, tuple[str, int, dict[str, Any]]] = field(default_factory=dict)
+    _intent_data: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    # -- events ----------------------------------------------------------------------------------
+
+    def _emit(self, event_type: str, obj: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
+        snapshot = copy.deepcopy(obj)
+        if snapshot.get("object") == "charge" and not self.charge_refunds_in_events:
+            snapshot.pop("refunds", None)
+        event = so.event(event_type, snapshot, livemode=self.livemode, **kwargs)
+        self.outbox.append(event)
+        return event
+
+    @_locked
+    def take_events(self, *types: str) -> list[dict[str, Any]]:
+        """Remove and return the events Stripe would have sent (only `types`, when given)."""
+        taken = [e for e in self.outbox if not types or e["type"] in types]
+        self.outbox = [e for e in self.outbox if e not in taken]
+        return taken
+
+    # -- API: checkout sessions ------------------------------------------------------------------
+
+    def create_checkout_session(self, params: dict[str, Any]) -> dict[str, Any]:
+        if params.get("mode") != "payment":
+            raise invalid("This integration only creates sessions in payment mode.", param="mode")
+        if not params.get("success_url"):
+            raise invalid("Missing required param: success_url.", param="success_url")
+        items = params.get("line_items")
+        if not isinstance(items, list) or not items:
+            raise invalid("Missing required param: line_items.", param="line_items")
+        total, currency = 0, None
+        for index, item in enumerate(items):
+            prefix = f"line_items[{index}][price_data]"
+            price = item.get("price_data") if isinstance(item, dict) else None
+            if not isinstance(price, dict) or not (price.get("product_data") or {}).get("name"):
+                raise invalid("Each line item needs price_data with product_data[name].", param=prefix)
+            item_currency = _currency(price.get("currency"), f"{prefix}[currency]")
+            if currency not in (None, item_currency):
+                raise invalid("All line items must be in the same currency.", param=f"{prefix}[currency]")
+            currency = item_currency
+            unit = _int(price, "unit_amount", param=f"{prefix}[unit_amount]")
+            _check_amount(unit, item_currency, f"{prefix}[unit_amount]")
+            total += unit * _int(item, "quantity", param=f"line_items[{index}][quantity]")
+        now = int(time.time())
+        expires_at = int(params.get("expires_at") or now + 86400)
+        if not now + 1800 - 5 <= expires_at <= now + 86400:
+            raise invalid(
+                "The `expires_at` timestamp must be between 30 minutes and 24 hours from Checkout Session creation.",
+                param="expires_at",
+            )
+        reference = params.get("client_reference_id")
+        if reference is not None and len(str(reference)) > 200:
+            raise invalid("client_reference_id is at most 200 characters.", param="client_reference_id")
+        session = so.checkout_session(
+            amount_subtotal=total,
+            amount_total=total,
+            currency=currency,
+            cancel_url=params.get("cancel_url"),
+            success_url=params["success_url"],
+            client_reference_id=reference,
+            customer_email=params.get("customer_email"),
+            expires_at=expires_at,
+            metadata=_metadata(params),
+            livemode=self.livemode,
+        )
+        session["url"] = f"{self.base_url}/checkout/pay/{session['id']}"
+        self.sessions[session["id"]] = session
+        intent_data = params.get("payment_intent_data") or {}
+        self._intent_data[session["id"]] = {
+            "metadata": _metadata(intent_data) if isinstance(intent_data, dict) else {},
+            "description": intent_data.get("description") if isinstance(intent_data, dict) else None,
+        }
+        return session
+
+    def _session(self, session_id: str) -> dict[str, Any]:
+        try:
+            return self.sessions[session_id]
+        except KeyError:
+            raise invalid(
+                f"No such checkout.session: '{session_id}'", param="session", code="resource_missing", status=404
+            ) from None
+
+    def retrieve_checkout_session(self, session_id: str, params: dict[str, Any]) -> dict[str, Any]:
+        session = copy.deepcopy(self._session(session_id))
+        if "payment_intent" in (params.get("expand") or []) and session["payment_intent"]:
+            session["payment_intent"] = copy.deepcopy(self.intents[session["payment_intent"]])
+        return session
+
+    def expire_checkout_session(self, session_id: str) -> dict[str, Any]:
+        session = self._session(session_id)
+        if session["status"] != "open":
+            raise invalid(
+                f"Only Checkout Sessions with a status in [\"open\"] can be expired. This one is {session['status']}."
+            )
+        session["status"] = "expired"
+        if session["payment_intent"]:
+            self._cancel_intent(self.intents[session["payment_intent"]], "abandoned")
+        self._emit("checkout.session.expired", session)
+        return session
+
+    # -- API: payment intents --------------------------------------------------------------------
+
+    def create_payment_intent(self, params: dict[str, Any], **extra: Any) -> dict[str, Any]:
+        currency = _currency(params.get("currency"), "currency")
+        amount = _int(params, "amount")
+        _check_amount(amount, currency, "amount")
+        intent = so.payment_intent(
+            amount=amount,
+            currency=currency,
+            description=params.get("description"),
+            metadata=_metadata(params),
+            receipt_email=params.get("receipt_email"),
+            livemode=self.livemode,
+            **extra,
+        )
+        self.intents[intent["id"]] = intent
+        self._emit("payment_intent.created", intent)
+        return intent
+
+    def _intent(self, intent_id: str) -> dict[str, Any]:
+        try:
+            return self.intents[intent_id]
+        except KeyError:
+            raise invalid(
+                f"No such payment_intent: '{intent_id}'", param="intent", code="resource_missing", status=404
+            ) from None
+
+    def retrieve_payment_intent(self, intent_id: str) -> dict[str, Any]:
+        return self._intent(intent_id)
+
+    def cancel_payment_intent(self, intent_id: str, params: dict[str, Any]) -> dict[str, Any]:
+        intent = self._intent(intent_id)
+        if intent["status"] in ("succeeded", "canceled", "processing"):
+            raise invalid(
+                f"You cannot cancel this PaymentIntent because it has a status of {intent['status']}.",
+                code="payment_intent_unexpected_state",
+            )
+        return self._cancel_intent(intent, params.get("cancellation_reason") or "requested_by_customer")
+
+    def _cancel_intent(self, intent: dict[str, Any], reason: str) -> dict[str, Any]:
+        intent.update(status="canceled", canceled_at=int(time.time()), cancellation_reason=reason)
+        self._emit("payment_intent.canceled", intent)
+        return intent
+
+    # -- API: refunds and balance ----------------------------------------------------------------
+
+    def create_refund(self, params: dict[str, Any], *, metadata: dict[str, str] | None = None) -> dict[str, Any]:
+        intent = self._intent(str(params.get("payment_intent") or ""))
+        charge = self.charges.get(intent["latest_charge"] or "")
+        if intent["status"] != "succeeded" or charge is None:
+            raise invalid(
+                f"This PaymentIntent ({intent['id']}) does not have a successful charge to refund.",
+                param="payment_intent",
+                code="charge_not_refundable",
+            )
+        left = charge["amount"] - charge["amount_refunded"]
+        amount = _int(params, "amount") if "amount" in params else left
+        _check_amount(amount, charge["currency"], "amount")
+        if amount > left:
+            raise invalid(
+                f"Refund amount ({amount}) is greater than unrefunded amount on charge ({left})",
+                param="amount",
+                code="amount_too_large",
+            )
+        refund = so.refund(
+            amount=amount,
+            charge=charge["id"],
+            currency=charge["currency"],
+            payment_intent=intent["id"],
+            metadata=_metadata(params) if metadata is None else metadata,
+            reason=params.get("reason"),
+            status=self.new_refund_status,
+        )
+        self.refunds[refund["id"]] = refund
+        charge["amount_refunded"] += amount
+        charge["refunded"] = charge["amount_refunded"] >= charge["amount"]
+        charge["refunds"]["data"].insert(0, refund)
+        self._emit("refund.created", refund)
+        self._emit("charge.refunded", charge)
+        return refund
+
+    def retrieve_refund(self, refund_id: str) -> dict[str, Any]:
+        if refund_id not in self.refunds:
+            raise invalid(f"No such refund: '{refund_id}'", param="id", code="resource_missing", status=404)
+        return self.refunds[refund_id]
+
+    def retrieve_balance(self) -> dict[str, Any]:
+        pending: dict[str, int] = {}
+        for charge in self.charges.values():
+            if charge["paid"]:
+                net = charge["amount"] - charge["amount_refunded"]
+                pending[charge["currency"]] = pending.get(charge["currency"], 0) + net
+        return so.balance(self.available, pending, livemode=self.livemode)
+
+    # -- what happens at Stripe outside our API calls --------------------------------------------
+
+    def _charge(self, intent: dict[str, Any]) -> dict[str, Any]:
+        charge = so.charge(
+            amount=intent["amount"],
+            amount_captured=intent["amount"],
+            currency=intent["currency"],
+            payment_intent=intent["id"],
+            metadata=dict(intent["metadata"]),  # Stripe copies the intent's metadata on confirmation
+            description=intent["description"],
+            livemode=self.livemode,
+        )
+        self.charges[charge["id"]] = charge
+        intent.update(latest_charge=charge["id"], amount_received=intent["amount"], status="succeeded")
+        intent["last_payment_error"] = None
+        return charge
+
+    def _succeed(self, intent: dict[str, Any]) -> None:
+        charge = self._charge(intent)
+        self._emit("charge.succeeded", charge)
+        self._emit("payment_intent.succeeded", intent)
+
+    def _fail(self, intent: dict[str, Any], message: str = "Your card was declined.") -> None:
+        intent.update(status="requires_payment_method", last_payment_error=so.card_error(message=message))
+        self._emit("payment_intent.payment_failed", intent)
+
+    def _session_intent(self, session: dict[str, Any]) -> dict[str, Any]:
+        if session["payment_intent"]:
+            return self.intents[session["payment_intent"]]
+        data = self._intent_data[session["id"]]
+        intent = self.create_payment_intent(
+            {"amount": session["amount_total"], "currency": session["currency"], **data}
+        )
+        session["payment_intent"] = intent["id"]
+        return intent
+
+    @_locked
+    def pay_checkout(self, session_id: str, outcome: str = "paid") -> list[dict[str, Any]]:
+        """The payer completes the hosted page: "paid" by card, or "processing" (a bank debit)."""
+        before = len(self.outbox)
+        session = self._session(session_id)
+        if session["status"] != "open":
+            raise AssertionError(f"session {session_id} is {session['status']}, not open")
+        intent = self._session_intent(session)
+        if outcome == "paid":
+            self._succeed(intent)
+            session.update(status="complete", payment_status="paid")
+        elif outcome == "processing":
+            intent.update(status="processing", processing={"type": "sepa_debit"})
+            self._emit("payment_intent.processing", intent)
+            session.update(status="complete", payment_status="unpaid")
+        else:
+            raise ValueError(outcome)
+        session["customer_details"] = {"address": None, "email": session["customer_email"], "name": "Payer"}
+        self._emit("checkout.session.completed", session)
+        return self.outbox[before:]
+
+    @_locked
+    def decline_checkout_attempt(self, session_id: str) -> list[dict[str, Any]]:
+        """A card is declined on the hosted page; the session stays open for another try."""
+        before = len(self.outbox)
+        self._fail(self._session_intent(self._session(session_id)))
+        return self.outbox[before:]
+
+    @_locked
+    def settle_checkout(self, session_id: str, *, succeeded: bool = True) -> list[dict[str, Any]]:
+        """A delayed payment method of a completed session settles, or fails."""
+        before = len(self.outbox)
+        session = self._session(session_id)
+        intent = self.intents[session["payment_intent"]]
+        if succeeded:
+            self._succeed(intent)
+            session["payment_status"] = "paid"
+            self._emit("checkout.session.async_payment_succeeded", session)
+        else:
+            self._fail(intent, "The bank debit was refused.")
+            self._emit("checkout.session.async_payment_failed", session)
+        return self.outbox[before:]
+
+    @_locked
+    def expire_checkout(self, session_id: str) -> list[dict[str, Any]]:
+        before = len(self.outbox)
+        self.expire_checkout_session(session_id)
+        return self.outbox[before:]
+
+    @_locked
+    def confirm_intent(self, intent_id: str, outcome: str = "succeeded") -> list[dict[str, Any]]:
+        """Stripe Elements confirms an in-modal PaymentIntent: "succeeded", "processing" or "declined"."""
+        before = len(self.outbox)
+        intent = self._intent(intent_id)
+        if outcome == "succeeded":
+            self._succeed(intent)
+        elif outcome == "processing":
+            intent.update(status="processing", processing={"type": "sepa_debit"})
+            self._emit("payment_intent.processing", intent)
+        elif outcome == "declined":
+            self._fail(intent)
+        else:
+            raise ValueError(outcome)
+        return self.outbox[before:]
+
+    @_locked
+    def cancel_intent(self, intent_id: str) -> list[dict[str, Any]]:
+        before = len(self.outbox)
+        self.cancel_payment_intent(intent_id, {})
+        return self.outbox[before:]
+
+    @_locked
+    def dashboard_refund(self, intent_id: str, amount: int | None = None) -> list[dict[str, Any]]:
+        """The account's owner refunds in Stripe's dashboard: no metadata of ours on it."""
+        before = len(self.outbox)
+        params: dict[str, Any] = {"payment_intent": intent_id}
+        if amount is not None:
+            params["amount"] = amount
+        self.create_refund(params, metadata={})
+        return self.outbox[before:]
+
+    @_locked
+    def set_refund_status(self, refund_id: str, status: str) -> list[dict[str, Any]]:
+        """A pending refund settles ("succeeded") or fails ("failed", the money returns)."""
+        before = len(self.outbox)
+        refund = self.retrieve_refund(refund_id)
+        previous = refund["status"]
+        refund["status"] = status
+        if status in ("failed", "canceled") and previous not in ("failed", "canceled"):
+            charge = self.charges[refund["charge"]]
+            charge["amount_refunded"] -= refund["amount"]
+            charge["refunded"] = False
+            refund["failure_reason"] = "lost_or_stolen_card" if status == "failed" else None
+        self._emit("refund.updated", refund, previous_attributes={"status": previous})
+        if status == "failed":
+            self._emit("refund.failed", refund)
+        return self.outbox[before:]

@@ -1,0 +1,84 @@
+"""Fixtures for the Stripe gateway's tests: a fake Stripe server per test, accounts, gateways.
+
+Every test here talks HTTP to 127.0.0.1 only: `STRIPE_API_BASE` points the SDK at the fake.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+
+from tests.fakes.fake_stripe import Account, FakeStripe, fast_sdk_retries
+from trackify.payments.gateways.stripe import StripeGateway
+from trackify.payments.gateways.types import GatewayContext, PaymentFlow, SessionRequest
+
+
+@pytest.fixture
+def fake_stripe(settings: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeStripe]:
+    fake = FakeStripe().start()
+    settings.STRIPE_API_BASE = fake.url
+    settings.STRIPE_MAX_NETWORK_RETRIES = 2
+    settings.STRIPE_TIMEOUT_SECONDS = 5
+    fast_sdk_retries(monkeypatch)
+    yield fake
+    fake.stop()
+
+
+@pytest.fixture
+def stripe_account(fake_stripe: FakeStripe) -> Account:
+    return fake_stripe.add_account()
+
+
+def credentials_of(account: Account, *, webhook_secret: bool = True) -> dict[str, str]:
+    credentials = {"secret_key": account.secret_key, "publishable_key": account.publishable_key}
+    if webhook_secret:
+        credentials["webhook_secret"] = account.webhook_secret
+    return credentials
+
+
+@pytest.fixture
+def make_gateway(stripe_account: Account) -> Any:
+    def make(
+        account: Account | None = None,
+        *,
+        flow: PaymentFlow = PaymentFlow.REDIRECT,
+        credentials: dict[str, str] | None = None,
+    ) -> StripeGateway:
+        return StripeGateway(
+            GatewayContext(
+                config_id=uuid.uuid4(),
+                credentials=credentials if credentials is not None else credentials_of(account or stripe_account),
+                flow=flow,
+            )
+        )
+
+    return make
+
+
+@pytest.fixture
+def gateway(make_gateway: Any) -> StripeGateway:
+    return make_gateway()
+
+
+def session_request(**overrides: Any) -> SessionRequest:
+    payment_id = overrides.pop("payment_id", None) or uuid.uuid4()
+    fields: dict[str, Any] = {
+        "payment_id": payment_id,
+        "invoice_id": uuid.uuid4(),
+        "invoice_number": "INV-0042",
+        "amount": 12345,
+        "currency": "EUR",
+        "description": "Invoice INV-0042",
+        "customer_name": "Client Ltd",
+        "customer_email": "client@example.com",
+        "return_url": f"http://127.0.0.1:8000/pay/result/?payment={payment_id}",
+        "cancel_url": f"http://127.0.0.1:8000/pay/result/?payment={payment_id}",
+        "expires_at": datetime.now(tz=UTC) + timedelta(hours=1),
+        "idempotency_key": f"trackify-payment-{payment_id}",
+    }
+    fields.update(overrides)
+    return SessionRequest(**fields)
