@@ -2,7 +2,8 @@ from __future__ import annotations
 
 import re
 
-_PREFIX = re.compile(r"^(?:[a-z]+_){1,2}")
+# A key's kind and mode ("sk_test_", "rk_live_", "whsec_") help recognise it and reveal nothing.
+_PREFIX = re.compile(r"^[a-z]{2,6}_(?:(?:test|live)_)?")
 
 
 def mask_secret(value: str) -> str:
