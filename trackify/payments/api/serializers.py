@@ -9,7 +9,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from trackify.payments.gateways.base import PaymentGatewayBase
-from trackify.payments.gateways.registry import get_gateway_class
+from trackify.payments.gateways.registry import gateway_classes, get_gateway_class
 from trackify.payments.gateways.types import PaymentFlow
 from trackify.payments.masking import masked_credentials
 from trackify.payments.models import InvoicePayment, PaymentGatewayConfig, PaymentRefund
@@ -110,6 +110,12 @@ class GatewayConfigCreateSerializer(serializers.Serializer):
     test_mode = serializers.BooleanField(required=False, default=True)
     is_default = serializers.BooleanField(required=False, default=False)
     is_active = serializers.BooleanField(required=False, default=True)
+
+    def validate_gateway_name(self, value: str) -> str:
+        # A bad value in the body is a 400; 404 is for unknown URLs (the webhook's gateway segment).
+        if value not in gateway_classes():
+            raise serializers.ValidationError(f"No payment gateway named '{value}' is enabled.")
+        return value
 
 
 class GatewayConfigUpdateSerializer(serializers.Serializer):
