@@ -6,12 +6,18 @@
        └────────────┴──► cancelled | expired   (final)
 
 Refund states are not reported by gateways as payment states: they follow from the refunded
-amount (`status_for_refunds`).
+amount (`status_for_refunds`). "Final" is about what a gateway may report of the payment itself; a
+refund that fails at the bank after it succeeded (it happens) gives the money back to the merchant,
+so the refunded amount, and with it a refunded payment's status, follows that too.
+
+    refund: pending ──► succeeded ──► failed
+               └──────► failed | cancelled
 """
 
 from __future__ import annotations
 
 from trackify.payments.gateways.types import PaymentStatus as S
+from trackify.payments.gateways.types import RefundStatus as R
 
 PAID_STATUSES: frozenset[S] = frozenset({S.SUCCEEDED, S.PARTIALLY_REFUNDED, S.REFUNDED})
 OPEN_STATUSES: frozenset[S] = frozenset({S.PENDING, S.PROCESSING})
@@ -46,3 +52,15 @@ def status_for_refunds(amount: int, refunded: int) -> S:
 def needs_attention(current: S, target: S) -> bool:
     """Money reported after we closed the payment: refuse the transition, tell the owner."""
     return target == S.SUCCEEDED and S(current) in (S.CANCELLED, S.EXPIRED)
+
+
+_REFUND_TRANSITIONS: dict[R, frozenset[R]] = {
+    R.PENDING: frozenset({R.SUCCEEDED, R.FAILED, R.CANCELLED}),
+    R.SUCCEEDED: frozenset({R.FAILED}),
+    R.FAILED: frozenset(),
+    R.CANCELLED: frozenset(),
+}
+
+
+def refund_transition_allowed(current: R, target: R) -> bool:
+    return target in _REFUND_TRANSITIONS[R(current)]

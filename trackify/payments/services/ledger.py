@@ -171,9 +171,13 @@ def apply_refund_update(
         refund = PaymentRefund(payment=payment, amount=update.amount, source="gateway")
     if update.gateway_refund_id and not refund.gateway_refund_id:
         refund.gateway_refund_id = update.gateway_refund_id
-    previous = refund.status if refund.pk else None
-    if previous in (RefundStatus.FAILED, RefundStatus.CANCELLED) and update.status != previous:
-        return f"ignored: refund {refund.gateway_refund_id} already {previous}"
+    previous = RefundStatus(refund.status) if refund.pk else None
+    if previous is not None and update.status != previous:
+        if not state.refund_transition_allowed(previous, update.status):
+            return f"ignored: refund {refund.gateway_refund_id or refund.pk} is {previous}, not {update.status}"
+        if previous == RefundStatus.SUCCEEDED:
+            _flag(payment, f"refund {refund.gateway_refund_id or refund.pk} failed after it succeeded: "
+                           "the money went back to you, not to the client")
     refund.status = update.status
     refund.save()
 
