@@ -277,7 +277,8 @@ def test_two_users_may_each_have_a_default(user, other_user):
 def test_test_connection_reports_on_the_sandbox(api, sandbox_config):
     response = api.post(f"/payment/gateways/{sandbox_config.pk}/test-connection/")
     assert response.status_code == 200
-    assert response.json() == {"ok": True, "message": "Sandbox (test payments) needs no remote account; nothing to check."}
+    message = "Sandbox (test payments) needs no remote account; nothing to check."
+    assert response.json() == {"ok": True, "message": message}
 
 
 # -- delete -------------------------------------------------------------------------------------

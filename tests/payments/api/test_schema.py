@@ -1,0 +1,73 @@
+"""The OpenAPI schema documents every endpoint, and the interactive docs answer."""
+
+from __future__ import annotations
+
+import pytest
+
+pytestmark = pytest.mark.django_db
+
+EXPECTED_OPERATIONS = {
+    ("/invoices/", "get"),
+    ("/invoices/", "post"),
+    ("/invoices/{invoice_id}/", "get"),
+    ("/payment/gateway-types/", "get"),
+    ("/payment/gateways/", "get"),
+    ("/payment/gateways/", "post"),
+    ("/payment/gateways/{config_id}/", "get"),
+    ("/payment/gateways/{config_id}/", "patch"),
+    ("/payment/gateways/{config_id}/", "delete"),
+    ("/payment/gateways/{config_id}/default/", "post"),
+    ("/payment/gateways/{config_id}/test-connection/", "post"),
+    ("/payment/create-session/", "post"),
+    ("/payment/status/{payment_id}/", "get"),
+    ("/payment/invoice/{invoice_id}/gateway/", "get"),
+    ("/payment/{payment_id}/refund/", "post"),
+    ("/payment/webhook/{gateway_name}/", "post"),
+    ("/payment/webhook/{gateway_name}/{config_id}/", "post"),
+    ("/payment/sandbox/{payment_id}/complete/", "post"),
+}
+
+
+@pytest.fixture
+def schema(anon):
+    response = anon.get("/api/schema/", {"format": "json"})
+    assert response.status_code == 200, response.content
+    return response.json()
+
+
+def test_the_schema_renders_as_openapi_3(schema):
+    assert schema["openapi"].startswith("3.")
+    assert schema["info"]["title"] == "Trackify Payments API"
+
+
+def test_the_schema_lists_every_endpoint(schema):
+    documented = {(path, method) for path, item in schema["paths"].items() for method in item if method != "parameters"}
+    missing = EXPECTED_OPERATIONS - documented
+    assert not missing, missing
+
+
+def test_amounts_are_documented_as_strings(schema):
+    session = schema["components"]["schemas"]["PaymentSession"]
+    assert session["properties"]["amount"]["type"] == "string"
+    status = schema["components"]["schemas"]["PaymentStatus"]
+    assert status["properties"]["refunded_amount"]["type"] == "string"
+
+
+def test_credentials_are_write_only_in_the_schema(schema):
+    components = schema["components"]["schemas"]
+    create_request = next(v for k, v in components.items() if k.startswith("GatewayConfigCreate"))
+    assert "credentials" in create_request["properties"]
+    config = components["GatewayConfig"]
+    assert config["properties"]["credentials"].get("readOnly") is True
+
+
+def test_the_yaml_schema_renders_too(anon):
+    response = anon.get("/api/schema/")
+    assert response.status_code == 200
+    assert b"openapi: 3" in response.content
+
+
+def test_the_interactive_docs_answer(anon):
+    response = anon.get("/api/docs/")
+    assert response.status_code == 200
+    assert b"swagger" in response.content.lower()
