@@ -82,3 +82,22 @@ def session_request(**overrides: Any) -> SessionRequest:
     }
     fields.update(overrides)
     return SessionRequest(**fields)
+
+
+# -- for the tests through our HTTP API ------------------------------------------------------------
+
+
+@pytest.fixture
+def stripe_config(api: Any, stripe_account: Account) -> dict[str, Any]:
+    """The invoice owner's default config: Stripe Checkout (redirect) on the fake account."""
+    from tests.payments.gateways.stripe.stripe_api import create_stripe_config
+
+    return create_stripe_config(api, stripe_account, is_default=True)
+
+
+@pytest.fixture
+def modal_config(api: Any, stripe_account: Account) -> dict[str, Any]:
+    """The invoice owner's default config: a PaymentIntent for Stripe Elements (in-modal)."""
+    from tests.payments.gateways.stripe.stripe_api import create_stripe_config
+
+    return create_stripe_config(api, stripe_account, flow="in_modal", is_default=True)
