@@ -22,7 +22,10 @@ def invoice_create(
 ) -> Invoice:
     """Create an invoice. `total` is a decimal string in the currency's major unit."""
     currency = normalize_currency(currency)
-    total_minor = to_minor_units(total, currency)
+    try:
+        total_minor = to_minor_units(total, currency)
+    except ValidationFailed as exc:  # money names the field "amount"; here it is the total
+        raise ValidationFailed(exc.message, field="total") from exc
     if total_minor <= 0:
         raise ValidationFailed("The total must be positive.", field="total")
     if status not in (InvoiceStatus.DRAFT, InvoiceStatus.OPEN):
