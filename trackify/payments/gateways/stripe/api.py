@@ -132,14 +132,6 @@ class StripeApi:
             "checkout session retrieve", self._client.v1.checkout.sessions.retrieve, session_id, params=params
         )
 
-    def expire_checkout_session(self, session_id: str, *, idempotency_key: str) -> dict[str, Any]:
-        return self._call(
-            "checkout session expire",
-            self._client.v1.checkout.sessions.expire,
-            session_id,
-            options=self._post_options(idempotency_key),
-        )
-
     def create_payment_intent(self, params: Mapping[str, Any], *, idempotency_key: str) -> dict[str, Any]:
         return self._call(
             "payment intent create",
