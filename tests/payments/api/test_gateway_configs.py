@@ -251,6 +251,13 @@ def test_set_default_moves_the_default_and_keeps_one_per_user(api, user):
     assert api.get(f"/payment/gateways/{first['id']}/").json()["is_default"] is False
 
 
+def test_set_default_answers_the_config_masked(api):
+    create_config(api)
+    second = create_config(api, credentials={"webhook_secret": SECRET}).json()
+    response = api.post(f"/payment/gateways/{second['id']}/default/")
+    assert_masked(response.json())
+
+
 def test_set_default_does_not_touch_another_users_default(api, other_api, other_user):
     theirs = create_config(other_api).json()
     mine = create_config(api).json()
