@@ -6,31 +6,19 @@ Every test here talks HTTP to 127.0.0.1 only: `STRIPE_API_BASE` points the SDK a
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 
-from tests.fakes.fake_stripe import Account, FakeStripe, fast_sdk_retries
+from tests.fakes import stripe_fixtures
+from tests.fakes.fake_stripe import Account
 from trackify.payments.gateways.stripe import StripeGateway
 from trackify.payments.gateways.types import GatewayContext, PaymentFlow, SessionRequest
 
-
-@pytest.fixture
-def fake_stripe(settings: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeStripe]:
-    fake = FakeStripe().start()
-    settings.STRIPE_API_BASE = fake.url
-    settings.STRIPE_MAX_NETWORK_RETRIES = 2
-    settings.STRIPE_TIMEOUT_SECONDS = 5
-    fast_sdk_retries(monkeypatch)
-    yield fake
-    fake.stop()
-
-
-@pytest.fixture
-def stripe_account(fake_stripe: FakeStripe) -> Account:
-    return fake_stripe.add_account()
+# The fake Stripe server and one account at it (shared with any other test directory).
+fake_stripe = stripe_fixtures.fake_stripe
+stripe_account = stripe_fixtures.stripe_account
 
 
 def credentials_of(account: Account, *, webhook_secret: bool = True) -> dict[str, str]:
