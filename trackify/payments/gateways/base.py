@@ -79,6 +79,16 @@ class PaymentGatewayBase(abc.ABC):
         """
         return None
 
+    @classmethod
+    def webhook_reference_hint(cls, request: WebhookRequest) -> str:
+        """The gateway's own id of the payment as the *unverified* delivery claims it, or "".
+
+        Asked on the shared URL when `webhook_payment_hint` finds none of our ids: events about
+        objects made outside our calls (a refund made in the provider's dashboard) still name the
+        payment the provider knows. Same rules: it only picks the config whose secret verifies.
+        """
+        return ""
+
     # -- instance methods: bound to one config's credentials -------------------------------------
 
     def public_config(self) -> dict[str, Any]:

@@ -56,26 +56,31 @@ def webhook_receive(
         if config is None:
             raise NotFound("No such webhook endpoint.")
     else:
-        config = _config_from_hint(gateway_name, gateway_cls.webhook_payment_hint(request))
+        config = _config_from_hints(
+            gateway_name, gateway_cls.webhook_payment_hint(request), gateway_cls.webhook_reference_hint(request)
+        )
     event = gateway_for(config).handle_webhook(request)
     return webhook_apply(config=config, event=event)
 
 
-def _config_from_hint(gateway_name: str, payment_id: UUID | None) -> PaymentGatewayConfig:
-    """On the shared URL, the unverified payment id picks the config whose secret verifies.
+def _config_from_hints(gateway_name: str, payment_id: UUID | None, reference: str) -> PaymentGatewayConfig:
+    """On the shared URL, the unverified payment named in the body picks the config whose secret verifies.
 
     Never tries secrets in turn: one candidate, or none.
     """
-    if payment_id is None:
+    payments = InvoicePayment.objects.select_related("config").filter(gateway_name=gateway_name)
+    if payment_id is not None:
+        payment = payments.filter(pk=payment_id).first()
+    elif reference:
+        payment = (
+            payments.filter(gateway_payment_reference=reference).first()
+            or payments.filter(gateway_reference=reference).first()
+        )
+    else:
         raise WebhookVerificationError(
             "This delivery names no payment of ours, so no secret can verify it. Point the "
             "gateway at the config's own webhook URL (/payment/webhook/<gateway>/<config_id>/)."
         )
-    payment = (
-        InvoicePayment.objects.select_related("config")
-        .filter(pk=payment_id, gateway_name=gateway_name)
-        .first()
-    )
     if payment is None:
         raise WebhookVerificationError("This delivery names a payment we do not know.")
     return payment.config

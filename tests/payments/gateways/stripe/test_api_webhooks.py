@@ -211,13 +211,25 @@ def test_an_event_signed_by_one_account_naming_anothers_payment_is_refused(
     assert payment(bob_payment).status == "pending"
 
 
+def test_the_shared_url_takes_a_dashboard_refund_by_its_payment_intent(paid_events, stripe_config, stripe_account):
+    payment_id, events = paid_events
+    deliver(stripe_account, events, stripe_config["id"])
+    # A refund made in Stripe's dashboard carries no metadata of ours, but names the PaymentIntent.
+    refund_events = stripe_account.dashboard_refund(payment(payment_id).gateway_payment_reference, 1000)
+    deliver(stripe_account, only(refund_events, "refund.created"))
+    assert payment(payment_id).refunded_amount == 1000
+    assert InvoicePayment.objects.count() == 1
+
+
 def test_the_shared_url_refuses_an_event_that_names_no_payment_of_ours(paid_events, stripe_config, stripe_account):
     payment_id, events = paid_events
     deliver(stripe_account, events, stripe_config["id"])
-    # A refund made in Stripe's dashboard carries no metadata of ours: only the config URL takes it.
-    refund_events = stripe_account.dashboard_refund(payment(payment_id).gateway_payment_reference, 1000)
-    delivery = FakeStripe.delivery(only(refund_events, "refund.created")[0], stripe_account.webhook_secret)
+    refund_event = only(stripe_account.dashboard_refund(payment(payment_id).gateway_payment_reference, 1000),
+                        "refund.created")[0]
+    refund_event["data"]["object"]["payment_intent"] = "pi_not_ours_0000"
+    delivery = FakeStripe.delivery(refund_event, stripe_account.webhook_secret)
     assert_error(post_delivery(delivery), 400, "webhook_invalid")
-    deliver(stripe_account, only(refund_events, "refund.created"), stripe_config["id"])
-    assert payment(payment_id).refunded_amount == 1000
-    assert InvoicePayment.objects.count() == 1
+    del refund_event["data"]["object"]["payment_intent"]
+    delivery = FakeStripe.delivery(refund_event, stripe_account.webhook_secret)
+    assert_error(post_delivery(delivery), 400, "webhook_invalid")
+    assert payment(payment_id).refunded_amount == 0

@@ -92,6 +92,19 @@ class StripeGateway(PaymentGatewayBase):
             return None
         return objects.payment_id_of(obj) if isinstance(obj, dict) else None
 
+    @classmethod
+    def webhook_reference_hint(cls, request: WebhookRequest) -> str:
+        """The PaymentIntent the unverified event is about (refunds and charges name theirs)."""
+        try:
+            obj = json.loads(request.body)["data"]["object"]
+        except (ValueError, KeyError, TypeError):
+            return ""
+        if not isinstance(obj, dict):
+            return ""
+        if obj.get("object") == "payment_intent":
+            return str(obj.get("id") or "")
+        return objects.expandable_id(obj.get("payment_intent"))
+
     # -- bound to one config -------------------------------------------------------------------
 
     @cached_property

@@ -108,12 +108,13 @@ class Command(BaseCommand):
 
     def _stripe_from_environment(self, user: Any) -> PaymentGatewayConfig | None:
         """With STRIPE_SECRET_KEY, STRIPE_PUBLISHABLE_KEY and STRIPE_WEBHOOK_SECRET set, add (or update) Stripe."""
-        keys = {
+        from_env = {
             "secret_key": os.environ.get("STRIPE_SECRET_KEY", ""),
             "publishable_key": os.environ.get("STRIPE_PUBLISHABLE_KEY", ""),
             "webhook_secret": os.environ.get("STRIPE_WEBHOOK_SECRET", ""),
         }
-        if not keys["secret_key"] or "stripe" not in gateway_classes():
+        keys = {name: value for name, value in from_env.items() if value}  # unset keeps what is stored
+        if not keys.get("secret_key") or "stripe" not in gateway_classes():
             return None
         configs = PaymentGatewayConfig.objects.filter(owner=user, archived_at__isnull=True)
         existing = configs.filter(gateway_name="stripe").first()
