@@ -52,3 +52,17 @@ def test_demo_invoice_is_payable_from_its_link(db):
     response = Client().get(f"/payment/invoice/{invoice['id']}/gateway/", {"token": invoice["public_token"]})
     assert response.status_code == 200
     assert response.json()["payable"] is True
+
+
+def test_stripe_test_keys_in_the_environment_add_a_default_stripe_config(db, monkeypatch):
+    monkeypatch.setenv("STRIPE_SECRET_KEY", "sk_test_" + "a" * 24)
+    monkeypatch.setenv("STRIPE_PUBLISHABLE_KEY", "pk_test_" + "b" * 24)
+    monkeypatch.setenv("STRIPE_WEBHOOK_SECRET", "whsec_" + "c" * 32)
+    result = seed()
+    stripe = PaymentGatewayConfig.objects.get(pk=result["stripe_gateway_config_id"])
+    assert (stripe.gateway_name, stripe.is_default) == ("stripe", True)
+
+    monkeypatch.delenv("STRIPE_WEBHOOK_SECRET")  # a later run without it keeps the stored one
+    assert seed()["stripe_gateway_config_id"] == str(stripe.pk)
+    assert PaymentGatewayConfig.objects.get(pk=stripe.pk).credentials["webhook_secret"] == "whsec_" + "c" * 32
+    assert PaymentGatewayConfig.objects.filter(gateway_name="stripe").count() == 1
