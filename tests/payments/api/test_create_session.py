@@ -223,6 +223,14 @@ def test_an_amount_that_is_not_a_number_is_a_400(api, partial_invoice, sandbox_c
     assert not InvoicePayment.objects.exists()
 
 
+@pytest.mark.parametrize("literal", ["NaN", "Infinity", "-Infinity", "1e400", "100000000000000000000000000000"])
+def test_json_number_literals_that_are_not_amounts_are_a_400(api, partial_invoice, sandbox_config, literal):
+    data = f'{{"invoice_id": "{partial_invoice.pk}", "amount": {literal}}}'
+    response = api.post("/payment/create-session/", data=data, content_type="application/json")
+    assert_error(response, 400)
+    assert not InvoicePayment.objects.exists()
+
+
 def test_no_float_reaches_the_amount(api, partial_invoice, sandbox_config):
     # Through the JSON parser, 10.5 is a Decimal; the service never sees a float.
     response = api.post(
