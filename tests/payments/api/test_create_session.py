@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
@@ -39,7 +40,8 @@ def test_owner_opens_a_session_for_the_amount_due(api, invoice, sandbox_config):
     }
     assert body["redirect_url"].startswith("http://127.0.0.1:8000/sandbox/checkout/")
     assert body["client_params"]["session_id"] == payment.gateway_reference
-    assert body["expires_at"]
+    lifetime = payment.expires_at - payment.created_at
+    assert timedelta(minutes=59) < lifetime <= timedelta(minutes=60)  # TRACKIFY_SESSION_LIFETIME_MINUTES
     assert (payment.amount, payment.config_id, payment.invoice_id) == (10000, sandbox_config.pk, invoice.pk)
 
 

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from django.test import override_settings
+from django.utils import timezone
 
 from tests.payments.api.conftest import assert_error, complete, create_session
 from trackify.payments.models import InvoicePayment
+from trackify.sandbox.models import SandboxSession
 
 pytestmark = pytest.mark.django_db
 
@@ -160,3 +164,14 @@ def test_a_finished_payment_is_not_asked_about_again(api, pending_payment_id):
     complete(api, pending_payment_id)
     api.get(status_url(pending_payment_id))
     assert InvoicePayment.objects.get(pk=pending_payment_id).last_status_check_at is None
+
+
+@override_settings(TRACKIFY_STATUS_REFRESH_INTERVAL=0)
+def test_a_session_left_open_past_its_expiry_shows_expired(anon, invoice, pending_payment_id):
+    past = timezone.now() - timedelta(minutes=1)
+    payment = InvoicePayment.objects.get(pk=pending_payment_id)
+    SandboxSession.objects.filter(pk=payment.gateway_reference).update(expires_at=past)
+    body = anon.get(status_url(pending_payment_id), {"token": invoice.public_token}).json()
+    assert body["status"] == "expired"
+    assert body["invoice"]["status"] == "open"
+    assert_error(complete(anon, pending_payment_id, invoice_token=invoice.public_token), 409, "conflict")
