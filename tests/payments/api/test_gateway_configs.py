@@ -316,3 +316,15 @@ def test_after_the_default_is_archived_a_new_config_becomes_default(api, invoice
     pay(api, invoice)
     api.delete(f"/payment/gateways/{sandbox_config.pk}/")
     assert create_config(api).json()["is_default"] is True
+
+
+def test_a_config_whose_gateway_is_no_longer_enabled_still_lists_fully_masked(api, settings):
+    created = create_config(api, credentials={"webhook_secret": SECRET}).json()
+    settings.PAYMENT_GATEWAYS = {}  # e.g. the sandbox turned off on this deployment
+    response = api.get("/payment/gateways/")
+    assert response.status_code == 200, response.content
+    assert [c["id"] for c in response.json()] == [created["id"]]
+    assert_masked(response.json()[0])
+    detail = api.get(f"/payment/gateways/{created['id']}/")
+    assert detail.status_code == 200
+    assert_masked(detail.json())

@@ -124,3 +124,10 @@ def test_another_user_without_token_is_not_found(other_api, invoice, secret_conf
 def test_an_unknown_invoice_is_not_found(anon):
     response = anon.get("/payment/invoice/00000000-0000-4000-8000-000000000000/gateway/", {"token": "x"})
     assert_error(response, 404, "not_found")
+
+
+def test_a_gateway_not_enabled_on_this_deployment_is_not_offered(anon, invoice, secret_config, settings):
+    settings.PAYMENT_GATEWAYS = {}  # e.g. the owner's sandbox config on a production site
+    response = anon.get(gateway_url(invoice), {"token": invoice.public_token})
+    assert response.status_code == 200, response.content
+    assert (response.json()["payable"], response.json()["gateway"]) == (False, None)

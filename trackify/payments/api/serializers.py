@@ -9,7 +9,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from trackify.payments.gateways.base import PaymentGatewayBase
-from trackify.payments.gateways.registry import gateway_classes, get_gateway_class
+from trackify.payments.gateways.registry import UnknownGateway, gateway_classes, get_gateway_class
 from trackify.payments.gateways.types import PaymentFlow
 from trackify.payments.masking import masked_credentials
 from trackify.payments.models import InvoicePayment, PaymentGatewayConfig, PaymentRefund
@@ -91,7 +91,10 @@ class GatewayConfigSerializer(serializers.ModelSerializer):
         ]
 
     def get_credentials(self, config: PaymentGatewayConfig) -> dict[str, str]:
-        gateway_cls = get_gateway_class(config.gateway_name)
+        try:
+            gateway_cls = get_gateway_class(config.gateway_name)
+        except UnknownGateway:  # no longer enabled here (the sandbox in production): reveal nothing
+            return masked_credentials(config.credentials, set(config.credentials))
         secret = {spec.name for spec in gateway_cls.credential_fields if spec.secret}
         return masked_credentials(config.credentials, secret)
 

@@ -155,7 +155,7 @@ class InvoiceGatewayView(APIView):
         invoice = selectors.invoice_for_client(invoice_id=invoice_id, user=request.user, token=client_token(request))
         config = payable_config(invoice)
         gateway: dict[str, Any] | None = None
-        if config is not None:
+        if config is not None and config.gateway_name in gateway_classes():  # else: not enabled here
             instance = config_services.gateway_for(config)
             gateway = {
                 "name": instance.name,
