@@ -38,6 +38,7 @@ def test_token_holder_learns_how_to_pay(anon, invoice, secret_config):
         "currency": "EUR",
         "total": "100.00",
         "amount_due": "100.00",
+        "amount_payable": "100.00",
         "allow_partial_payment": False,
         "gateway": {"name": "sandbox", "display_name": "Acme payments", "public_config": {"flow": "redirect"}},
     }

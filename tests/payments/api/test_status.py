@@ -129,11 +129,6 @@ def test_a_declined_payment_learnt_from_the_webhook_carries_a_message(api, pendi
     assert api.get(status_url(pending_payment_id)).json()["failure_message"] == "The card was declined (sandbox)."
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: SandboxGateway.get_payment_status returns no failure_message for a declined session, so a "
-    "decline learnt by a status refresh has an empty message (and the later webhook, 'unchanged', never adds it)",
-)
 @override_settings(TRACKIFY_STATUS_REFRESH_INTERVAL=0)
 def test_a_declined_payment_learnt_from_a_status_refresh_carries_a_message(api, pending_payment_id):
     complete(api, pending_payment_id, "declined", deliver=False)
@@ -177,11 +172,6 @@ def test_a_session_left_open_past_its_expiry_shows_expired(anon, invoice, pendin
     assert_error(complete(anon, pending_payment_id, invoice_token=invoice.public_token), 409, "conflict")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: payment_refresh_status catches GatewayError only; when the payment's gateway is no longer "
-    "enabled (UnknownGateway from the registry) the status endpoint answers 404 for a payment that exists",
-)
 @override_settings(TRACKIFY_STATUS_REFRESH_INTERVAL=0)
 def test_the_status_answers_when_the_payment_s_gateway_is_no_longer_enabled(api, pending_payment_id, settings):
     settings.PAYMENT_GATEWAYS = {}

@@ -231,6 +231,7 @@ class InvoiceGatewaySerializer(serializers.Serializer):
     currency = serializers.CharField()
     total = _AmountSchema()
     amount_due = _AmountSchema()
+    amount_payable = _AmountSchema(help_text="The amount due less payments still being processed.")
     allow_partial_payment = serializers.BooleanField()
     gateway = PublicGatewaySerializer(allow_null=True)
 

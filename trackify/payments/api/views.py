@@ -17,7 +17,7 @@ from trackify.payments.gateways.registry import gateway_classes
 from trackify.payments.money import format_amount, to_minor_units
 from trackify.payments.services import gateway_configs as config_services
 from trackify.payments.services.refunds import payment_refund
-from trackify.payments.services.sessions import payable_config, payment_session_create
+from trackify.payments.services.sessions import amount_payable_now, payable_config, payment_session_create
 from trackify.payments.services.status import payment_refresh_status
 
 TOKEN_PARAM = OpenApiParameter(
@@ -162,14 +162,16 @@ class InvoiceGatewayView(APIView):
                 "display_name": config.display_name,
                 "public_config": instance.public_config(),
             }
+        payable_now = amount_payable_now(invoice)
         data = {
             "invoice_id": invoice.pk,
             "invoice_number": invoice.number,
             "invoice_status": invoice.status,
-            "payable": invoice.is_payable and gateway is not None,
+            "payable": invoice.is_payable and gateway is not None and payable_now > 0,
             "currency": invoice.currency,
             "total": format_amount(invoice.total, invoice.currency),
             "amount_due": format_amount(invoice.amount_due, invoice.currency),
+            "amount_payable": format_amount(payable_now, invoice.currency),
             "allow_partial_payment": invoice.allow_partial_payment,
             "gateway": gateway,
         }

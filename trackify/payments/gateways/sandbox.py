@@ -36,6 +36,8 @@ from trackify.payments.gateways.types import (
 )
 from trackify.sandbox import provider
 
+DECLINED_MESSAGE = "The card was declined (sandbox)."
+
 _STATUS = {
     "open": PaymentStatus.PENDING,
     "processing": PaymentStatus.PROCESSING,
@@ -137,7 +139,7 @@ class SandboxGateway(PaymentGatewayBase):
                 amount=session.get("amount"),
                 currency=session.get("currency"),
                 gateway_payment_reference=str(session.get("id", "")),
-                failure_message="The card was declined (sandbox)." if status == PaymentStatus.FAILED else "",
+                failure_message=DECLINED_MESSAGE if status == PaymentStatus.FAILED else "",
             )
             if status
             else None,
@@ -148,11 +150,13 @@ class SandboxGateway(PaymentGatewayBase):
             session = provider.retrieve_session(account_id=self.context.config_id, session_id=lookup.gateway_reference)
         except provider.SandboxError as exc:
             raise GatewayError(f"The sandbox does not know this payment: {exc}") from exc
+        status = _STATUS[session["status"]]
         return StatusResult(
-            status=_STATUS[session["status"]],
+            status=status,
             amount=session["amount"],
             currency=session["currency"],
             gateway_payment_reference=session["id"],
+            failure_message=DECLINED_MESSAGE if status == PaymentStatus.FAILED else "",
         )
 
     def refund_payment(self, request: RefundRequest) -> RefundResult:

@@ -112,6 +112,8 @@ def gateway_config_update(*, config: PaymentGatewayConfig, **changes: Any) -> Pa
     for field in ("display_name", "flow", "test_mode", "is_active"):
         if field in changes:
             setattr(config, field, changes[field])
+    if not config.is_active:
+        config.is_default = False  # an inactive config cannot be what invoices are paid through
     new_credentials = changes.get("credentials")
     if new_credentials is not None or "flow" in changes or "test_mode" in changes:
         merged = {**config.credentials, **(new_credentials or {})}

@@ -10,6 +10,7 @@ from uuid import UUID
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.db.models import Sum
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 
@@ -29,13 +30,22 @@ class SessionOutcome:
 
 
 def payable_config(invoice: Invoice, config_id: UUID | None = None) -> PaymentGatewayConfig | None:
-    """The config an invoice is paid through: the one named, else the owner's default."""
+    """The config an invoice is paid through: the one named, else the owner's default, else their
+    oldest active one (an owner with a working gateway never has unpayable invoices by accident)."""
     configs = PaymentGatewayConfig.objects.filter(
         owner_id=invoice.owner_id, is_active=True, archived_at__isnull=True
     )
     if config_id is not None:
         return configs.filter(pk=config_id).first()
-    return configs.filter(is_default=True).first()
+    return configs.order_by("-is_default", "created_at").first()
+
+
+def amount_payable_now(invoice: Invoice) -> int:
+    """The amount due less payments a gateway is still settling: money in flight is not due twice."""
+    in_flight = (
+        invoice.payments.filter(status=InvoicePayment.Status.PROCESSING).aggregate(total=Sum("amount"))["total"] or 0
+    )
+    return max(invoice.amount_due - in_flight, 0)
 
 
 def _check_return_url(url: str) -> str:
@@ -47,14 +57,20 @@ def _check_return_url(url: str) -> str:
     return url
 
 
-def _check_amount(invoice: Invoice, amount: int) -> None:
+def _check_amount(invoice: Invoice, amount: int, payable: int) -> None:
     if not invoice.is_payable:
         raise Conflict(f"Invoice {invoice.number} is {invoice.status} and cannot be paid.", code="invoice_not_payable")
+    if payable <= 0:
+        raise Conflict(
+            "A payment of the amount due is being processed; it cannot be paid again meanwhile.",
+            code="payment_in_progress",
+        )
     if amount <= 0:
         raise ValidationFailed("The amount must be positive.", field="amount")
-    if amount > invoice.amount_due:
-        raise ValidationFailed("The amount is more than the amount due.", field="amount")
-    if amount < invoice.amount_due and not invoice.allow_partial_payment:
+    if amount > payable:
+        in_flight = " less the payments being processed" if payable < invoice.amount_due else ""
+        raise ValidationFailed(f"The amount is more than the amount due{in_flight}.", field="amount")
+    if amount < payable and not invoice.allow_partial_payment:
         raise ValidationFailed("This invoice must be paid in full.", field="amount")
 
 
@@ -90,8 +106,9 @@ def payment_session_create(
                         "This Idempotency-Key was used for a different amount.", code="idempotency_key_reused"
                     )
                 return SessionOutcome(earlier, created=False)
-        amount = invoice.amount_due if amount is None else amount
-        _check_amount(invoice, amount)
+        payable = amount_payable_now(invoice)
+        amount = payable if amount is None else amount
+        _check_amount(invoice, amount, payable)
         config = payable_config(invoice, config_id)
         if config is None:
             raise NotFound("No active payment gateway is configured for this invoice.", code="no_gateway")

@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from trackify.payments import state
 from trackify.payments.gateways.errors import GatewayError
+from trackify.payments.gateways.registry import UnknownGateway
 from trackify.payments.gateways.types import PaymentLookup, PaymentUpdate
 from trackify.payments.models import InvoicePayment
 from trackify.payments.services import ledger
@@ -56,6 +57,9 @@ def payment_refresh_status(*, payment: InvoicePayment) -> InvoicePayment:
         return payment
     try:
         result = gateway_for(payment.config).get_payment_status(lookup_for(payment))
+    except UnknownGateway:
+        logger.warning("Payment %s: its gateway %s is no longer enabled", payment.pk, payment.gateway_name)
+        return payment
     except GatewayError as exc:
         logger.warning("Status check of payment %s failed: %s %s", payment.pk, exc.code, exc.detail)
         return payment
