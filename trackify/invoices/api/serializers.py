@@ -1,21 +1,18 @@
 from __future__ import annotations
 
 from django.conf import settings
-from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from trackify.common.fields import MoneyField
 from trackify.invoices.models import Invoice, InvoiceStatus
 from trackify.payments.api.serializers import AmountInputField
-from trackify.payments.money import format_amount
-
-_AMOUNT = {"type": "string", "example": "123.45"}
 
 
 class InvoiceSerializer(serializers.ModelSerializer):
-    total = serializers.SerializerMethodField()
-    amount_paid = serializers.SerializerMethodField()
-    amount_due = serializers.SerializerMethodField()
-    amount_overpaid = serializers.SerializerMethodField()
+    total = MoneyField()
+    amount_paid = MoneyField()
+    amount_due = MoneyField()
+    amount_overpaid = MoneyField()
     pay_url = serializers.SerializerMethodField(help_text="The link to send the client.")
 
     class Meta:
@@ -26,21 +23,9 @@ class InvoiceSerializer(serializers.ModelSerializer):
             "pay_url", "created_at", "updated_at",
         ]
 
-    @extend_schema_field(_AMOUNT)
-    def get_total(self, invoice: Invoice) -> str:
-        return format_amount(invoice.total, invoice.currency)
 
-    @extend_schema_field(_AMOUNT)
-    def get_amount_paid(self, invoice: Invoice) -> str:
-        return format_amount(invoice.amount_paid, invoice.currency)
 
-    @extend_schema_field(_AMOUNT)
-    def get_amount_due(self, invoice: Invoice) -> str:
-        return format_amount(invoice.amount_due, invoice.currency)
 
-    @extend_schema_field(_AMOUNT)
-    def get_amount_overpaid(self, invoice: Invoice) -> str:
-        return format_amount(invoice.amount_overpaid, invoice.currency)
 
     def get_pay_url(self, invoice: Invoice) -> str:
         return invoice_pay_url(invoice)

@@ -8,12 +8,12 @@ from typing import Any
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from trackify.common.fields import MoneyField
 from trackify.payments.gateways.base import PaymentGatewayBase
 from trackify.payments.gateways.registry import UnknownGateway, gateway_classes, get_gateway_class
 from trackify.payments.gateways.types import PaymentFlow
 from trackify.payments.masking import masked_credentials
-from trackify.payments.models import InvoicePayment, PaymentGatewayConfig, PaymentRefund
-from trackify.payments.money import format_amount
+from trackify.payments.models import InvoicePayment, PaymentGatewayConfig
 from trackify.payments.services.gateway_configs import webhook_url
 
 
@@ -153,16 +153,13 @@ class CreateSessionSerializer(serializers.Serializer):
 class PaymentSessionSerializer(serializers.Serializer):
     payment_id = serializers.UUIDField(source="id")
     status = serializers.CharField()
-    amount = serializers.SerializerMethodField()
+    amount = MoneyField()
     currency = serializers.CharField()
     gateway = serializers.CharField(source="gateway_name")
     redirect_url = serializers.CharField(allow_blank=True)
     client_params = serializers.DictField()
     expires_at = serializers.DateTimeField(allow_null=True)
 
-    @extend_schema_field(_AmountSchema)
-    def get_amount(self, payment: InvoicePayment) -> str:
-        return format_amount(payment.amount, payment.currency)
 
 
 class InvoiceSummarySerializer(serializers.Serializer):
@@ -170,33 +167,21 @@ class InvoiceSummarySerializer(serializers.Serializer):
     number = serializers.CharField()
     status = serializers.CharField()
     currency = serializers.CharField()
-    total = serializers.SerializerMethodField()
-    amount_paid = serializers.SerializerMethodField()
-    amount_due = serializers.SerializerMethodField()
-    amount_overpaid = serializers.SerializerMethodField()
+    total = MoneyField()
+    amount_paid = MoneyField()
+    amount_due = MoneyField()
+    amount_overpaid = MoneyField()
 
-    @extend_schema_field(_AmountSchema)
-    def get_total(self, invoice: Any) -> str:
-        return format_amount(invoice.total, invoice.currency)
 
-    @extend_schema_field(_AmountSchema)
-    def get_amount_paid(self, invoice: Any) -> str:
-        return format_amount(invoice.amount_paid, invoice.currency)
 
-    @extend_schema_field(_AmountSchema)
-    def get_amount_due(self, invoice: Any) -> str:
-        return format_amount(invoice.amount_due, invoice.currency)
 
-    @extend_schema_field(_AmountSchema)
-    def get_amount_overpaid(self, invoice: Any) -> str:
-        return format_amount(invoice.amount_overpaid, invoice.currency)
 
 
 class PaymentStatusSerializer(serializers.Serializer):
     payment_id = serializers.UUIDField(source="id")
     status = serializers.CharField()
-    amount = serializers.SerializerMethodField()
-    refunded_amount = serializers.SerializerMethodField()
+    amount = MoneyField()
+    refunded_amount = MoneyField()
     currency = serializers.CharField()
     gateway = serializers.CharField(source="gateway_name")
     failure_message = serializers.CharField(allow_blank=True)
@@ -205,13 +190,7 @@ class PaymentStatusSerializer(serializers.Serializer):
     updated_at = serializers.DateTimeField()
     invoice = InvoiceSummarySerializer()
 
-    @extend_schema_field(_AmountSchema)
-    def get_amount(self, payment: InvoicePayment) -> str:
-        return format_amount(payment.amount, payment.currency)
 
-    @extend_schema_field(_AmountSchema)
-    def get_refunded_amount(self, payment: InvoicePayment) -> str:
-        return format_amount(payment.refunded_amount, payment.currency)
 
     def get_needs_attention(self, payment: InvoicePayment) -> bool:
         return bool(payment.attention_reason)
@@ -244,20 +223,14 @@ class RefundInputSerializer(serializers.Serializer):
 class RefundSerializer(serializers.Serializer):
     refund_id = serializers.UUIDField(source="id")
     payment_id = serializers.UUIDField(source="payment.id")
-    amount = serializers.SerializerMethodField()
+    amount = MoneyField(currency_source="payment.currency")
     currency = serializers.CharField(source="payment.currency")
     status = serializers.CharField()
     gateway_refund_id = serializers.CharField()
     payment_status = serializers.CharField(source="payment.status")
-    payment_refunded_amount = serializers.SerializerMethodField()
+    payment_refunded_amount = MoneyField(source="payment.refunded_amount", currency_source="payment.currency")
 
-    @extend_schema_field(_AmountSchema)
-    def get_amount(self, refund: PaymentRefund) -> str:
-        return format_amount(refund.amount, refund.payment.currency)
 
-    @extend_schema_field(_AmountSchema)
-    def get_payment_refunded_amount(self, refund: PaymentRefund) -> str:
-        return format_amount(refund.payment.refunded_amount, refund.payment.currency)
 
 
 class WebhookAnswerSerializer(serializers.Serializer):
