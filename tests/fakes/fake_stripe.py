@@ -123,9 +123,14 @@ class FakeStripe:
         body = so.error_body(error_type, message, code=code)
         return self.inject(Fault("error", n, status=status, body=body, headers=headers, **where))
 
-    def rate_limit_next(self, n: int = 1, *, should_retry: bool | None = None, **where: Any) -> Fault:
-        """429 as Stripe sends it; Stripe adds `Stripe-Should-Retry: true` to a lock timeout."""
-        return self.fail_next(
+    def rate_limit_next(
+        self, n: int = 1, *, should_retry: bool | None = None, retry_after: int | None = None, **where: Any
+    ) -> Fault:
+        """429 as Stripe sends it; Stripe adds `Stripe-Should-Retry: true` to a lock timeout.
+
+        `retry_after` adds a `Retry-After` header (seconds), as rate limiters in front of an API do.
+        """
+        fault = self.fail_next(
             n,
             status=429,
             error_type="invalid_request_error",
@@ -134,6 +139,13 @@ class FakeStripe:
             should_retry=should_retry,
             **where,
         )
+        if retry_after is not None:
+            fault.headers["Retry-After"] = str(retry_after)
+        return fault
+
+    def slow_next(self, n: int = 1, *, seconds: float, **where: Any) -> Fault:
+        """Answer the next `n` matching requests normally, but only after `seconds`."""
+        return self.hang_next(n, seconds=seconds, **where)
 
     def hang_next(self, n: int = 1, *, seconds: float, **where: Any) -> Fault:
         """Wait `seconds` before handling the next `n` requests (a client timeout, if longer)."""
@@ -282,7 +294,9 @@ class FakeStripe:
         ("GET", r"/v1/payment_intents/(?P<id>[^/]+)", "payment_intent_retrieve"),
         ("POST", r"/v1/payment_intents/(?P<id>[^/]+)/cancel", "payment_intent_cancel"),
         ("POST", r"/v1/refunds", "refund_create"),
+        ("GET", r"/v1/refunds", "refund_list"),
         ("GET", r"/v1/refunds/(?P<id>[^/]+)", "refund_retrieve"),
+        ("GET", r"/v1/charges/(?P<id>[^/]+)", "charge_retrieve"),
         ("GET", r"/v1/balance", "balance_retrieve"),
     )
 
@@ -315,7 +329,9 @@ _OPERATIONS: dict[str, Any] = {
     "payment_intent_retrieve": lambda account, id_, _params: account.retrieve_payment_intent(id_),
     "payment_intent_cancel": lambda account, id_, params: account.cancel_payment_intent(id_, params),
     "refund_create": lambda account, _id, params: account.create_refund(params),
+    "refund_list": lambda account, _id, params: account.list_refunds(params),
     "refund_retrieve": lambda account, id_, _params: account.retrieve_refund(id_),
+    "charge_retrieve": lambda account, id_, _params: account.retrieve_charge(id_),
     "balance_retrieve": lambda account, _id, _params: account.retrieve_balance(),
 }
 

@@ -284,6 +284,30 @@ class Account(StripeActivity):
             raise invalid(f"No such refund: '{refund_id}'", param="id", code="resource_missing", status=404)
         return self.refunds[refund_id]
 
+    def list_refunds(self, params: dict[str, Any]) -> dict[str, Any]:
+        """`GET /v1/refunds`: newest first, filtered by `charge` or `payment_intent`, paged as Stripe pages."""
+        found = list(reversed(self.refunds.values()))  # made in this order
+        for name in ("charge", "payment_intent"):
+            if params.get(name):
+                found = [r for r in found if r[name] == params[name]]
+        after = params.get("starting_after")
+        if after:
+            ids = [r["id"] for r in found]
+            if after not in ids:
+                raise invalid(f"No such refund: '{after}'", param="starting_after", code="resource_missing")
+            found = found[ids.index(after) + 1 :]
+        limit = min(max(int(params.get("limit") or 10), 1), 100)
+        return {"object": "list", "data": found[:limit], "has_more": len(found) > limit, "url": "/v1/refunds"}
+
+    def retrieve_charge(self, charge_id: str) -> dict[str, Any]:
+        """A charge; since API version 2022-11-15 without its refunds unless they are expanded."""
+        if charge_id not in self.charges:
+            raise invalid(f"No such charge: '{charge_id}'", param="id", code="resource_missing", status=404)
+        charge = copy.deepcopy(self.charges[charge_id])
+        if not self.charge_refunds_in_events:
+            charge.pop("refunds", None)
+        return charge
+
     def retrieve_balance(self) -> dict[str, Any]:
         pending: dict[str, int] = {}
         for charge in self.charges.values():

@@ -36,7 +36,9 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
         status = exc.status_code
         if status >= 500:
             logger.warning("%s: %s", exc.code, exc.message)
-        return Response(error_body(exc.code, exc.message, field=exc.field), status=status)
+        retry_after = getattr(exc, "retry_after", None)
+        headers = {"Retry-After": str(retry_after)} if retry_after else None
+        return Response(error_body(exc.code, exc.message, field=exc.field), status=status, headers=headers)
     if isinstance(exc, Http404):
         exc = drf.NotFound("Not found.")
     elif isinstance(exc, DjangoPermissionDenied):

@@ -131,6 +131,27 @@ class PaymentGatewayBase(abc.ABC):
         gateway reports what the provider says; it does not decide what that means for us.
         """
 
+    def complete_event(self, event: WebhookEvent) -> WebhookEvent:
+        """Fill in what an `incomplete` event leaves out by asking the provider (read-only there).
+
+        Called by the service, outside any database transaction, only for events marked
+        `incomplete`. Returns the event with its updates filled in and `incomplete` false. Raise
+        `GatewayError` when the provider cannot answer; the event is then kept and tried again.
+        """
+        return event
+
+    def resolve_payment(self, event: WebhookEvent) -> UUID | None:
+        """Ask the provider whose payment an event's object belongs to, when we cannot match it.
+
+        Returns our payment id as the provider's object carries it (its metadata), or None when
+        the provider's object is provably not ours (made outside Trackify). Raise `GatewayError`
+        when the provider cannot tell right now: the event is then kept as deferred, never dropped.
+        The default cannot ask, and says so.
+        """
+        raise GatewayError(
+            f"{self.display_name} cannot look up the payment of an event.", code="lookup_unsupported"
+        )
+
     @abc.abstractmethod
     def get_payment_status(self, lookup: PaymentLookup) -> StatusResult:
         """Ask the provider where a payment stands now. Read-only at the provider."""

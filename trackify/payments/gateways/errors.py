@@ -22,11 +22,14 @@ class GatewayError(TrackifyError):
         detail: str = "",
         request_id: str = "",
         retryable: bool = False,
+        retry_after: int | None = None,
     ):
         super().__init__(message, code=code)
         self.detail = detail
         self.request_id = request_id
         self.retryable = retryable
+        # Seconds the provider asked us to wait (a 429's `Retry-After`), passed on to the client.
+        self.retry_after = retry_after
 
 
 class GatewayUnavailable(GatewayError):

@@ -193,6 +193,9 @@ class WebhookEvent:
     payment_update: PaymentUpdate | None = None
     refund_updates: tuple[RefundUpdate, ...] = ()
     livemode: bool | None = None
+    # The provider's event leaves out something needed to apply it (Stripe's `charge.refunded`
+    # lists no refunds since API version 2022-11-15); the gateway's `complete_event` fetches it.
+    incomplete: bool = False
 
     @property
     def is_actionable(self) -> bool:

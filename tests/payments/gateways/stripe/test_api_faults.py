@@ -113,3 +113,12 @@ def test_a_currency_stripe_cannot_take_is_refused_before_any_call(anon, make_inv
     assert "IQD" in error["message"]
     assert fake_stripe.requests == []
     assert not InvoicePayment.objects.exists()
+
+
+def test_a_429_with_retry_after_tells_the_client_how_long_to_wait(anon, invoice, stripe_config, fake_stripe) -> None:
+    fake_stripe.rate_limit_next(retry_after=30, path=SESSIONS)
+    response = open_session(anon, invoice)
+    error = assert_error(response, 502, "gateway_unavailable")
+    assert response["Retry-After"] == "30"
+    assert "30 seconds" in error["message"]
+    assert not InvoicePayment.objects.exists()

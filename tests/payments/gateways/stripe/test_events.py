@@ -158,13 +158,21 @@ def test_charge_refunded_lists_each_refund_by_its_own_id() -> None:
     ]
 
 
-def test_charge_refunded_without_its_refund_list_carries_nothing_to_apply() -> None:
-    # API versions since 2022-11-15 leave the list out; refund.* events carry the refunds then.
+def test_charge_refunded_without_its_refund_list_is_incomplete() -> None:
+    # API versions since 2022-11-15 leave the list out: the gateway lists the refunds at Stripe.
     charge = so.charge(amount=12345, amount_refunded=500, currency="eur", payment_intent="pi_123", metadata=OURS)
     del charge["refunds"]
     event = normalize(so.event("charge.refunded", charge))
     assert event.refund_updates == ()
-    assert not event.is_actionable
+    assert event.incomplete
+    assert (event.payment_id, event.gateway_reference) == (PAYMENT_ID, "pi_123")
+
+
+def test_charge_refunded_with_more_refunds_than_listed_is_incomplete() -> None:
+    charge = so.charge(amount=12345, amount_refunded=500, currency="eur", payment_intent="pi_123", metadata=OURS)
+    charge["refunds"]["data"] = [so.refund(id="re_a", amount=300, currency="eur")]
+    charge["refunds"]["has_more"] = True
+    assert normalize(so.event("charge.refunded", charge)).incomplete
 
 
 @pytest.mark.parametrize(

@@ -29,6 +29,10 @@ from trackify.payments.gateways.errors import (
 
 logger = logging.getLogger(__name__)
 
+# A charge's refunds are listed 100 at a time (Stripe's maximum), at most 10,000 in all.
+_PAGE_SIZE = 100
+_MAX_PAGES = 100
+
 #: Seconds a signed webhook stays acceptable after Stripe signed it.
 WEBHOOK_TOLERANCE_SECONDS = 300
 
@@ -61,8 +65,12 @@ def _translate(exc: stripe.StripeError, operation: str) -> GatewayError:
             **kwargs,
         )
     if isinstance(exc, stripe.RateLimitError):
+        retry_after = _retry_after(exc)
+        when = f"in {retry_after} seconds" if retry_after else "shortly"
         return GatewayUnavailable(
-            "Stripe is receiving too many requests right now. Please try again shortly.", **kwargs
+            f"Stripe is receiving too many requests right now. Please try again {when}.",
+            retry_after=retry_after,
+            **kwargs,
         )
     if isinstance(exc, stripe.APIConnectionError):
         return GatewayUnavailable(**kwargs)
@@ -77,6 +85,16 @@ def _translate(exc: stripe.StripeError, operation: str) -> GatewayError:
     if isinstance(exc, stripe.APIError):
         return GatewayUnavailable("Stripe had a problem with this request. Please try again shortly.", **kwargs)
     return GatewayError("Stripe could not complete the request.", **kwargs)
+
+
+def _retry_after(exc: stripe.StripeError) -> int | None:
+    """Seconds from a `Retry-After` header (delta-seconds form), capped at an hour; else None."""
+    value = (exc.headers or {}).get("retry-after") or (exc.headers or {}).get("Retry-After")
+    try:
+        seconds = int(str(value).strip())
+    except (TypeError, ValueError):
+        return None
+    return min(seconds, 3600) if seconds > 0 else None
 
 
 @contextmanager
@@ -142,6 +160,22 @@ class StripeApi:
 
     def retrieve_payment_intent(self, payment_intent_id: str) -> dict[str, Any]:
         return self._call("payment intent retrieve", self._client.v1.payment_intents.retrieve, payment_intent_id)
+
+    def retrieve_charge(self, charge_id: str) -> dict[str, Any]:
+        return self._call("charge retrieve", self._client.v1.charges.retrieve, charge_id)
+
+    def list_refunds(self, *, charge_id: str) -> list[dict[str, Any]]:
+        """Every refund of one charge, newest first, following Stripe's pages to the end."""
+        refunds: list[dict[str, Any]] = []
+        params: dict[str, Any] = {"charge": charge_id, "limit": _PAGE_SIZE}
+        for _ in range(_MAX_PAGES):
+            page = self._call("refund list", self._client.v1.refunds.list, params=cast(Any, params))
+            data = [item for item in page.get("data") or [] if isinstance(item, dict)]
+            refunds.extend(data)
+            if not page.get("has_more") or not data:
+                return refunds
+            params = {**params, "starting_after": data[-1]["id"]}
+        raise GatewayError(f"Stripe listed more than {_PAGE_SIZE * _MAX_PAGES} refunds for one charge.")
 
     def create_refund(self, params: Mapping[str, Any], *, idempotency_key: str) -> dict[str, Any]:
         return self._call(

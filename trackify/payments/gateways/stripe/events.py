@@ -8,7 +8,7 @@ machine, amount and currency checks, refunds counted once by their Stripe id).
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 from uuid import UUID
 
@@ -32,6 +32,7 @@ class _Target:
     gateway_reference: str = ""
     payment_update: PaymentUpdate | None = None
     refund_updates: tuple[RefundUpdate, ...] = field(default_factory=tuple)
+    incomplete: bool = False
 
 
 Handler = Callable[[Mapping[str, Any]], _Target]
@@ -106,24 +107,49 @@ def _refund_handler(status: RefundStatus | None = None) -> Handler:
     return handle
 
 
+def refund_updates(refunds: object) -> tuple[RefundUpdate, ...]:
+    """Our updates for a list of Stripe refunds (as a charge lists them, or as the API lists them)."""
+    return tuple(
+        update
+        for refund in (refunds if isinstance(refunds, list) else [])
+        if isinstance(refund, Mapping) and (update := _refund_update(refund)) is not None
+    )
+
+
 def _charge_refunded(charge: Mapping[str, Any]) -> _Target:
     """A charge's refunds, each by its own id, so that `refund.*` events for them count once.
 
-    Since API version 2022-11-15 the charge in this event no longer lists its refunds; then it
-    carries nothing to apply and the `refund.*` events do the work.
+    Since API version 2022-11-15 the charge in this event no longer lists its refunds: the event
+    is then `incomplete`, and the gateway lists the charge's refunds at Stripe (`with_refunds`).
     """
     refunds = charge.get("refunds")
     listed = refunds.get("data") if isinstance(refunds, Mapping) else None
-    updates = tuple(
-        update
-        for refund in (listed if isinstance(listed, list) else [])
-        if isinstance(refund, Mapping) and (update := _refund_update(refund)) is not None
-    )
+    complete = isinstance(listed, list) and not (isinstance(refunds, Mapping) and refunds.get("has_more"))
     return _Target(
         payment_id=objects.payment_id_of(charge),
         gateway_reference=objects.expandable_id(charge.get("payment_intent")),
-        refund_updates=updates,
+        refund_updates=refund_updates(listed) if complete else (),
+        incomplete=not complete,
     )
+
+
+def with_refunds(event: WebhookEvent, refunds: list[dict[str, Any]]) -> WebhookEvent:
+    """An incomplete `charge.refunded` completed with the charge's refunds as Stripe lists them."""
+    return replace(event, refund_updates=refund_updates(refunds), incomplete=False)
+
+
+def charge_id_of(event: WebhookEvent) -> str:
+    """The charge an event is about: the object itself, or the charge a refund names."""
+    obj = event_object(event.payload)
+    if obj.get("object") == "charge":
+        return str(obj.get("id") or "")
+    return objects.expandable_id(obj.get("charge"))
+
+
+def event_object(payload: Mapping[str, Any]) -> Mapping[str, Any]:
+    data = payload.get("data")
+    obj = data.get("object") if isinstance(data, Mapping) else None
+    return obj if isinstance(obj, Mapping) else {}
 
 
 HANDLERS: dict[str, Handler] = {
@@ -148,11 +174,10 @@ HANDLED_EVENT_TYPES: tuple[str, ...] = tuple(HANDLERS)
 def normalize(payload: Mapping[str, Any]) -> WebhookEvent:
     """A verified Stripe event as our `WebhookEvent`; unhandled types come back with no update."""
     event_type = str(payload.get("type") or "")
-    data = payload.get("data")
-    obj = data.get("object") if isinstance(data, Mapping) else None
+    obj = event_object(payload)
     livemode = payload.get("livemode")
     handler = HANDLERS.get(event_type)
-    target = handler(obj) if handler is not None and isinstance(obj, Mapping) else _Target()
+    target = handler(obj) if handler is not None and obj else _Target()
     return WebhookEvent(
         gateway_event_id=str(payload.get("id") or ""),
         event_type=event_type,
@@ -162,4 +187,5 @@ def normalize(payload: Mapping[str, Any]) -> WebhookEvent:
         payment_update=target.payment_update,
         refund_updates=target.refund_updates,
         livemode=livemode if isinstance(livemode, bool) else None,
+        incomplete=target.incomplete,
     )

@@ -208,6 +208,33 @@ class StripeGateway(PaymentGatewayBase):
     def normalize_event(self, payload: Mapping[str, Any]) -> WebhookEvent:
         return events.normalize(payload)
 
+    def complete_event(self, event: WebhookEvent) -> WebhookEvent:
+        """A `charge.refunded` that lists no refunds: list the charge's refunds at Stripe."""
+        charge_id = events.charge_id_of(event)
+        if not event.incomplete or event.event_type != "charge.refunded" or not charge_id:
+            return event
+        return events.with_refunds(event, self.api.list_refunds(charge_id=charge_id))
+
+    def resolve_payment(self, event: WebhookEvent) -> UUID | None:
+        """Our payment id from the metadata of the PaymentIntent (else the charge, else the Checkout
+        Session) behind the event; None when that object carries none of ours."""
+        obj = events.event_object(event.payload)
+        reference = event.gateway_reference
+        intent_id = reference if reference.startswith("pi_") else objects.expandable_id(obj.get("payment_intent"))
+        if intent_id:
+            return objects.payment_id_of(self.api.retrieve_payment_intent(intent_id))
+        charge_id = events.charge_id_of(event)
+        if charge_id:
+            charge = self.api.retrieve_charge(charge_id)
+            found = objects.payment_id_of(charge)
+            charge_intent = objects.expandable_id(charge.get("payment_intent"))
+            if found is None and charge_intent:
+                found = objects.payment_id_of(self.api.retrieve_payment_intent(charge_intent))
+            return found
+        if reference.startswith("cs_"):
+            return objects.payment_id_of(self.api.retrieve_checkout_session(reference))
+        return None  # the event names no Stripe object a payment of ours could stand behind
+
     def get_payment_status(self, lookup: PaymentLookup) -> StatusResult:
         reference = lookup.gateway_reference
         if reference.startswith("cs_"):
