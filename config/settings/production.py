@@ -6,6 +6,7 @@ from django.core.exceptions import ImproperlyConfigured
 
 from .base import *
 from .base import env_bool
+from .database import connection_settings
 
 if not SECRET_KEY:
     raise ImproperlyConfigured("DJANGO_SECRET_KEY must be set in production.")
@@ -26,3 +27,6 @@ if TRACKIFY_SANDBOX_ENABLED:
 SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", True)
 CSRF_COOKIE_SECURE = env_bool("CSRF_COOKIE_SECURE", True)
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+
+# Connections are kept (or pooled), never opened per request: see config/settings/database.py.
+DATABASES["default"] = connection_settings(DATABASES["default"])
