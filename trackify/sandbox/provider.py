@@ -18,7 +18,9 @@ from uuid import UUID
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.views.decorators.debug import sensitive_variables
 
+from trackify.common.untrusted import InputError, parse_signature_header
 from trackify.sandbox.models import SandboxRefund, SandboxSession
 
 SIGNATURE_HEADER = "Trackify-Sandbox-Signature"
@@ -43,29 +45,32 @@ class SignatureError(ValueError):
 # -- signatures -------------------------------------------------------------------------------
 
 
+@sensitive_variables()
 def _mac(secret: str, timestamp: int, body: bytes) -> str:
     return hmac.new(secret.encode(), f"{timestamp}.".encode() + body, hashlib.sha256).hexdigest()
 
 
+@sensitive_variables()
 def sign(secret: str, body: bytes, timestamp: int | None = None) -> str:
     timestamp = int(time.time()) if timestamp is None else timestamp
     return f"t={timestamp},v1={_mac(secret, timestamp, body)}"
 
 
+@sensitive_variables()  # the secret and the expected MAC never reach an error page
 def verify(secret: str, body: bytes, header: str, *, now: float | None = None) -> None:
-    """Raise SignatureError unless `header` signs `body` with `secret` within the tolerance."""
-    parts: dict[str, list[str]] = {}
-    for item in header.split(","):
-        key, _, value = item.strip().partition("=")
-        parts.setdefault(key, []).append(value)
+    """Raise SignatureError unless `header` signs `body` with `secret` within the tolerance.
+
+    The header is parsed strictly first (bounded length, a 10-digit timestamp at most, hex
+    signatures), so no header can make this raise anything but SignatureError.
+    """
     try:
-        timestamp = int(parts["t"][0])
-    except (KeyError, ValueError):
-        raise SignatureError("signature header has no timestamp") from None
-    if abs((time.time() if now is None else now) - timestamp) > SIGNATURE_TOLERANCE_SECONDS:
+        timestamp, signatures = parse_signature_header(header)
+    except InputError as exc:
+        raise SignatureError(str(exc).rstrip(".").lower()) from None
+    if abs(int(time.time() if now is None else now) - timestamp) > SIGNATURE_TOLERANCE_SECONDS:
         raise SignatureError("signature timestamp is outside the tolerance")
     expected = _mac(secret, timestamp, body)
-    if not any(hmac.compare_digest(expected, given) for given in parts.get("v1", [])):
+    if not any(hmac.compare_digest(expected, given) for given in signatures):
         raise SignatureError("no signature matches the body")
 
 

@@ -11,6 +11,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from trackify.common.errors import ValidationFailed
+from trackify.common.untrusted import InputError, idempotency_key, plausible_token
 from trackify.payments import selectors
 from trackify.payments.api import serializers as s
 from trackify.payments.gateways.registry import gateway_classes
@@ -30,7 +32,7 @@ def client_token(request: Request) -> str | None:
     token = request.headers.get("X-Invoice-Token") or request.query_params.get("token")
     if not token and isinstance(request.data, dict):
         token = request.data.get("invoice_token")
-    return str(token) if token else None
+    return plausible_token(token)
 
 
 class GatewayTypeListView(APIView):
@@ -127,7 +129,7 @@ class CreateSessionView(APIView):
             amount=to_minor_units(amount, invoice.currency) if amount is not None else None,
             config_id=data.get("gateway_config_id"),
             return_url=data.get("return_url", ""),
-            idempotency_key=request.headers.get("Idempotency-Key", ""),
+            idempotency_key=_idempotency_key(request),
         )
         code = status.HTTP_201_CREATED if outcome.created else status.HTTP_200_OK
         return Response(s.PaymentSessionSerializer(outcome.payment).data, status=code)
@@ -193,6 +195,13 @@ class RefundView(APIView):
             created_by=request.user,
         )
         return Response(s.RefundSerializer(refund).data, status=status.HTTP_201_CREATED)
+
+
+def _idempotency_key(request: Request) -> str:
+    try:
+        return idempotency_key(request.headers.get("Idempotency-Key", ""))
+    except InputError as exc:
+        raise ValidationFailed(str(exc), field="Idempotency-Key") from exc
 
 
 def _valid(serializer_cls: type[Any], data: Any) -> dict[str, Any]:

@@ -6,12 +6,14 @@ through `trackify.sandbox.provider`, the way a real gateway module reaches its S
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from uuid import UUID
 
+from django.views.decorators.debug import sensitive_variables
+
+from trackify.common.untrusted import InputError, finite_float, load_json
 from trackify.payments.gateways.base import PaymentGatewayBase
 from trackify.payments.gateways.errors import (
     GatewayError,
@@ -77,8 +79,8 @@ class SandboxGateway(PaymentGatewayBase):
     @classmethod
     def webhook_payment_hint(cls, request: WebhookRequest) -> UUID | None:
         try:
-            return _parse_uuid(json.loads(request.body)["data"]["session"]["payment_id"])
-        except (ValueError, KeyError, TypeError):
+            return _parse_uuid(load_json(request.body, parse_float=finite_float)["data"]["session"]["payment_id"])
+        except (InputError, KeyError, TypeError):
             return None
 
     def create_payment_session(self, request: SessionRequest) -> SessionResult:
@@ -104,6 +106,7 @@ class SandboxGateway(PaymentGatewayBase):
             expires_at=datetime.fromtimestamp(session["expires_at"], tz=UTC),
         )
 
+    @sensitive_variables()
     def verify_webhook(self, request: WebhookRequest) -> Mapping[str, Any]:
         header = request.header(provider.SIGNATURE_HEADER)
         if not header:
@@ -113,9 +116,9 @@ class SandboxGateway(PaymentGatewayBase):
         except provider.SignatureError as exc:
             raise WebhookVerificationError(f"Signature verification failed: {exc}.") from exc
         try:
-            payload = json.loads(request.body)
-        except ValueError as exc:
-            raise WebhookVerificationError("The body is not JSON.") from exc
+            payload = load_json(request.body, parse_float=finite_float)
+        except InputError as exc:
+            raise WebhookVerificationError(f"The body is not acceptable JSON: {exc}") from exc
         well_formed = isinstance(payload, dict) and all(isinstance(payload.get(k), str) for k in ("id", "type"))
         if not well_formed:
             raise WebhookVerificationError("The body is not a sandbox event.")

@@ -8,7 +8,6 @@ request id and error code, never a key. Webhook signatures are checked here too,
 
 from __future__ import annotations
 
-import json
 import logging
 import re
 from collections.abc import Callable, Iterator, Mapping
@@ -17,7 +16,9 @@ from typing import Any, cast
 
 import stripe
 from django.conf import settings
+from django.views.decorators.debug import sensitive_variables
 
+from trackify.common.untrusted import InputError, finite_float, load_json, parse_signature_header
 from trackify.payments.gateways.errors import (
     GatewayConfigurationError,
     GatewayError,
@@ -189,19 +190,29 @@ class StripeApi:
         return self._call("balance retrieve", self._client.v1.balance.retrieve)
 
 
+@sensitive_variables()  # the signing secret never reaches an error page
 def construct_event(body: bytes, signature_header: str, secret: str) -> dict[str, Any]:
     """Verify a delivery's `Stripe-Signature` with the SDK; return the event exactly as signed.
 
     Raises `WebhookVerificationError` for a missing or wrong signature, a timestamp older than
-    the tolerance, or a body that is not a JSON event.
+    the tolerance, or a body that is not a JSON event. The header and the body are parsed
+    strictly and bounded first: the SDK's own parsing is not total (a deeply nested body raises
+    RecursionError, a 5,000-digit timestamp ValueError from int()).
     """
     if not secret:
         raise WebhookVerificationError(
             "This Stripe configuration has no webhook signing secret yet, so no delivery can be verified."
         )
     try:
+        parse_signature_header(signature_header)
+    except InputError as exc:
+        raise WebhookVerificationError(f"Stripe signature verification failed: {exc}") from exc
+    try:
+        payload = load_json(body, parse_float=finite_float)
+    except InputError as exc:
+        raise WebhookVerificationError(f"The body is not a Stripe event: {exc}") from exc
+    try:
         stripe.Webhook.construct_event(body, signature_header, secret, tolerance=WEBHOOK_TOLERANCE_SECONDS)
-        payload = json.loads(body)
     except stripe.SignatureVerificationError as exc:
         raise WebhookVerificationError(
             f"Stripe signature verification failed: {redact(exc.user_message or '')}"

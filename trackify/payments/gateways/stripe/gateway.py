@@ -7,7 +7,6 @@ minor units only.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from functools import cached_property
@@ -16,7 +15,9 @@ from urllib.parse import urlsplit, urlunsplit
 from uuid import UUID
 
 from django.conf import settings
+from django.views.decorators.debug import sensitive_variables
 
+from trackify.common.untrusted import InputError, finite_float, load_json
 from trackify.payments.gateways.base import PaymentGatewayBase
 from trackify.payments.gateways.errors import (
     GatewayConfigurationError,
@@ -87,8 +88,8 @@ class StripeGateway(PaymentGatewayBase):
     def webhook_payment_hint(cls, request: WebhookRequest) -> UUID | None:
         """Our payment id from the unverified event's object (metadata or client_reference_id)."""
         try:
-            obj = json.loads(request.body)["data"]["object"]
-        except (ValueError, KeyError, TypeError):
+            obj = load_json(request.body, parse_float=finite_float)["data"]["object"]
+        except (InputError, KeyError, TypeError):
             return None
         return objects.payment_id_of(obj) if isinstance(obj, dict) else None
 
@@ -96,8 +97,8 @@ class StripeGateway(PaymentGatewayBase):
     def webhook_reference_hint(cls, request: WebhookRequest) -> str:
         """The PaymentIntent the unverified event is about (refunds and charges name theirs)."""
         try:
-            obj = json.loads(request.body)["data"]["object"]
-        except (ValueError, KeyError, TypeError):
+            obj = load_json(request.body, parse_float=finite_float)["data"]["object"]
+        except (InputError, KeyError, TypeError):
             return ""
         if not isinstance(obj, dict):
             return ""
@@ -189,6 +190,7 @@ class StripeGateway(PaymentGatewayBase):
             expires_at=request.expires_at,
         )
 
+    @sensitive_variables()
     def verify_webhook(self, request: WebhookRequest) -> Mapping[str, Any]:
         header = request.header(SIGNATURE_HEADER)
         if not header:
