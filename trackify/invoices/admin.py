@@ -1,7 +1,7 @@
 from django.contrib import admin
 
+from trackify.common.money import format_amount
 from trackify.invoices.models import Invoice
-from trackify.payments.money import format_amount
 
 
 @admin.register(Invoice)

@@ -5,8 +5,8 @@ from typing import Any
 from django.db import IntegrityError, transaction
 
 from trackify.common.errors import Conflict, ValidationFailed
+from trackify.common.money import normalize_currency, to_minor_units
 from trackify.invoices.models import Invoice, InvoiceStatus
-from trackify.payments.money import normalize_currency, to_minor_units
 
 
 def invoice_create(

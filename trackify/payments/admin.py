@@ -10,6 +10,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 
 from trackify.common.errors import TrackifyError
+from trackify.common.money import format_amount
 from trackify.payments.gateways.registry import gateway_classes, get_gateway_class
 from trackify.payments.masking import masked_credentials
 from trackify.payments.models import (
@@ -19,7 +20,6 @@ from trackify.payments.models import (
     PaymentStatusChange,
     PaymentWebhookEvent,
 )
-from trackify.payments.money import format_amount
 from trackify.payments.services import gateway_configs as config_services
 from trackify.payments.services.webhooks import webhook_event_reprocess
 

@@ -7,18 +7,11 @@ from __future__ import annotations
 
 import hmac
 from typing import Any
-from uuid import UUID
 
 from trackify.common.errors import NotFound
+from trackify.common.parsing import parse_uuid
 from trackify.invoices.models import Invoice
 from trackify.payments.models import InvoicePayment, PaymentGatewayConfig
-
-
-def _as_uuid(value: object) -> UUID | None:
-    try:
-        return value if isinstance(value, UUID) else UUID(str(value))
-    except (ValueError, TypeError):
-        return None
 
 
 def token_matches(invoice: Invoice, token: str | None) -> bool:
@@ -27,7 +20,7 @@ def token_matches(invoice: Invoice, token: str | None) -> bool:
 
 def invoice_for_client(*, invoice_id: object, user: Any, token: str | None) -> Invoice:
     """The invoice, if the caller owns it or holds its public token."""
-    pk = _as_uuid(invoice_id)
+    pk = parse_uuid(invoice_id)
     invoice = Invoice.objects.filter(pk=pk).first() if pk else None
     if invoice is None:
         raise NotFound("No such invoice.")
@@ -39,7 +32,7 @@ def invoice_for_client(*, invoice_id: object, user: Any, token: str | None) -> I
 
 def payment_for_client(*, payment_id: object, user: Any, token: str | None) -> InvoicePayment:
     """The payment, if the caller owns its invoice or holds the invoice's public token."""
-    pk = _as_uuid(payment_id)
+    pk = parse_uuid(payment_id)
     payment = (
         InvoicePayment.objects.select_related("invoice", "config").filter(pk=pk).first() if pk else None
     )
@@ -61,7 +54,7 @@ def gateway_configs_of(user: Any) -> Any:
 
 
 def gateway_config_for_owner(*, config_id: object, user: Any) -> PaymentGatewayConfig:
-    pk = _as_uuid(config_id)
+    pk = parse_uuid(config_id)
     config = gateway_configs_of(user).filter(pk=pk).first() if pk else None
     if config is None:
         raise NotFound("No such gateway configuration.")

@@ -13,10 +13,10 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from trackify.common.errors import Conflict, NotFound, ValidationFailed
+from trackify.common.money import format_amount
+from trackify.common.parsing import client_token
 from trackify.payments import selectors
-from trackify.payments.api.views import client_token
 from trackify.payments.models import PaymentGatewayConfig
-from trackify.payments.money import format_amount
 from trackify.sandbox import provider
 from trackify.sandbox.delivery import send_event
 

@@ -3,9 +3,8 @@ from __future__ import annotations
 from django.conf import settings
 from rest_framework import serializers
 
-from trackify.common.fields import MoneyField
+from trackify.common.fields import AmountInputField, MoneyField
 from trackify.invoices.models import Invoice, InvoiceStatus
-from trackify.payments.api.serializers import AmountInputField
 
 
 class InvoiceSerializer(serializers.ModelSerializer):

@@ -2,34 +2,18 @@
 
 from __future__ import annotations
 
-from decimal import Decimal
 from typing import Any
 
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from trackify.common.fields import MoneyField
+from trackify.common.fields import AmountInputField, MoneyField
 from trackify.payments.gateways.base import PaymentGatewayBase
 from trackify.payments.gateways.registry import UnknownGateway, gateway_classes, get_gateway_class
 from trackify.payments.gateways.types import PaymentFlow
 from trackify.payments.masking import masked_credentials
 from trackify.payments.models import InvoicePayment, PaymentGatewayConfig
 from trackify.payments.services.gateway_configs import webhook_url
-
-
-@extend_schema_field({"type": "string", "example": "123.45"})
-class AmountInputField(serializers.Field):
-    """A decimal string ("123.45") or JSON number; converted to minor units once the currency is known."""
-
-    default_error_messages = {"invalid": 'Send the amount as a decimal string, like "123.45".'}
-
-    def to_internal_value(self, data: Any) -> str:
-        if isinstance(data, bool) or not isinstance(data, (str, int, Decimal)):
-            self.fail("invalid")
-        return str(data)
-
-    def to_representation(self, value: Any) -> str:
-        return str(value)
 
 
 @extend_schema_field({"type": "string", "example": "123.45"})

@@ -12,11 +12,12 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from trackify.common.errors import ValidationFailed
-from trackify.common.untrusted import InputError, idempotency_key, plausible_token
+from trackify.common.money import format_amount, to_minor_units
+from trackify.common.parsing import client_token
+from trackify.common.untrusted import InputError, idempotency_key
 from trackify.payments import selectors
 from trackify.payments.api import serializers as s
 from trackify.payments.gateways.registry import gateway_classes
-from trackify.payments.money import format_amount, to_minor_units
 from trackify.payments.services import gateway_configs as config_services
 from trackify.payments.services.refunds import payment_refund
 from trackify.payments.services.sessions import amount_payable_now, payable_config, payment_session_create
@@ -25,14 +26,6 @@ from trackify.payments.services.status import payment_refresh_status
 TOKEN_PARAM = OpenApiParameter(
     "token", str, description="The invoice's public token (or send the X-Invoice-Token header).", required=False
 )
-
-
-def client_token(request: Request) -> str | None:
-    """The invoice token a client presents: header, query string, or JSON body."""
-    token = request.headers.get("X-Invoice-Token") or request.query_params.get("token")
-    if not token and isinstance(request.data, dict):
-        token = request.data.get("invoice_token")
-    return plausible_token(token)
 
 
 class GatewayTypeListView(APIView):

@@ -13,6 +13,7 @@ from uuid import UUID
 
 from django.views.decorators.debug import sensitive_variables
 
+from trackify.common.parsing import parse_uuid
 from trackify.common.untrusted import InputError, finite_float, load_json
 from trackify.payments.gateways.base import PaymentGatewayBase
 from trackify.payments.gateways.errors import (
@@ -50,13 +51,6 @@ _STATUS = {
 }
 
 
-def _parse_uuid(value: object) -> UUID | None:
-    try:
-        return UUID(str(value))
-    except ValueError:
-        return None
-
-
 class SandboxGateway(PaymentGatewayBase):
     name = "sandbox"
     display_name = "Sandbox (test payments)"
@@ -79,7 +73,7 @@ class SandboxGateway(PaymentGatewayBase):
     @classmethod
     def webhook_payment_hint(cls, request: WebhookRequest) -> UUID | None:
         try:
-            return _parse_uuid(load_json(request.body, parse_float=finite_float)["data"]["session"]["payment_id"])
+            return parse_uuid(load_json(request.body, parse_float=finite_float)["data"]["session"]["payment_id"])
         except (InputError, KeyError, TypeError):
             return None
 
@@ -135,7 +129,7 @@ class SandboxGateway(PaymentGatewayBase):
             gateway_event_id=event_id,
             event_type=event_type,
             payload=payload,
-            payment_id=_parse_uuid(session.get("payment_id")),
+            payment_id=parse_uuid(session.get("payment_id")),
             gateway_reference=str(session.get("id", "")),
             payment_update=PaymentUpdate(
                 status=status,

@@ -1,7 +1,7 @@
 """Typed values that cross the gateway boundary, in both directions.
 
 Gateways receive and return only these: never ORM objects, never request objects. Amounts are
-integers in the ISO 4217 minor unit of `currency` (see `trackify.payments.money`); a gateway whose
+integers in the ISO 4217 minor unit of `currency` (see `trackify.common.money`); a gateway whose
 API counts differently (Stripe's zero-decimal list) converts at its own edge.
 """
 

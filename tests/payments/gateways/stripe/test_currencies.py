@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from trackify.common.money import ISO_4217_CODES, currency_exponent
 from trackify.payments.gateways.errors import InvalidGatewayRequest
 from trackify.payments.gateways.stripe.currencies import (
     SUPPORTED,
@@ -14,7 +15,6 @@ from trackify.payments.gateways.stripe.currencies import (
     stripe_exponent,
     to_stripe_amount,
 )
-from trackify.payments.money import ISO_4217_CODES, currency_exponent
 
 
 @pytest.mark.parametrize(

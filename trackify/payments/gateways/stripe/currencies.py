@@ -1,6 +1,6 @@
 """Stripe's view of currencies, and exact conversion between ISO 4217 minor units and Stripe's.
 
-Our amounts are integers in the ISO 4217 minor unit (`trackify.payments.money`). Stripe mostly
+Our amounts are integers in the ISO 4217 minor unit (`trackify.common.money`). Stripe mostly
 counts the same way, with a few differences that must be converted exactly or refused:
 
 - MGA has two decimals in ISO 4217 but is zero-decimal at Stripe: 1234.00 MGA is 123400 for us
@@ -15,8 +15,8 @@ Everything here is pure; a refusal happens before any call to Stripe.
 
 from __future__ import annotations
 
+from trackify.common.money import currency_exponent
 from trackify.payments.gateways.errors import InvalidGatewayRequest
-from trackify.payments.money import currency_exponent
 
 # Stripe's zero-decimal currencies (amounts in whole units).
 ZERO_DECIMAL: frozenset[str] = frozenset(

@@ -17,6 +17,7 @@ from uuid import UUID
 from django.conf import settings
 from django.views.decorators.debug import sensitive_variables
 
+from trackify.common.money import format_amount
 from trackify.common.untrusted import InputError, finite_float, load_json
 from trackify.payments.gateways.base import PaymentGatewayBase
 from trackify.payments.gateways.errors import (
@@ -47,7 +48,6 @@ from trackify.payments.gateways.types import (
     WebhookEvent,
     WebhookRequest,
 )
-from trackify.payments.money import format_amount
 
 SIGNATURE_HEADER = "Stripe-Signature"
 # Stripe accepts a Checkout Session's expires_at from 30 minutes to 24 hours ahead.

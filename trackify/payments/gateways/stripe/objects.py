@@ -10,6 +10,7 @@ from collections.abc import Mapping
 from typing import Any
 from uuid import UUID
 
+from trackify.common.parsing import parse_uuid
 from trackify.payments.gateways.stripe.currencies import from_stripe_amount
 from trackify.payments.gateways.types import PaymentStatus, RefundStatus
 
@@ -41,15 +42,6 @@ def expandable_id(value: object) -> str:
     return ""
 
 
-def _uuid(value: object) -> UUID | None:
-    if not isinstance(value, str):
-        return None
-    try:
-        return UUID(value)
-    except ValueError:
-        return None
-
-
 def metadata(obj: Mapping[str, Any]) -> Mapping[str, Any]:
     value = obj.get("metadata")
     return value if isinstance(value, Mapping) else {}
@@ -57,11 +49,11 @@ def metadata(obj: Mapping[str, Any]) -> Mapping[str, Any]:
 
 def payment_id_of(obj: Mapping[str, Any]) -> UUID | None:
     """Our payment id, from metadata (any object) or `client_reference_id` (Checkout Sessions)."""
-    return _uuid(metadata(obj).get(PAYMENT_ID_KEY)) or _uuid(obj.get("client_reference_id"))
+    return parse_uuid(metadata(obj).get(PAYMENT_ID_KEY)) or parse_uuid(obj.get("client_reference_id"))
 
 
 def refund_id_of(refund: Mapping[str, Any]) -> UUID | None:
-    return _uuid(metadata(refund).get(REFUND_ID_KEY))
+    return parse_uuid(metadata(refund).get(REFUND_ID_KEY))
 
 
 def iso_amount(obj: Mapping[str, Any], field: str = "amount") -> tuple[int | None, str | None]:

@@ -9,7 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from trackify.common.errors import ValidationFailed
-from trackify.payments.money import (
+from trackify.common.money import (
     currency_exponent,
     format_amount,
     normalize_currency,
