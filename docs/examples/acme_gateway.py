@@ -30,7 +30,6 @@ from trackify.payments.gateways.types import (
     PaymentUpdate,
     SessionRequest,
     SessionResult,
-    StatusResult,
     WebhookEvent,
     WebhookRequest,
 )
@@ -79,9 +78,9 @@ class AcmeGateway(PaymentGatewayBase):
         )
         return SessionResult(gateway_reference=checkout["id"], redirect_url=checkout["url"])
 
-    def get_payment_status(self, lookup: PaymentLookup) -> StatusResult:
+    def get_payment_status(self, lookup: PaymentLookup) -> PaymentUpdate:
         checkout = self._call("GET", f"/checkouts/{lookup.gateway_reference}")
-        return StatusResult(status=STATUSES[checkout["status"]], amount=checkout["amount"],
+        return PaymentUpdate(status=STATUSES[checkout["status"]], amount=checkout["amount"],
                             currency=checkout["currency"].upper())
 
     # -- webhooks --------------------------------------------------------------------------------

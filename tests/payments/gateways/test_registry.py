@@ -17,7 +17,7 @@ from datetime import timedelta
 from trackify.payments.gateways.base import PaymentGatewayBase
 from trackify.payments.gateways.errors import WebhookVerificationError
 from trackify.payments.gateways.types import (
-    CredentialField, GatewayCapabilities, PaymentStatus, SessionResult, StatusResult, WebhookEvent,
+    CredentialField, GatewayCapabilities, PaymentStatus, PaymentUpdate, SessionResult, WebhookEvent,
 )
 
 
@@ -40,7 +40,7 @@ class {cls}(PaymentGatewayBase):
         return WebhookEvent(gateway_event_id=str(payload["id"]), event_type="x", payload=payload)
 
     def get_payment_status(self, lookup):
-        return StatusResult(status=PaymentStatus.PENDING)
+        return PaymentUpdate(status=PaymentStatus.PENDING)
 '''
 
 

@@ -228,7 +228,7 @@ def test_stored_event_can_be_processed_again(client, open_payment):
     event = PaymentWebhookEvent.objects.get()
     outcome = webhook_event_reprocess(event_row=event)
     assert outcome.status == "processed"
-    assert "unchanged" in outcome.detail
+    assert [result.outcome for result in outcome.results] == [ledger.Outcome.UNCHANGED]
     assert reload(open_payment).invoice.amount_paid == open_payment.amount
 
 

@@ -24,11 +24,11 @@ from trackify.payments.gateways.types import (
     GatewayCapabilities,
     GatewayContext,
     PaymentLookup,
+    PaymentUpdate,
     RefundRequest,
     RefundResult,
     SessionRequest,
     SessionResult,
-    StatusResult,
     WebhookEvent,
     WebhookRequest,
 )
@@ -153,7 +153,7 @@ class PaymentGatewayBase(abc.ABC):
         )
 
     @abc.abstractmethod
-    def get_payment_status(self, lookup: PaymentLookup) -> StatusResult:
+    def get_payment_status(self, lookup: PaymentLookup) -> PaymentUpdate:
         """Ask the provider where a payment stands now. Read-only at the provider."""
 
     def refund_payment(self, request: RefundRequest) -> RefundResult:

@@ -33,7 +33,6 @@ from trackify.payments.gateways.types import (
     RefundStatus,
     SessionRequest,
     SessionResult,
-    StatusResult,
     WebhookEvent,
     WebhookRequest,
 )
@@ -142,13 +141,13 @@ class SandboxGateway(PaymentGatewayBase):
             else None,
         )
 
-    def get_payment_status(self, lookup: PaymentLookup) -> StatusResult:
+    def get_payment_status(self, lookup: PaymentLookup) -> PaymentUpdate:
         try:
             session = provider.retrieve_session(account_id=self.context.config_id, session_id=lookup.gateway_reference)
         except provider.SandboxError as exc:
             raise GatewayError(f"The sandbox does not know this payment: {exc}") from exc
         status = _STATUS[session["status"]]
-        return StatusResult(
+        return PaymentUpdate(
             status=status,
             amount=session["amount"],
             currency=session["currency"],

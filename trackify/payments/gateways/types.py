@@ -116,16 +116,6 @@ class PaymentLookup:
 
 
 @dataclass(frozen=True)
-class StatusResult:
-    status: PaymentStatus
-    amount: int | None = None
-    currency: str | None = None
-    # The gateway's id of the money movement itself (e.g. Stripe's PaymentIntent), once known.
-    gateway_payment_reference: str = ""
-    failure_message: str = ""
-
-
-@dataclass(frozen=True)
 class RefundRequest:
     refund_id: UUID
     payment: PaymentLookup
@@ -155,11 +145,12 @@ class WebhookRequest:
 
 @dataclass(frozen=True)
 class PaymentUpdate:
-    """A gateway says: this payment is now in this state."""
+    """A gateway says: this payment is now in this state (in a webhook event, or when asked)."""
 
     status: PaymentStatus
     amount: int | None = None
     currency: str | None = None
+    # The gateway's id of the money movement itself (e.g. Stripe's PaymentIntent), once known.
     gateway_payment_reference: str = ""
     failure_message: str = ""
 

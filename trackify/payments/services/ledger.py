@@ -1,23 +1,36 @@
-"""Applying what a gateway reports to our rows. The only code that writes payment state.
+"""Applying what a gateway reports to our rows. The only code that writes payment, refund and
+invoice state.
 
-Every function here expects to run inside `transaction.atomic()` with the invoice and the
-payment locked by `lock_payment` (invoice first, then payment: one order everywhere, so two
-writers never deadlock). Invoice totals are recomputed from the payments, never incremented,
-so an update applied twice still counts once.
+`payment_apply` is the way in for news about an existing payment: it locks the invoice and the
+payment (invoice first, then payment: one order everywhere, so two writers never deadlock) and
+applies the updates in that one transaction. Invoice totals are recomputed from the payments,
+never incremented, so an update applied twice still counts once. Each update answers a
+`LedgerResult`: a typed outcome plus a human-readable detail (stored on the webhook event).
 """
 
 from __future__ import annotations
 
+import enum
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 from uuid import UUID
 
+from django.db import IntegrityError, transaction
 from django.db.models import F, Sum
 from django.utils import timezone
 
+from trackify.common.errors import Conflict
 from trackify.invoices.models import Invoice, InvoiceStatus
 from trackify.payments import state
-from trackify.payments.gateways.types import PaymentStatus, PaymentUpdate, RefundStatus, RefundUpdate
+from trackify.payments.gateways.types import (
+    PaymentStatus,
+    PaymentUpdate,
+    RefundStatus,
+    RefundUpdate,
+    SessionResult,
+)
 from trackify.payments.models import (
     InvoicePayment,
     PaymentRefund,
@@ -26,6 +39,24 @@ from trackify.payments.models import (
 )
 
 logger = logging.getLogger(__name__)
+
+
+class Outcome(enum.StrEnum):
+    """What the ledger did with one update."""
+
+    APPLIED = "applied"
+    UNCHANGED = "unchanged"  # the payment was already in the reported state
+    NOT_APPLIED = "not applied"  # refused and recorded: a mismatch, or a transition not allowed
+    IGNORED = "ignored"  # nothing to apply it to (an unknown refund in a final state, a stale one)
+
+
+@dataclass(frozen=True)
+class LedgerResult:
+    outcome: Outcome
+    detail: str
+
+    def __str__(self) -> str:
+        return f"{self.outcome}: {self.detail}"
 
 
 @dataclass(frozen=True)
@@ -98,10 +129,10 @@ def apply_payment_update(
     *,
     source: str,
     event: PaymentWebhookEvent | None = None,
-) -> str:
+) -> LedgerResult:
     """Move the payment to the reported state if the state machine allows it.
 
-    Returns a short description of what happened, stored on the webhook event.
+    Runs inside `payment_apply`'s transaction, with the rows locked.
     """
     payment, invoice = locked.payment, locked.invoice
     target = PaymentStatus(update.status)
@@ -113,11 +144,11 @@ def apply_payment_update(
         _flag(payment, mismatch)
         _record(payment, target, applied=False, source=source, note=mismatch, event=event)
         payment.save()
-        return f"not applied: {mismatch}"
+        return LedgerResult(Outcome.NOT_APPLIED, mismatch)
 
     if target == payment.status:
         payment.save()
-        return f"unchanged: already {target}"
+        return LedgerResult(Outcome.UNCHANGED, f"already {target}")
 
     if not state.gateway_transition_allowed(PaymentStatus(payment.status), target):
         note = f"transition {payment.status} -> {target} not allowed"
@@ -125,7 +156,7 @@ def apply_payment_update(
             _flag(payment, f"gateway reports payment succeeded after it was {payment.status}")
         _record(payment, target, applied=False, source=source, note=note, event=event)
         payment.save()
-        return f"not applied: {note}"
+        return LedgerResult(Outcome.NOT_APPLIED, note)
 
     _record(payment, target, applied=True, source=source, event=event)
     payment.status = target
@@ -138,7 +169,7 @@ def apply_payment_update(
         payment.failure_message = update.failure_message[:500]
     payment.save()
     recompute_invoice(invoice)
-    return f"applied: {target}"
+    return LedgerResult(Outcome.APPLIED, str(target))
 
 
 def _amount_mismatch(payment: InvoicePayment, amount: int | None, currency: str | None) -> str:
@@ -155,32 +186,41 @@ def apply_refund_update(
     *,
     source: str,
     event: PaymentWebhookEvent | None = None,
-) -> str:
+) -> LedgerResult:
     """Record a refund's state (ours or one made in the gateway's dashboard) and re-derive totals."""
     payment, invoice = locked.payment, locked.invoice
     if update.currency.upper() != payment.currency:
         reason = f"refund currency {update.currency.upper()} does not match the payment's {payment.currency}"
         _flag(payment, reason)
         payment.save()
-        return f"not applied: {reason}"
+        return LedgerResult(Outcome.NOT_APPLIED, reason)
 
     refund = _find_refund(payment, update)
     if refund is None:
         if update.status not in (RefundStatus.PENDING, RefundStatus.SUCCEEDED):
-            return f"ignored: unknown refund {update.gateway_refund_id} is {update.status}"
+            return LedgerResult(Outcome.IGNORED, f"unknown refund {update.gateway_refund_id} is {update.status}")
         refund = PaymentRefund(payment=payment, amount=update.amount, source="gateway")
     if update.gateway_refund_id and not refund.gateway_refund_id:
         refund.gateway_refund_id = update.gateway_refund_id
     previous = RefundStatus(refund.status) if refund.pk else None
     if previous is not None and update.status != previous:
         if not state.refund_transition_allowed(previous, update.status):
-            return f"ignored: refund {refund.gateway_refund_id or refund.pk} is {previous}, not {update.status}"
+            return LedgerResult(
+                Outcome.IGNORED, f"refund {refund.gateway_refund_id or refund.pk} is {previous}, not {update.status}"
+            )
         if previous == RefundStatus.SUCCEEDED:
             _flag(payment, f"refund {refund.gateway_refund_id or refund.pk} failed after it succeeded: "
                            "the money went back to you, not to the client")
     refund.status = update.status
     refund.save()
+    _recompute_refunded(payment, source=source, event=event)
+    recompute_invoice(invoice)
+    was = f" (was {previous})" if previous and previous != update.status else ""
+    return LedgerResult(Outcome.APPLIED, f"refund {refund.gateway_refund_id or refund.pk} {update.status}{was}")
 
+
+def _recompute_refunded(payment: InvoicePayment, *, source: str, event: PaymentWebhookEvent | None) -> None:
+    """refunded_amount = the succeeded refunds (never more than was paid); the status follows."""
     refunded = (
         payment.refunds.filter(status=RefundStatus.SUCCEEDED).aggregate(total=Sum("amount"))["total"] or 0
     )
@@ -194,10 +234,6 @@ def apply_refund_update(
             _record(payment, new_status, applied=True, source=source, event=event)
             payment.status = new_status
     payment.save()
-    recompute_invoice(invoice)
-    return f"applied: refund {refund.gateway_refund_id or refund.pk} {update.status}" + (
-        f" (was {previous})" if previous and previous != update.status else ""
-    )
 
 
 def _find_refund(payment: InvoicePayment, update: RefundUpdate) -> PaymentRefund | None:
@@ -208,3 +244,69 @@ def _find_refund(payment: InvoicePayment, update: RefundUpdate) -> PaymentRefund
     if update.gateway_refund_id:
         return payment.refunds.filter(gateway_refund_id=update.gateway_refund_id).first()
     return None
+
+
+def payment_apply(
+    *,
+    payment_id: UUID,
+    invoice_id: UUID | None = None,
+    payment_update: PaymentUpdate | None = None,
+    refund_updates: Sequence[RefundUpdate] = (),
+    source: str,
+    event: PaymentWebhookEvent | None = None,
+) -> tuple[LedgerResult, ...]:
+    """Lock the invoice and the payment, then apply the news about the payment, then the refunds.
+
+    One transaction (the caller's, when it has one: no savepoint, so an error rolls back the
+    whole of it), so the rows stay locked from the read to the write. `event`, when given, is
+    pointed at the payment (the caller saves it).
+    """
+    with transaction.atomic(savepoint=False):
+        locked = lock_payment(payment_id, invoice_id=invoice_id)
+        if event is not None:
+            event.payment = locked.payment
+        results = []
+        if payment_update is not None:
+            results.append(apply_payment_update(locked, payment_update, source=source, event=event))
+        for refund in refund_updates:
+            results.append(apply_refund_update(locked, refund, source=source, event=event))
+    return tuple(results)
+
+
+def payment_record_opened(payment: InvoicePayment, session: SessionResult) -> InvoicePayment:
+    """Save a new payment with what the gateway answered when its session was opened.
+
+    The caller holds the invoice's lock (taken before the gateway was called).
+    """
+    payment.gateway_reference = session.gateway_reference
+    payment.status = session.status
+    payment.redirect_url = session.redirect_url or ""
+    payment.client_params = dict(session.client_params)
+    payment.expires_at = session.expires_at or payment.expires_at
+    try:
+        with transaction.atomic():
+            payment.save(force_insert=True)
+    except IntegrityError as exc:  # pragma: no cover - the invoice lock makes this unreachable
+        raise Conflict("A payment with this Idempotency-Key already exists.") from exc
+    return payment
+
+
+def refund_reserved_amount(payment: InvoicePayment) -> int:
+    """What pending and succeeded refunds of the payment hold: it cannot be refunded again."""
+    live = [RefundStatus.PENDING, RefundStatus.SUCCEEDED]
+    return payment.refunds.filter(status__in=live).aggregate(total=Sum("amount"))["total"] or 0
+
+
+def refund_reserve(locked: Locked, *, amount: int, reason: str, created_by: Any) -> PaymentRefund:
+    """Write a refund as pending before the gateway is called: it reserves its amount.
+
+    The caller holds the payment's lock and has checked `amount` against `refund_reserved_amount`.
+    """
+    return PaymentRefund.objects.create(
+        payment=locked.payment, amount=amount, reason=reason[:500], created_by=created_by
+    )
+
+
+def refund_mark_failed(refund_id: UUID, message: str) -> None:
+    """The gateway refused a refund we asked for: it no longer reserves anything."""
+    PaymentRefund.objects.filter(pk=refund_id).update(status=RefundStatus.FAILED, failure_message=message[:500])

@@ -4,20 +4,22 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 from uuid import UUID
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.db.models import Sum
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 
 from trackify.common.errors import Conflict, NotFound, ValidationFailed
 from trackify.invoices.models import Invoice
+from trackify.payments.gateways.base import PaymentGatewayBase
 from trackify.payments.gateways.types import SessionRequest
 from trackify.payments.models import InvoicePayment, PaymentGatewayConfig
+from trackify.payments.services import ledger
 from trackify.payments.services.gateway_configs import gateway_for
 
 logger = logging.getLogger(__name__)
@@ -95,83 +97,103 @@ def payment_session_create(
     if len(idempotency_key) > 255:
         raise ValidationFailed("Idempotency-Key is at most 255 characters.", field="Idempotency-Key")
     with transaction.atomic():
-        invoice = Invoice.objects.select_for_update().filter(pk=invoice_id).first()
-        if invoice is None:
-            raise NotFound("No such invoice.")
-        if idempotency_key:
-            earlier = invoice.payments.filter(client_idempotency_key=idempotency_key).first()
-            if earlier is not None:
-                if amount is not None and amount != earlier.amount:
-                    raise Conflict(
-                        "This Idempotency-Key was used for a different amount.", code="idempotency_key_reused"
-                    )
-                return SessionOutcome(earlier, created=False)
+        invoice = _lock_invoice(invoice_id)
+        earlier = _earlier_request(invoice, idempotency_key, amount)
+        if earlier is not None:
+            return SessionOutcome(earlier, created=False)
         payable = amount_payable_now(invoice)
         amount = payable if amount is None else amount
         _check_amount(invoice, amount, payable)
-        config = payable_config(invoice, config_id)
-        if config is None:
-            raise NotFound("No active payment gateway is configured for this invoice.", code="no_gateway")
-        gateway = gateway_for(config)
-        if not gateway.capabilities.supports_currency(invoice.currency):
-            raise ValidationFailed(
-                f"{gateway.display_name} does not accept {invoice.currency}.", field="currency"
-            )
-        reusable = (
-            invoice.payments.filter(
-                config=config,
-                amount=amount,
-                status=InvoicePayment.Status.PENDING,
-                expires_at__gt=timezone.now() + timedelta(minutes=1),
-            )
-            .exclude(gateway_reference="")
-            .order_by("-created_at")
-            .first()
-        )
+        config, gateway = _gateway_for_invoice(invoice, config_id)
+        reusable = _open_session_to_reuse(invoice, config, amount)
         if reusable is not None:
             return SessionOutcome(reusable, created=False)
-
-        lifetime = min(
-            timedelta(minutes=settings.TRACKIFY_SESSION_LIFETIME_MINUTES), gateway.max_session_lifetime
-        )
-        expires_at = timezone.now() + lifetime
-        payment = InvoicePayment(
-            invoice=invoice,
-            config=config,
-            gateway_name=config.gateway_name,
-            amount=amount,
-            currency=invoice.currency,
-            client_idempotency_key=idempotency_key,
-            expires_at=expires_at,
-        )
-        final_return = (return_url or default_return_url(invoice)).replace("{PAYMENT_ID}", str(payment.id))
-        payment.return_url = final_return
-        # A gateway error propagates from here and rolls the payment back: nothing half-made.
-        result = gateway.create_payment_session(
-            SessionRequest(
-                payment_id=payment.id,
-                invoice_id=invoice.pk,
-                invoice_number=invoice.number,
-                amount=amount,
-                currency=invoice.currency,
-                description=f"Invoice {invoice.number}",
-                customer_name=invoice.client_name,
-                customer_email=invoice.client_email,
-                return_url=final_return,
-                cancel_url=final_return,
-                expires_at=expires_at,
-                idempotency_key=payment.gateway_idempotency_key,
-            )
-        )
-        payment.gateway_reference = result.gateway_reference
-        payment.status = result.status
-        payment.redirect_url = result.redirect_url or ""
-        payment.client_params = dict(result.client_params)
-        payment.expires_at = result.expires_at or payment.expires_at
-        try:
-            with transaction.atomic():
-                payment.save(force_insert=True)
-        except IntegrityError as exc:  # pragma: no cover - the invoice lock makes this unreachable
-            raise Conflict("A payment with this Idempotency-Key already exists.") from exc
+        payment = _open_new_session(invoice, config, gateway, amount, return_url, idempotency_key)
         logger.info("Opened payment %s for invoice %s via %s", payment.pk, invoice.pk, config.gateway_name)
         return SessionOutcome(payment, created=True)
+
+
+def _lock_invoice(invoice_id: UUID) -> Invoice:
+    invoice = Invoice.objects.select_for_update().filter(pk=invoice_id).first()
+    if invoice is None:
+        raise NotFound("No such invoice.")
+    return invoice
+
+
+def _earlier_request(invoice: Invoice, idempotency_key: str, amount: int | None) -> InvoicePayment | None:
+    """The payment an earlier request with the same Idempotency-Key opened, if any."""
+    if not idempotency_key:
+        return None
+    earlier = invoice.payments.filter(client_idempotency_key=idempotency_key).first()
+    if earlier is not None and amount is not None and amount != earlier.amount:
+        raise Conflict("This Idempotency-Key was used for a different amount.", code="idempotency_key_reused")
+    return earlier
+
+
+def _gateway_for_invoice(
+    invoice: Invoice, config_id: UUID | None
+) -> tuple[PaymentGatewayConfig, PaymentGatewayBase]:
+    config = payable_config(invoice, config_id)
+    if config is None:
+        raise NotFound("No active payment gateway is configured for this invoice.", code="no_gateway")
+    gateway = gateway_for(config)
+    if not gateway.capabilities.supports_currency(invoice.currency):
+        raise ValidationFailed(f"{gateway.display_name} does not accept {invoice.currency}.", field="currency")
+    return config, gateway
+
+
+def _open_session_to_reuse(invoice: Invoice, config: PaymentGatewayConfig, amount: int) -> InvoicePayment | None:
+    """A pending session for the same amount and config that stays open at least another minute."""
+    return (
+        invoice.payments.filter(
+            config=config,
+            amount=amount,
+            status=InvoicePayment.Status.PENDING,
+            expires_at__gt=timezone.now() + timedelta(minutes=1),
+        )
+        .exclude(gateway_reference="")
+        .order_by("-created_at")
+        .first()
+    )
+
+
+def _open_new_session(
+    invoice: Invoice,
+    config: PaymentGatewayConfig,
+    gateway: PaymentGatewayBase,
+    amount: int,
+    return_url: str,
+    idempotency_key: str,
+) -> InvoicePayment:
+    lifetime = min(timedelta(minutes=settings.TRACKIFY_SESSION_LIFETIME_MINUTES), gateway.max_session_lifetime)
+    expires_at = timezone.now() + lifetime
+    payment = InvoicePayment(
+        invoice=invoice,
+        config=config,
+        gateway_name=config.gateway_name,
+        amount=amount,
+        currency=invoice.currency,
+        client_idempotency_key=idempotency_key,
+        expires_at=expires_at,
+    )
+    payment.return_url = (return_url or default_return_url(invoice)).replace("{PAYMENT_ID}", str(payment.id))
+    # A gateway error propagates from here and rolls the payment back: nothing half-made.
+    result = gateway.create_payment_session(_session_request(invoice, payment, expires_at))
+    return ledger.payment_record_opened(payment, result)
+
+
+def _session_request(invoice: Invoice, payment: InvoicePayment, expires_at: datetime) -> SessionRequest:
+    return SessionRequest(
+        payment_id=payment.id,
+        invoice_id=invoice.pk,
+        invoice_number=invoice.number,
+        amount=payment.amount,
+        currency=invoice.currency,
+        description=f"Invoice {invoice.number}",
+        customer_name=invoice.client_name,
+        customer_email=invoice.client_email,
+        return_url=payment.return_url,
+        cancel_url=payment.return_url,
+        expires_at=expires_at,
+        idempotency_key=payment.gateway_idempotency_key,
+    )

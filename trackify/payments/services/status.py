@@ -6,14 +6,13 @@ import logging
 from datetime import timedelta
 
 from django.conf import settings
-from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
 from trackify.payments import state
 from trackify.payments.gateways.errors import GatewayError
 from trackify.payments.gateways.registry import UnknownGateway
-from trackify.payments.gateways.types import PaymentLookup, PaymentUpdate
+from trackify.payments.gateways.types import PaymentLookup
 from trackify.payments.models import InvoicePayment
 from trackify.payments.services import ledger
 from trackify.payments.services.gateway_configs import gateway_for
@@ -63,17 +62,7 @@ def payment_refresh_status(*, payment: InvoicePayment) -> InvoicePayment:
     except GatewayError as exc:
         logger.warning("Status check of payment %s failed: %s %s", payment.pk, exc.code, exc.detail)
         return payment
-    with transaction.atomic():
-        locked = ledger.lock_payment(payment.pk)
-        ledger.apply_payment_update(
-            locked,
-            PaymentUpdate(
-                status=result.status,
-                amount=result.amount,
-                currency=result.currency,
-                gateway_payment_reference=result.gateway_payment_reference,
-                failure_message=result.failure_message,
-            ),
-            source="status_check",
-        )
+    ledger.payment_apply(
+        payment_id=payment.pk, invoice_id=payment.invoice_id, payment_update=result, source="status_check"
+    )
     return InvoicePayment.objects.select_related("invoice", "config").get(pk=payment.pk)

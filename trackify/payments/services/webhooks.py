@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from uuid import UUID
 
 from django.db import IntegrityError, transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from trackify.common.errors import NotFound, TrackifyError
@@ -40,6 +41,8 @@ class WebhookOutcome:
     status: str  # processed, ignored, duplicate
     detail: str
     event_id: int
+    # What the ledger did, update by update (empty for duplicates and ignored events).
+    results: tuple[ledger.LedgerResult, ...] = ()
 
 
 def webhook_receive(
@@ -68,22 +71,33 @@ def _config_from_hints(gateway_name: str, payment_id: UUID | None, reference: st
 
     Never tries secrets in turn: one candidate, or none.
     """
-    payments = InvoicePayment.objects.select_related("config").filter(gateway_name=gateway_name)
-    if payment_id is not None:
-        payment = payments.filter(pk=payment_id).first()
-    elif reference:
-        payment = (
-            payments.filter(gateway_payment_reference=reference).first()
-            or payments.filter(gateway_reference=reference).first()
-        )
-    else:
+    if payment_id is None and not reference:
         raise WebhookVerificationError(
             "This delivery names no payment of ours, so no secret can verify it. Point the "
             "gateway at the config's own webhook URL (/payment/webhook/<gateway>/<config_id>/)."
         )
+    payments = InvoicePayment.objects.select_related("config").filter(gateway_name=gateway_name)
+    payment = find_payment(payments, payment_id=payment_id, reference=reference)
     if payment is None:
         raise WebhookVerificationError("This delivery names a payment we do not know.")
     return payment.config
+
+
+def find_payment(
+    payments: QuerySet[InvoicePayment], *, payment_id: UUID | None, reference: str
+) -> InvoicePayment | None:
+    """The one lookup order for a payment an event names: our own id, then the gateway's reference
+    to the session we opened, then its reference to the money movement (e.g. a PaymentIntent)."""
+    if payment_id is not None:
+        found = payments.filter(pk=payment_id).first()
+        if found is not None:
+            return found
+    if not reference:
+        return None
+    return (
+        payments.filter(gateway_reference=reference).first()
+        or payments.filter(gateway_payment_reference=reference).first()
+    )
 
 
 def webhook_apply(*, config: PaymentGatewayConfig, event: WebhookEvent) -> WebhookOutcome:
@@ -94,11 +108,11 @@ def webhook_apply(*, config: PaymentGatewayConfig, event: WebhookEvent) -> Webho
             if not fresh and row.status in (Status.PROCESSED, Status.IGNORED):
                 return WebhookOutcome("duplicate", row.result, row.pk)
             row.attempts += 1
-            status, detail = _apply(config, event, row)
+            status, detail, results = _apply(config, event, row)
             row.status, row.result, row.error = status, detail[:500], ""
             row.processed_at = timezone.now()
             row.save()
-            return WebhookOutcome(status, detail, row.pk)
+            return WebhookOutcome(status, detail, row.pk, results)
     except Exception as exc:
         event_pk = _store_failure(config, event, exc)
         logger.exception(
@@ -131,34 +145,24 @@ def _claim(config: PaymentGatewayConfig, event: WebhookEvent) -> tuple[PaymentWe
         return row, False
 
 
-def _find_payment(config: PaymentGatewayConfig, event: WebhookEvent) -> InvoicePayment | None:
-    payments = InvoicePayment.objects.filter(config=config)
-    if event.payment_id is not None:
-        found = payments.filter(pk=event.payment_id).first()
-        if found:
-            return found
-    if event.gateway_reference:
-        return (
-            payments.filter(gateway_reference=event.gateway_reference).first()
-            or payments.filter(gateway_payment_reference=event.gateway_reference).first()
-        )
-    return None
-
-
-def _apply(config: PaymentGatewayConfig, event: WebhookEvent, row: PaymentWebhookEvent) -> tuple[str, str]:
+def _apply(
+    config: PaymentGatewayConfig, event: WebhookEvent, row: PaymentWebhookEvent
+) -> tuple[str, str, tuple[ledger.LedgerResult, ...]]:
     if not event.is_actionable:
-        return Status.IGNORED, f"event type {event.event_type} is not acted on"
-    payment = _find_payment(config, event)
+        return Status.IGNORED, f"event type {event.event_type} is not acted on", ()
+    payments = InvoicePayment.objects.filter(config=config)
+    payment = find_payment(payments, payment_id=event.payment_id, reference=event.gateway_reference)
     if payment is None:
-        return Status.IGNORED, "no payment of this config matches the event"
-    locked = ledger.lock_payment(payment.pk, invoice_id=payment.invoice_id)
-    row.payment = locked.payment
-    results = []
-    if event.payment_update is not None:
-        results.append(ledger.apply_payment_update(locked, event.payment_update, source="webhook", event=row))
-    for refund in event.refund_updates:
-        results.append(ledger.apply_refund_update(locked, refund, source="webhook", event=row))
-    return Status.PROCESSED, "; ".join(results)
+        return Status.IGNORED, "no payment of this config matches the event", ()
+    results = ledger.payment_apply(
+        payment_id=payment.pk,
+        invoice_id=payment.invoice_id,
+        payment_update=event.payment_update,
+        refund_updates=event.refund_updates,
+        source="webhook",
+        event=row,
+    )
+    return Status.PROCESSED, "; ".join(str(result) for result in results), results
 
 
 def _store_failure(config: PaymentGatewayConfig, event: WebhookEvent, exc: Exception) -> int | None:

@@ -12,6 +12,7 @@ from tests.fakes.fake_stripe import Account, Delivery, FakeStripe
 from tests.payments.gateways.stripe.conftest import credentials_of
 from trackify.invoices.models import Invoice
 from trackify.payments.models import InvoicePayment
+from trackify.payments.services.ledger import Outcome
 
 
 def create_stripe_config(api: APIClient, account: Account, *, flow: str = "redirect", **body: Any) -> dict[str, Any]:
@@ -76,3 +77,8 @@ def deliver(
 
 def only(events: list[dict[str, Any]], *types: str) -> list[dict[str, Any]]:
     return [event for event in events if event["type"] in types]
+
+
+def outcomes_of(answer: dict[str, Any]) -> list[Outcome]:
+    """The ledger's typed outcomes in a webhook answer's detail ("applied: ...; not applied: ...")."""
+    return [Outcome(part.split(":", 1)[0]) for part in answer["detail"].split("; ")]

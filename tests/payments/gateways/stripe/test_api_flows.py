@@ -16,11 +16,13 @@ from tests.payments.gateways.stripe.stripe_api import (
     deliver,
     only,
     opened,
+    outcomes_of,
     payment,
     reference_of,
     status_of,
 )
 from trackify.payments.models import PaymentWebhookEvent
+from trackify.payments.services.ledger import Outcome
 
 pytestmark = pytest.mark.django_db
 
@@ -109,7 +111,7 @@ def test_a_payer_back_before_the_webhook_sees_the_truth_from_stripe(anon, invoic
     assert status["invoice"]["status"] == "paid"
 
     answers = deliver(stripe_account, only(events, "checkout.session.completed"), stripe_config["id"])
-    assert "unchanged" in answers[0]["detail"]
+    assert outcomes_of(answers[0]) == [Outcome.UNCHANGED]
     assert status_of(anon, invoice, session["payment_id"])["invoice"]["amount_paid"] == "100.00"
 
 

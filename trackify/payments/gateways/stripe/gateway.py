@@ -40,11 +40,11 @@ from trackify.payments.gateways.types import (
     PaymentFlow,
     PaymentLookup,
     PaymentStatus,
+    PaymentUpdate,
     RefundRequest,
     RefundResult,
     SessionRequest,
     SessionResult,
-    StatusResult,
     WebhookEvent,
     WebhookRequest,
 )
@@ -237,7 +237,7 @@ class StripeGateway(PaymentGatewayBase):
             return objects.payment_id_of(self.api.retrieve_checkout_session(reference))
         return None  # the event names no Stripe object a payment of ours could stand behind
 
-    def get_payment_status(self, lookup: PaymentLookup) -> StatusResult:
+    def get_payment_status(self, lookup: PaymentLookup) -> PaymentUpdate:
         reference = lookup.gateway_reference
         if reference.startswith("cs_"):
             session = self.api.retrieve_checkout_session(reference, expand=("payment_intent",))
@@ -249,7 +249,7 @@ class StripeGateway(PaymentGatewayBase):
                 failure = (isinstance(intent, Mapping) and objects.payment_failure_message(intent)) or (
                     events.ASYNC_FAILURE_MESSAGE
                 )
-            return StatusResult(
+            return PaymentUpdate(
                 status=status,
                 amount=amount,
                 currency=currency,
@@ -261,7 +261,7 @@ class StripeGateway(PaymentGatewayBase):
             status = objects.payment_intent_status(intent)
             field = "amount_received" if status == PaymentStatus.SUCCEEDED else "amount"
             amount, currency = objects.iso_amount(intent, field)
-            return StatusResult(
+            return PaymentUpdate(
                 status=status,
                 amount=amount,
                 currency=currency,
