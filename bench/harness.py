@@ -35,6 +35,7 @@ BENCH_ENV = {
     "TRACKIFY_ENCRYPTION_KEYS": "Wp0cFjk7bZJrsYKYu1pT1pq8Z7kqQ-mQmHq0bSmJkXI=",
     "ALLOWED_HOSTS": "127.0.0.1,localhost,testserver",
     "TRACKIFY_SITE_URL": "https://trackify.example",
+    "SECURE_SSL_REDIRECT": "0",  # the bench speaks plain HTTP to gunicorn on loopback
     "TRACKIFY_LOG_LEVEL": "WARNING",
     "STRIPE_MAX_NETWORK_RETRIES": "0",
 }

@@ -46,6 +46,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "trackify.common.middleware.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -148,6 +149,9 @@ TRACKIFY_JSON_MAX_DEPTH = int(os.environ.get("TRACKIFY_JSON_MAX_DEPTH", "32"))
 
 # Refuse live gateway credentials (Stripe sk_live_...) when true.
 TRACKIFY_TEST_MODE_ONLY = env_bool("TRACKIFY_TEST_MODE_ONLY", False)
+
+# Error pages (DEBUG on) and error reports hide secret settings, locals and credential values.
+DEFAULT_EXCEPTION_REPORTER_FILTER = "trackify.common.debug.TrackifyExceptionReporterFilter"
 
 LOGGING = {
     "version": 1,

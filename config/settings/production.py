@@ -1,22 +1,22 @@
-"""Production: refuses to start rather than run unsafely."""
+"""Production: refuses to start rather than run unsafely (one clear message per refusal, see refusals.py)."""
 
 from __future__ import annotations
 
-from django.core.exceptions import ImproperlyConfigured
+import os
 
+from trackify.common.logs import json_logging
+
+from . import refusals
 from .base import *
 from .base import env_bool
 from .database import connection_settings
 
-if not SECRET_KEY:
-    raise ImproperlyConfigured("DJANGO_SECRET_KEY must be set in production.")
-if not TRACKIFY_ENCRYPTION_KEYS:
-    raise ImproperlyConfigured(
-        "TRACKIFY_ENCRYPTION_KEYS must be set in production: gateway credentials are encrypted "
-        "with it. Generate one with `python manage.py generate_encryption_key`."
-    )
-if DEBUG and any(host not in ("127.0.0.1", "localhost", "::1") for host in ALLOWED_HOSTS):
-    raise ImproperlyConfigured("DEBUG must be off when ALLOWED_HOSTS names a public host.")
+refusals.refuse_weak_secret_key(SECRET_KEY)
+refusals.refuse_non_postgres_database(os.environ.get("DATABASE_URL", ""))
+refusals.refuse_missing_allowed_hosts(os.environ.get("ALLOWED_HOSTS"))
+refusals.refuse_bad_site_url(os.environ.get("TRACKIFY_SITE_URL"))
+refusals.refuse_unloadable_encryption_keys(TRACKIFY_ENCRYPTION_KEYS)
+refusals.refuse_debug_on_public_host(DEBUG, ALLOWED_HOSTS)
 
 if TRACKIFY_SANDBOX_ENABLED:
     PAYMENT_GATEWAYS = {
@@ -26,7 +26,16 @@ if TRACKIFY_SANDBOX_ENABLED:
 
 SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", True)
 CSRF_COOKIE_SECURE = env_bool("CSRF_COOKIE_SECURE", True)
+# Behind a TLS-terminating proxy that sets X-Forwarded-Proto (and strips it from clients).
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
+SECURE_HSTS_SECONDS = int(os.environ.get("SECURE_HSTS_SECONDS", str(365 * 24 * 3600)))
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", True)
+SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", True)
+SESSION_COOKIE_HTTPONLY = True
+
+# One JSON line per record on stderr, with the request id (trackify/common/logs.py).
+LOGGING = json_logging(os.environ.get("TRACKIFY_LOG_LEVEL", "INFO"))
 
 # Connections are kept (or pooled), never opened per request: see config/settings/database.py.
 DATABASES["default"] = connection_settings(DATABASES["default"])

@@ -72,9 +72,18 @@ def test_an_empty_key_list_is_a_clear_configuration_error(settings):
         crypto.encrypt_json({"a": "b"})
 
 
+# Every other variable production requires, valid (tests/security/test_production_settings.py checks each).
+PRODUCTION_ENV = {
+    "DJANGO_SECRET_KEY": "a-production-secret-key-that-is-long-enough-0123456789-abcdefghijklmnop",
+    "DATABASE_URL": "postgres://trackify:pw@127.0.0.1:5432/trackify",
+    "ALLOWED_HOSTS": "pay.example.com",
+    "TRACKIFY_SITE_URL": "https://pay.example.com",
+}
+
+
 def run_production_settings(**env: str) -> subprocess.CompletedProcess[str]:
     clean = {k: v for k, v in os.environ.items() if not k.startswith(("TRACKIFY_", "DJANGO_", "DEBUG"))}
-    clean.update(env, DJANGO_SETTINGS_MODULE="config.settings.production")
+    clean.update(PRODUCTION_ENV, **env, DJANGO_SETTINGS_MODULE="config.settings.production")
     return subprocess.run(
         [sys.executable, "-c", "import django; django.setup(); print('started')"],
         cwd=PROJECT_ROOT, env=clean, capture_output=True, text=True, timeout=60,
@@ -82,16 +91,13 @@ def run_production_settings(**env: str) -> subprocess.CompletedProcess[str]:
 
 
 def test_production_refuses_to_start_without_an_encryption_key():
-    result = run_production_settings(DJANGO_SECRET_KEY="x" * 50)
+    result = run_production_settings()
     assert result.returncode != 0
     assert "TRACKIFY_ENCRYPTION_KEYS must be set in production" in result.stderr
 
 
 def test_production_refuses_debug_on_a_public_host():
-    result = run_production_settings(
-        DJANGO_SECRET_KEY="x" * 50, TRACKIFY_ENCRYPTION_KEYS=crypto.generate_key(),
-        DEBUG="1", ALLOWED_HOSTS="pay.example.com",
-    )
+    result = run_production_settings(TRACKIFY_ENCRYPTION_KEYS=crypto.generate_key(), DEBUG="1")
     assert result.returncode != 0
     assert "DEBUG must be off" in result.stderr
 
@@ -102,8 +108,8 @@ def test_production_starts_with_a_key_and_keeps_the_sandbox_off():
          "import django; django.setup(); from trackify.payments.gateways.registry import gateway_classes;"
          " print(sorted(gateway_classes()))"],
         cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=60,
-        env={**{k: v for k, v in os.environ.items() if not k.startswith(("TRACKIFY_", "DJANGO_"))},
-             "DJANGO_SETTINGS_MODULE": "config.settings.production", "DJANGO_SECRET_KEY": "x" * 50,
+        env={**{k: v for k, v in os.environ.items() if not k.startswith(("TRACKIFY_", "DJANGO_", "DATABASE_"))},
+             **PRODUCTION_ENV, "DJANGO_SETTINGS_MODULE": "config.settings.production",
              "TRACKIFY_ENCRYPTION_KEYS": crypto.generate_key()},
     )
     assert result.returncode == 0, result.stderr

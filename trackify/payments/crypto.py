@@ -15,6 +15,7 @@ from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.core.signals import setting_changed
 from django.dispatch import receiver
+from django.views.decorators.debug import sensitive_variables
 
 
 class CredentialsUnreadable(Exception):
@@ -45,10 +46,12 @@ def _fernet() -> MultiFernet:
     return _multi_fernet(tuple(settings.TRACKIFY_ENCRYPTION_KEYS))
 
 
+@sensitive_variables()
 def encrypt_json(data: dict[str, str]) -> str:
     return _fernet().encrypt(json.dumps(data, sort_keys=True).encode()).decode("ascii")
 
 
+@sensitive_variables()
 def decrypt_json(token: str) -> dict[str, str]:
     if not token:
         return {}

@@ -10,6 +10,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from trackify.common.errors import ValidationFailed
+from trackify.common.secrets import SecretMapping
 from trackify.payments.gateways.base import PaymentGatewayBase
 from trackify.payments.gateways.registry import get_gateway_class
 from trackify.payments.gateways.types import GatewayContext, PaymentFlow
@@ -22,7 +23,7 @@ def gateway_for(config: PaymentGatewayConfig) -> PaymentGatewayBase:
     return gateway_cls(
         GatewayContext(
             config_id=config.id,
-            credentials=config.credentials,
+            credentials=SecretMapping(config.credentials),  # prints masked in reprs and error pages
             test_mode=config.test_mode,
             flow=PaymentFlow(config.flow),
             site_url=settings.TRACKIFY_SITE_URL,
