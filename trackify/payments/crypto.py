@@ -53,10 +53,21 @@ def encrypt_json(data: dict[str, str]) -> str:
 
 @sensitive_variables()
 def decrypt_json(token: str) -> dict[str, str]:
+    """The sealed object, decrypted once per process and then served from memory.
+
+    Keyed by the sealed text itself and the configured keys: a config whose credentials change is
+    sealed anew (Fernet never seals twice alike), so a changed config is a new key and can never be
+    served stale; a change of keys starts afresh. Each caller gets its own copy.
+    """
     if not token:
         return {}
+    return dict(_decrypt_cached(token, tuple(settings.TRACKIFY_ENCRYPTION_KEYS)))
+
+
+@functools.lru_cache(maxsize=4096)
+def _decrypt_cached(token: str, keys: tuple[str, ...]) -> dict[str, str]:
     try:
-        plain = _fernet().decrypt(token.encode("ascii"))
+        plain = _multi_fernet(keys).decrypt(token.encode("ascii"))
     except InvalidToken as exc:
         raise CredentialsUnreadable(
             "Stored credentials cannot be decrypted with the configured keys."
@@ -74,3 +85,4 @@ def reencrypt(token: str) -> str:
 def _clear_cache(*, setting: str, **kwargs: object) -> None:
     if setting == "TRACKIFY_ENCRYPTION_KEYS":
         _multi_fernet.cache_clear()
+        _decrypt_cached.cache_clear()
