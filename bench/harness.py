@@ -172,7 +172,7 @@ class LoadResult:
 
 def run_load(
     label: str,
-    server: Server,
+    server: Server | int,
     requests: Sequence[Mapping[str, Any]],
     *,
     concurrency: int,
@@ -180,9 +180,11 @@ def run_load(
     sign_secret: str = "",
     headers: Mapping[str, str] | None = None,
 ) -> LoadResult:
-    """Send `requests` from a separate process (bench/loadgen.py); closed loop, or at a fixed rate."""
+    """Send `requests` from a separate process (bench/loadgen.py); closed loop, or at a fixed rate.
+
+    `server` is one of ours, or the port of another (the fake gateway)."""
     spec = {
-        "port": server.port,
+        "port": server if isinstance(server, int) else server.port,
         "concurrency": concurrency,
         "rate": rate,
         "sign_secret": sign_secret,
@@ -225,3 +227,30 @@ def spread(values: Sequence[float]) -> str:
         return "n/a"
     median = ordered[len(ordered) // 2] if len(ordered) % 2 else sum(ordered[len(ordered) // 2 - 1 :][:2]) / 2
     return f"median {median:.2f} (min {ordered[0]:.2f}, max {ordered[-1]:.2f}, n={len(ordered)})"
+
+
+def setup_django(db_url: str, **extra_env: str) -> None:
+    """This process as a Trackify node with production settings on `db_url`, migrated."""
+    os.environ.update(BENCH_ENV)
+    os.environ.update(
+        {"DATABASE_URL": db_url, "DJANGO_SETTINGS_MODULE": "config.settings.production", **extra_env}
+    )
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)
+
+
+def trackify_env(db_url: str, **extra: str) -> dict[str, str]:
+    """The environment of a Trackify gunicorn: production settings on the benchmark's database."""
+    return {**BENCH_ENV, "DATABASE_URL": db_url, "DJANGO_SETTINGS_MODULE": "config.settings.production", **extra}
+
+
+def baseline_env(db_url: str, **extra: str) -> dict[str, str]:
+    return {**BENCH_ENV, "DATABASE_URL": db_url, "DJANGO_SETTINGS_MODULE": "bench.baseline.settings", **extra}
+
+
+def default_workers() -> int:
+    return (os.cpu_count() or 1) * 2 + 1

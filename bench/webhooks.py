@@ -21,7 +21,6 @@ In one run, on a database of its own (`bench`, dropped and created again):
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from collections.abc import Iterator, Sequence
 from typing import Any
@@ -32,28 +31,12 @@ from bench import stripe_events as se
 DATABASE = "bench"
 
 
-def _setup_django(db_url: str, connections: str) -> None:
-    os.environ.update(harness.BENCH_ENV)
-    os.environ.update(
-        {"DATABASE_URL": db_url, "DJANGO_SETTINGS_MODULE": "config.settings.production",
-         "DATABASE_CONNECTIONS": connections}
-    )
-    import django
-
-    django.setup()
-    from django.core.management import call_command
-
-    call_command("migrate", verbosity=0)
-
-
 def _server_env(db_url: str, connections: str, **extra: str) -> dict[str, str]:
-    return {**harness.BENCH_ENV, "DATABASE_URL": db_url, "DJANGO_SETTINGS_MODULE": "config.settings.production",
-            "DATABASE_CONNECTIONS": connections, **extra}
+    return harness.trackify_env(db_url, DATABASE_CONNECTIONS=connections, **extra)
 
 
 def _baseline_env(db_url: str) -> dict[str, str]:
-    return {**harness.BENCH_ENV, "DATABASE_URL": db_url, "DJANGO_SETTINGS_MODULE": "bench.baseline.settings",
-            "BASELINE_WEBHOOK_SECRET": se.WEBHOOK_SECRET}
+    return harness.baseline_env(db_url, BASELINE_WEBHOOK_SECRET=se.WEBHOOK_SECRET)
 
 
 class Slices:
@@ -132,7 +115,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     if args.quick:
         args.events, args.rounds, args.rate_seconds = 80, 1, 1.0
     modes = [m.strip() for m in args.connections.split(",") if m.strip()]
-    workers = args.workers or (os.cpu_count() or 1) * 2 + 1
+    workers = args.workers or harness.default_workers()
     per_run = args.events // 4
     rate_events = int(args.rate * args.rate_seconds)
     warmup = 10 * workers
@@ -140,7 +123,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     print(f"==> machine: {harness.machine()}")
     print(f"==> seeding {needed} payments in database '{args.database}'", flush=True)
     db_url = harness.recreate_database(args.database)
-    _setup_django(db_url, modes[0])
+    harness.setup_django(db_url, DATABASE_CONNECTIONS=modes[0])
     config_id, payments = se.seed(needed)
     from django.db import connections
 

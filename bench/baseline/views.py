@@ -73,3 +73,17 @@ def webhook(request: HttpRequest, config_id: UUID) -> JsonResponse:
                 [row[1], row[0]],
             )
     return JsonResponse({"status": "processed"})
+
+
+def status(request: HttpRequest, payment_id: UUID) -> JsonResponse:
+    """The least a status endpoint does: one read of the payment and its invoice."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT p.status, p.amount, i.amount_paid, i.status FROM baseline_payment p "
+            "JOIN baseline_invoice i ON i.id = p.invoice_id WHERE p.id = %s",
+            [payment_id],
+        )
+        row = cursor.fetchone()
+    if row is None:
+        return JsonResponse({"error": "not found"}, status=404)
+    return JsonResponse({"status": row[0], "amount": row[1], "invoice": {"amount_paid": row[2], "status": row[3]}})
