@@ -7,6 +7,7 @@ and are not run by `make test` (tests/bench/ runs each once, tiny, to keep them 
 from __future__ import annotations
 
 import contextlib
+import http.client
 import json
 import os
 import platform
@@ -16,8 +17,6 @@ import subprocess
 import sys
 import tempfile
 import time
-import urllib.error
-import urllib.request
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -98,13 +97,15 @@ def _wait_until_serving(server: Server, probe: str, timeout: float = 60) -> None
     while time.monotonic() < deadline:
         if server.process.poll() is not None:
             raise RuntimeError(f"the server exited early:\n{server.log.read_text()[-3000:]}")
+        conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=2)
         try:
-            urllib.request.urlopen(server.base + probe, timeout=2).close()  # noqa: S310 (loopback)
-            return
-        except urllib.error.HTTPError:
-            return  # any HTTP answer means it serves
+            conn.request("GET", probe)
+            conn.getresponse().read()
+            return  # any HTTP answer (a redirect to https included) means it serves
         except OSError:
             time.sleep(0.1)
+        finally:
+            conn.close()
     raise RuntimeError(f"the server did not answer within {timeout} s:\n{server.log.read_text()[-3000:]}")
 
 
