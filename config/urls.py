@@ -4,7 +4,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from trackify.common.views import json_not_found, json_server_error
-from trackify.sandbox.urls import api_urlpatterns as sandbox_api
+from trackify.payments.api.sandbox import urlpatterns as sandbox_api
 from trackify.sandbox.urls import hosted_urlpatterns as sandbox_hosted
 
 urlpatterns = [

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Runs every check: ruff, mypy, then the test suite on SQLite and on PostgreSQL.
+# Runs every check: ruff, mypy, the import contracts, then the test suite on SQLite and on PostgreSQL.
 # PostgreSQL comes from TEST_POSTGRES_URL (default postgres://postgres@127.0.0.1:5432/test). When it
 # cannot be reached the PostgreSQL run is skipped and said so, unless REQUIRE_POSTGRES=1 (CI).
 # Extra arguments go to pytest, e.g. scripts/test.sh -k webhook
@@ -15,6 +15,8 @@ echo "==> ruff"
 .venv/bin/ruff check .
 echo "==> mypy"
 .venv/bin/mypy trackify config
+echo "==> import contracts (lint-imports, .importlinter)"
+.venv/bin/lint-imports --no-cache
 
 echo "==> OpenAPI schema (valid, no generator warnings)"
 .venv/bin/python manage.py spectacular --validate --fail-on-warn --file /dev/null

@@ -208,6 +208,7 @@ class FakeStripe:
                 self._deliver_fault(request, entry, fault)
                 return
         status, body, headers = self._answer(method, path, params, account, key, entry)
+        entry.processed.set()
         if fault is not None and fault.after_processing:
             self._deliver_fault(request, entry, fault)
             return

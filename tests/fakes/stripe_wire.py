@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import threading
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -65,6 +66,9 @@ class LoggedRequest:
     status: int = 0
     replayed: bool = False
     fault: str = ""
+    # Set once the fake has acted on the request (whatever the client then receives, or not):
+    # a test waits on this instead of sleeping while a hung request finishes.
+    processed: threading.Event = field(default_factory=threading.Event, compare=False, repr=False)
 
 
 @dataclass(frozen=True)

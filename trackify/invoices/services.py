@@ -1,5 +1,8 @@
+"""Writing invoices. `invoice_record_amount_paid` is how payments update an invoice (from the ledger)."""
+
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from django.db import IntegrityError, transaction
@@ -7,6 +10,8 @@ from django.db import IntegrityError, transaction
 from trackify.common.errors import Conflict, ValidationFailed
 from trackify.common.money import normalize_currency, to_minor_units
 from trackify.invoices.models import Invoice, InvoiceStatus
+
+logger = logging.getLogger(__name__)
 
 
 def invoice_create(
@@ -44,3 +49,21 @@ def invoice_create(
             )
     except IntegrityError as exc:
         raise Conflict(f"You already have an invoice numbered {number}.", field="number") from exc
+
+
+def invoice_record_amount_paid(invoice: Invoice, *, amount_paid: int) -> None:
+    """Payments report what has been paid (succeeded payments less refunds); the status follows.
+
+    The caller holds the invoice's lock (`invoice_lock`). A void or draft invoice keeps its status.
+    """
+    invoice.amount_paid = amount_paid
+    if invoice.status not in (InvoiceStatus.VOID, InvoiceStatus.DRAFT):
+        if amount_paid >= invoice.total:
+            invoice.status = InvoiceStatus.PAID
+        elif amount_paid > 0:
+            invoice.status = InvoiceStatus.PARTIALLY_PAID
+        else:
+            invoice.status = InvoiceStatus.OPEN
+    invoice.save(update_fields=["amount_paid", "status", "updated_at"])
+    if invoice.amount_overpaid:
+        logger.warning("Invoice %s is overpaid by %s minor units", invoice.pk, invoice.amount_overpaid)

@@ -5,27 +5,25 @@ Unknown and forbidden look the same (NotFound), so ids cannot be probed.
 
 from __future__ import annotations
 
-import hmac
+from dataclasses import dataclass
 from typing import Any
+from uuid import UUID
 
 from trackify.common.errors import NotFound
 from trackify.common.parsing import parse_uuid
 from trackify.invoices.models import Invoice
+from trackify.invoices.selectors import invoice_access_allowed, invoice_get
+from trackify.payments.gateways.registry import gateway_classes
 from trackify.payments.models import InvoicePayment, PaymentGatewayConfig
-
-
-def token_matches(invoice: Invoice, token: str | None) -> bool:
-    return bool(token) and hmac.compare_digest(invoice.public_token.encode(), str(token).encode())
+from trackify.payments.services.gateway_configs import gateway_for
+from trackify.payments.services.sessions import amount_payable_now, payable_config
 
 
 def invoice_for_client(*, invoice_id: object, user: Any, token: str | None) -> Invoice:
     """The invoice, if the caller owns it or holds its public token."""
     pk = parse_uuid(invoice_id)
-    invoice = Invoice.objects.filter(pk=pk).first() if pk else None
-    if invoice is None:
-        raise NotFound("No such invoice.")
-    is_owner = bool(user and user.is_authenticated and invoice.owner_id == user.pk)
-    if not (is_owner or token_matches(invoice, token)):
+    invoice = invoice_get(pk) if pk else None
+    if invoice is None or not invoice_access_allowed(invoice, user=user, token=token):
         raise NotFound("No such invoice.")
     return invoice
 
@@ -36,11 +34,7 @@ def payment_for_client(*, payment_id: object, user: Any, token: str | None) -> I
     payment = (
         InvoicePayment.objects.select_related("invoice", "config").filter(pk=pk).first() if pk else None
     )
-    if payment is None:
-        raise NotFound("No such payment.")
-    invoice = payment.invoice
-    is_owner = bool(user and user.is_authenticated and invoice.owner_id == user.pk)
-    if not (is_owner or token_matches(invoice, token)):
+    if payment is None or not invoice_access_allowed(payment.invoice, user=user, token=token):
         raise NotFound("No such payment.")
     return payment
 
@@ -59,3 +53,48 @@ def gateway_config_for_owner(*, config_id: object, user: Any) -> PaymentGatewayC
     if config is None:
         raise NotFound("No such gateway configuration.")
     return config
+
+
+# -- what an invoice can be paid with --------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class InvoicePaymentOptions:
+    """What the client of an invoice needs to pay it online. Amounts in minor units of `currency`."""
+
+    invoice_id: UUID
+    invoice_number: str
+    invoice_status: str
+    payable: bool
+    currency: str
+    total: int
+    amount_due: int
+    amount_payable: int
+    allow_partial_payment: bool
+    gateway: dict[str, Any] | None  # name, display_name, public_config; None: nothing to pay with
+
+
+def invoice_payment_options(invoice: Invoice) -> InvoicePaymentOptions:
+    """Whether the invoice can be paid now, how much, and through which gateway (public facts only)."""
+    config = payable_config(invoice)
+    gateway: dict[str, Any] | None = None
+    if config is not None and config.gateway_name in gateway_classes():  # else: not enabled here
+        instance = gateway_for(config)
+        gateway = {
+            "name": instance.name,
+            "display_name": config.display_name,
+            "public_config": instance.public_config(),
+        }
+    payable_now = amount_payable_now(invoice)
+    return InvoicePaymentOptions(
+        invoice_id=invoice.pk,
+        invoice_number=invoice.number,
+        invoice_status=invoice.status,
+        payable=invoice.is_payable and gateway is not None and payable_now > 0,
+        currency=invoice.currency,
+        total=invoice.total,
+        amount_due=invoice.amount_due,
+        amount_payable=payable_now,
+        allow_partial_payment=invoice.allow_partial_payment,
+        gateway=gateway,
+    )

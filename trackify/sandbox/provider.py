@@ -6,9 +6,6 @@ payments that settle later, and events signed with HMAC-SHA256 over "<timestamp>
 
 from __future__ import annotations
 
-import hashlib
-import hmac
-import json
 import secrets
 import time
 from datetime import datetime, timedelta
@@ -18,13 +15,24 @@ from uuid import UUID
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
-from django.views.decorators.debug import sensitive_variables
 
-from trackify.common.untrusted import InputError, parse_signature_header
+from trackify.sandbox import delivery
 from trackify.sandbox.models import SandboxRefund, SandboxSession
+from trackify.sandbox.signing import (  # the gateway's one door to the provider re-exports them
+    SIGNATURE_HEADER,
+    SIGNATURE_TOLERANCE_SECONDS,
+    SignatureError,
+    encode_event,
+    sign,
+    verify,
+)
 
-SIGNATURE_HEADER = "Trackify-Sandbox-Signature"
-SIGNATURE_TOLERANCE_SECONDS = 300
+__all__ = [
+    "OUTCOMES", "SIGNATURE_HEADER", "SIGNATURE_TOLERANCE_SECONDS", "SandboxError", "SignatureError", "Status",
+    "complete_session", "create_refund", "create_session", "encode_event", "get_session", "notify",
+    "retrieve_session", "session_event", "sign", "verify",
+]
+
 OUTCOMES = ("succeeded", "declined", "processing", "cancelled")
 
 Status = SandboxSession.Status
@@ -36,46 +44,6 @@ class SandboxError(Exception):
     def __init__(self, message: str, *, status: int = 400):
         super().__init__(message)
         self.status = status
-
-
-class SignatureError(ValueError):
-    pass
-
-
-# -- signatures -------------------------------------------------------------------------------
-
-
-@sensitive_variables()
-def _mac(secret: str, timestamp: int, body: bytes) -> str:
-    return hmac.new(secret.encode(), f"{timestamp}.".encode() + body, hashlib.sha256).hexdigest()
-
-
-@sensitive_variables()
-def sign(secret: str, body: bytes, timestamp: int | None = None) -> str:
-    timestamp = int(time.time()) if timestamp is None else timestamp
-    return f"t={timestamp},v1={_mac(secret, timestamp, body)}"
-
-
-@sensitive_variables()  # the secret and the expected MAC never reach an error page
-def verify(secret: str, body: bytes, header: str, *, now: float | None = None) -> None:
-    """Raise SignatureError unless `header` signs `body` with `secret` within the tolerance.
-
-    The header is parsed strictly first (bounded length, a 10-digit timestamp at most, hex
-    signatures), so no header can make this raise anything but SignatureError.
-    """
-    try:
-        timestamp, signatures = parse_signature_header(header)
-    except InputError as exc:
-        raise SignatureError(str(exc).rstrip(".").lower()) from None
-    if abs(int(time.time() if now is None else now) - timestamp) > SIGNATURE_TOLERANCE_SECONDS:
-        raise SignatureError("signature timestamp is outside the tolerance")
-    expected = _mac(secret, timestamp, body)
-    # A loop, not any(<generator>): a generator's frame loses its caller, and with it the hiding.
-    matched = False
-    for given in signatures:
-        matched = hmac.compare_digest(expected, given) or matched
-    if not matched:
-        raise SignatureError("no signature matches the body")
 
 
 # -- sessions -----------------------------------------------------------------------------------
@@ -211,5 +179,6 @@ def create_refund(*, account_id: UUID, session_id: str, amount: int, idempotency
             "currency": session.currency, "status": "succeeded", "session": session.id}
 
 
-def encode_event(event: dict[str, Any]) -> bytes:
-    return json.dumps(event, separators=(",", ":")).encode()
+def notify(account_id: UUID, event: dict[str, Any], *, deliver: bool = True) -> dict[str, Any]:
+    """Send an event to the account's webhook URL (unless told not to); hand back the signed request."""
+    return delivery.send_event(account_id, event, deliver=deliver)

@@ -2,10 +2,8 @@ from django.urls import path
 
 from trackify.sandbox import views
 
-# Mounted at /sandbox/ (the provider's hosted pages) and /payment/sandbox/ (its test API).
+# Mounted at /sandbox/: the provider's hosted pages. (Its test API, /payment/sandbox/, belongs to
+# payments: it checks access to a payment; see trackify.payments.api.sandbox.)
 hosted_urlpatterns = [
     path("checkout/<str:session_id>/", views.hosted_checkout, name="sandbox-checkout"),
-]
-api_urlpatterns = [
-    path("<uuid:payment_id>/complete/", views.SandboxCompleteView.as_view(), name="sandbox-complete"),
 ]

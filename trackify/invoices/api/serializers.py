@@ -1,10 +1,10 @@
 from __future__ import annotations
 
-from django.conf import settings
 from rest_framework import serializers
 
 from trackify.common.fields import AmountInputField, MoneyField
 from trackify.invoices.models import Invoice, InvoiceStatus
+from trackify.invoices.selectors import invoice_pay_url
 
 
 class InvoiceSerializer(serializers.ModelSerializer):
@@ -28,10 +28,6 @@ class InvoiceSerializer(serializers.ModelSerializer):
 
     def get_pay_url(self, invoice: Invoice) -> str:
         return invoice_pay_url(invoice)
-
-
-def invoice_pay_url(invoice: Invoice) -> str:
-    return f"{settings.TRACKIFY_SITE_URL}/pay/{invoice.pk}/?token={invoice.public_token}"
 
 
 class InvoiceCreateSerializer(serializers.Serializer):

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from trackify.common.fields import AmountInputField, MoneyField
@@ -14,12 +13,6 @@ from trackify.payments.gateways.types import PaymentFlow
 from trackify.payments.masking import masked_credentials
 from trackify.payments.models import InvoicePayment, PaymentGatewayConfig
 from trackify.payments.services.gateway_configs import webhook_url
-
-
-@extend_schema_field({"type": "string", "example": "123.45"})
-class _AmountSchema(serializers.CharField):
-    pass
-
 
 # -- gateway types and configs ---------------------------------------------------------------
 
@@ -192,9 +185,9 @@ class InvoiceGatewaySerializer(serializers.Serializer):
     invoice_status = serializers.CharField()
     payable = serializers.BooleanField(help_text="Whether the invoice can be paid online now.")
     currency = serializers.CharField()
-    total = _AmountSchema()
-    amount_due = _AmountSchema()
-    amount_payable = _AmountSchema(help_text="The amount due less payments still being processed.")
+    total = MoneyField()
+    amount_due = MoneyField()
+    amount_payable = MoneyField(help_text="The amount due less payments still being processed.")
     allow_partial_payment = serializers.BooleanField()
     gateway = PublicGatewaySerializer(allow_null=True)
 

@@ -12,7 +12,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from trackify.common.errors import ValidationFailed
-from trackify.common.money import format_amount, to_minor_units
+from trackify.common.money import to_minor_units
 from trackify.common.parsing import client_token
 from trackify.common.untrusted import InputError, idempotency_key
 from trackify.payments import selectors
@@ -20,7 +20,7 @@ from trackify.payments.api import serializers as s
 from trackify.payments.gateways.registry import gateway_classes
 from trackify.payments.services import gateway_configs as config_services
 from trackify.payments.services.refunds import payment_refund
-from trackify.payments.services.sessions import amount_payable_now, payable_config, payment_session_create
+from trackify.payments.services.sessions import payment_session_create
 from trackify.payments.services.status import payment_refresh_status
 
 TOKEN_PARAM = OpenApiParameter(
@@ -148,29 +148,7 @@ class InvoiceGatewayView(APIView):
     )
     def get(self, request: Request, invoice_id: str) -> Response:
         invoice = selectors.invoice_for_client(invoice_id=invoice_id, user=request.user, token=client_token(request))
-        config = payable_config(invoice)
-        gateway: dict[str, Any] | None = None
-        if config is not None and config.gateway_name in gateway_classes():  # else: not enabled here
-            instance = config_services.gateway_for(config)
-            gateway = {
-                "name": instance.name,
-                "display_name": config.display_name,
-                "public_config": instance.public_config(),
-            }
-        payable_now = amount_payable_now(invoice)
-        data = {
-            "invoice_id": invoice.pk,
-            "invoice_number": invoice.number,
-            "invoice_status": invoice.status,
-            "payable": invoice.is_payable and gateway is not None and payable_now > 0,
-            "currency": invoice.currency,
-            "total": format_amount(invoice.total, invoice.currency),
-            "amount_due": format_amount(invoice.amount_due, invoice.currency),
-            "amount_payable": format_amount(payable_now, invoice.currency),
-            "allow_partial_payment": invoice.allow_partial_payment,
-            "gateway": gateway,
-        }
-        return Response(s.InvoiceGatewaySerializer(data).data)
+        return Response(s.InvoiceGatewaySerializer(selectors.invoice_payment_options(invoice)).data)
 
 
 class RefundView(APIView):

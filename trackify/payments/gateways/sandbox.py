@@ -13,6 +13,7 @@ from uuid import UUID
 
 from django.views.decorators.debug import sensitive_variables
 
+from trackify.common.errors import Conflict, ValidationFailed
 from trackify.common.parsing import parse_uuid
 from trackify.common.untrusted import InputError, finite_float, load_json
 from trackify.payments.gateways.base import PaymentGatewayBase
@@ -68,6 +69,7 @@ class SandboxGateway(PaymentGatewayBase):
         flows=(PaymentFlow.REDIRECT, PaymentFlow.IN_MODAL),
     )
     max_session_lifetime = timedelta(hours=24)
+    PAYER_OUTCOMES = provider.OUTCOMES
 
     @classmethod
     def webhook_payment_hint(cls, request: WebhookRequest) -> UUID | None:
@@ -167,3 +169,14 @@ class SandboxGateway(PaymentGatewayBase):
             raise InvalidGatewayRequest(f"The sandbox refused the refund: {exc}") from exc
         return RefundResult(gateway_refund_id=refund["id"], status=RefundStatus.SUCCEEDED, amount=refund["amount"])
 
+    def complete_as_payer(self, lookup: PaymentLookup, outcome: str, *, deliver: bool) -> dict[str, Any]:
+        """The sandbox's test helper, not part of the gateway contract: the payer picks an outcome,
+        and the provider sends (or, with deliver=False, only signs) its event to the webhook URL.
+
+        Answers {"delivered": bool, "webhook": {"url", "headers", "body"}}.
+        """
+        try:
+            event = provider.complete_session(lookup.gateway_reference, outcome)
+        except provider.SandboxError as exc:
+            raise (Conflict if exc.status == 409 else ValidationFailed)(str(exc)) from exc
+        return provider.notify(self.context.config_id, event, deliver=deliver)

@@ -22,7 +22,9 @@ from django.db.models import F, Sum
 from django.utils import timezone
 
 from trackify.common.errors import Conflict
-from trackify.invoices.models import Invoice, InvoiceStatus
+from trackify.invoices.models import Invoice
+from trackify.invoices.selectors import invoice_lock
+from trackify.invoices.services import invoice_record_amount_paid
 from trackify.payments import state
 from trackify.payments.gateways.types import (
     PaymentStatus,
@@ -72,7 +74,9 @@ def lock_payment(payment_id: UUID, *, invoice_id: UUID | None = None) -> Locked:
     """
     if invoice_id is None:
         invoice_id = InvoicePayment.objects.values_list("invoice_id", flat=True).get(pk=payment_id)
-    invoice = Invoice.objects.select_for_update().get(pk=invoice_id)
+    invoice = invoice_lock(invoice_id)
+    if invoice is None:  # a payment's invoice cannot go away (PROTECT), so this is a bad id
+        raise Invoice.DoesNotExist(f"No invoice {invoice_id}")
     payment = InvoicePayment.objects.select_for_update().select_related("config").get(pk=payment_id)
     return Locked(invoice=invoice, payment=payment)
 
@@ -85,17 +89,7 @@ def recompute_invoice(invoice: Invoice) -> None:
         )["total"]
         or 0
     )
-    invoice.amount_paid = paid
-    if invoice.status not in (InvoiceStatus.VOID, InvoiceStatus.DRAFT):
-        if paid >= invoice.total:
-            invoice.status = InvoiceStatus.PAID
-        elif paid > 0:
-            invoice.status = InvoiceStatus.PARTIALLY_PAID
-        else:
-            invoice.status = InvoiceStatus.OPEN
-    invoice.save(update_fields=["amount_paid", "status", "updated_at"])
-    if invoice.amount_overpaid:
-        logger.warning("Invoice %s is overpaid by %s minor units", invoice.pk, invoice.amount_overpaid)
+    invoice_record_amount_paid(invoice, amount_paid=paid)
 
 
 def _record(

@@ -16,6 +16,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 
 from trackify.common.errors import Conflict, NotFound, ValidationFailed
 from trackify.invoices.models import Invoice
+from trackify.invoices.selectors import invoice_lock
 from trackify.payments.gateways.base import PaymentGatewayBase
 from trackify.payments.gateways.types import SessionRequest
 from trackify.payments.models import InvoicePayment, PaymentGatewayConfig
@@ -114,7 +115,7 @@ def payment_session_create(
 
 
 def _lock_invoice(invoice_id: UUID) -> Invoice:
-    invoice = Invoice.objects.select_for_update().filter(pk=invoice_id).first()
+    invoice = invoice_lock(invoice_id)
     if invoice is None:
         raise NotFound("No such invoice.")
     return invoice

@@ -3,8 +3,6 @@ idempotency key leaves exactly one session, or the client gets a clear 502 and n
 
 from __future__ import annotations
 
-import time
-
 import pytest
 
 from tests.fakes.fake_stripe import Account, FakeStripe
@@ -51,7 +49,8 @@ def test_a_timeout_then_a_retry_leaves_one_session(anon, invoice, stripe_config,
     settings.STRIPE_TIMEOUT_SECONDS = 0.3
     fake_stripe.hang_next(seconds=0.6, path=SESSIONS)
     opened(anon, invoice)
-    time.sleep(0.6)  # the first, timed-out attempt completes at the fake and is saved under the key
+    # The first, timed-out attempt completes at the fake and is saved under the key.
+    assert fake_stripe.requests_to("POST", SESSIONS)[0].processed.wait(timeout=30)
     assert_one_session_one_payment(fake_stripe, stripe_account, 2)
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -341,12 +340,6 @@ def test_exactly_one_module_of_trackify_imports_the_stripe_sdk() -> None:
         )
     )
     assert importers == ["trackify/payments/gateways/stripe/api.py"]
-
-
-def test_a_gateway_call_takes_milliseconds_against_the_fake(gateway) -> None:
-    started = time.monotonic()
-    gateway.create_payment_session(session_request())
-    assert time.monotonic() - started < 2
 
 
 def test_settings_point_the_sdk_at_the_fake(gateway, fake_stripe: FakeStripe, settings: Any) -> None:

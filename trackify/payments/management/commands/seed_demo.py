@@ -12,8 +12,8 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from rest_framework.authtoken.models import Token
 
-from trackify.invoices.api.serializers import invoice_pay_url
 from trackify.invoices.models import Invoice
+from trackify.invoices.selectors import invoice_pay_url
 from trackify.invoices.services import invoice_create
 from trackify.payments import crypto
 from trackify.payments.gateways.registry import gateway_classes
