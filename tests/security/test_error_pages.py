@@ -11,7 +11,7 @@ from django.test import Client, override_settings
 from tests.security.conftest import SANDBOX_SECRET, STRIPE_SECRET_KEY, STRIPE_WEBHOOK_SECRET
 from trackify.common.secrets import Secret, SecretMapping
 from trackify.payments.services.gateway_configs import gateway_for
-from trackify.sandbox import provider
+from trackify.sandbox import provider, signing
 
 
 def _boom(*args: Any, **kwargs: Any) -> Any:
@@ -39,7 +39,7 @@ def test_the_debug_page_of_a_failing_sandbox_verification_shows_no_secret(
     secret = config.credentials["webhook_secret"]
     header = provider.sign("not-the-secret", body)
     expected_mac = provider.sign(secret, body, int(header[2:12])).split("v1=")[1]
-    monkeypatch.setattr(provider.hmac, "compare_digest", _boom)
+    monkeypatch.setattr(signing.hmac, "compare_digest", _boom)
     url = "/payment/webhook/sandbox/" if shared_url else f"/payment/webhook/sandbox/{config.pk}/"
     page = _debug_page(url, body, HTTP_TRACKIFY_SANDBOX_SIGNATURE=header)
     assert b"Local vars" in page or b"Local Vars" in page

@@ -1,0 +1,118 @@
+"""PostgreSQL: the rows each writer promises to lock are locked while it writes, every time.
+
+A race test can pass by luck when a lock is missing (the other thread simply came second). These
+tests do not race: at the moment a writer is inside its critical section (a hook on the ledger or
+the gateway), a second connection asks for the same rows with NOWAIT. Locked rows refuse at once;
+a missing lock shows as a row handed over. No timing, no sleeps.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from django.db import DatabaseError, connection, transaction
+from django.db.models import Model
+from django.test import Client
+
+from tests.payments.webhooks.sandbox_events import deliver, send, session_payload, signed
+from trackify.invoices.models import Invoice
+from trackify.payments.gateways.sandbox import SandboxGateway
+from trackify.payments.models import InvoicePayment, PaymentWebhookEvent
+from trackify.payments.services import ledger
+from trackify.payments.services.refunds import payment_refund
+from trackify.payments.services.sessions import payment_session_create
+
+pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
+
+
+def locked_elsewhere(model: type[Model], pk: Any) -> bool:
+    """Whether another connection finds the row locked (True) or could lock it itself (False)."""
+    answer: list[bool] = []
+
+    def probe() -> None:
+        try:
+            with transaction.atomic():
+                model._default_manager.select_for_update(nowait=True).get(pk=pk)  # type: ignore[attr-defined]
+            answer.append(False)
+        except DatabaseError:  # "could not obtain lock on row": someone holds it
+            answer.append(True)
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=probe)
+    thread.start()
+    thread.join()
+    return answer[0]
+
+
+def probing(real: Callable[..., Any], rows: Callable[[], list[tuple[type[Model], Any]]], seen: list[bool]) -> Any:
+    """Wrap `real` so that, each time it is entered, the rows are probed from another connection."""
+
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        seen.extend(locked_elsewhere(model, pk) for model, pk in rows())
+        return real(*args, **kwargs)
+
+    return wrapper
+
+
+def test_a_webhook_update_is_applied_with_the_invoice_and_the_payment_locked(open_payment, monkeypatch):
+    seen: list[bool] = []
+    rows = lambda: [(Invoice, open_payment.invoice_id), (InvoicePayment, open_payment.pk)]  # noqa: E731
+    monkeypatch.setattr(ledger, "apply_payment_update", probing(ledger.apply_payment_update, rows, seen))
+
+    assert send(Client(), open_payment, "succeeded").status_code == 200
+
+    assert seen == [True, True]
+    assert InvoicePayment.objects.get(pk=open_payment.pk).status == "succeeded"
+
+
+def test_a_refund_is_reserved_with_the_invoice_and_the_payment_locked(open_payment, monkeypatch):
+    send(Client(), open_payment, "succeeded")
+    from trackify.sandbox import provider
+
+    provider.complete_session(open_payment.gateway_reference, "succeeded")
+    seen: list[bool] = []
+    rows = lambda: [(Invoice, open_payment.invoice_id), (InvoicePayment, open_payment.pk)]  # noqa: E731
+    monkeypatch.setattr(ledger, "refund_reserve", probing(ledger.refund_reserve, rows, seen))
+
+    refund = payment_refund(payment_id=open_payment.pk, amount=1000)
+
+    assert seen == [True, True]
+    assert refund.status == "succeeded"
+
+
+def test_a_session_is_opened_with_the_invoice_locked_during_the_gateway_call(invoice, sandbox_config, monkeypatch):
+    seen: list[bool] = []
+    rows = lambda: [(Invoice, invoice.pk)]  # noqa: E731
+    real = SandboxGateway.create_payment_session
+    monkeypatch.setattr(SandboxGateway, "create_payment_session", probing(real, rows, seen))
+
+    outcome = payment_session_create(invoice_id=invoice.pk)
+
+    assert seen == [True]
+    assert outcome.created
+
+
+def test_a_stored_event_delivered_again_is_processed_with_its_row_locked(open_payment, monkeypatch):
+    """The event row decides between concurrent redeliveries of a failed event: it must be locked."""
+    body, headers = signed(open_payment, session_payload(open_payment, "succeeded", event_id="evt_sbx_locked"))
+    real = ledger.apply_payment_update
+
+    def fail(*args: Any, **kwargs: Any) -> Any:
+        raise RuntimeError("database hiccup")
+
+    monkeypatch.setattr(ledger, "apply_payment_update", fail)
+    assert deliver(Client(), open_payment, body, headers).status_code == 500
+    stored = PaymentWebhookEvent.objects.get(gateway_event_id="evt_sbx_locked")
+    assert stored.status == "failed"
+
+    seen: list[bool] = []
+    monkeypatch.setattr(ledger, "apply_payment_update", probing(real, lambda: [(PaymentWebhookEvent, stored.pk)], seen))
+    answer = deliver(Client(), open_payment, body, headers)
+
+    assert answer.status_code == 200
+    assert answer.json()["status"] == "processed"
+    assert seen == [True]
