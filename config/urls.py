@@ -1,7 +1,7 @@
 from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
 from trackify.common.views import json_not_found, json_server_error
 from trackify.payments.api.sandbox import urlpatterns as sandbox_api
@@ -11,6 +11,11 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
+    path(
+        "api/redoc/",
+        SpectacularRedocView.as_view(url_name="schema", template_name="web/redoc.html"),
+        name="api-redoc",
+    ),
     path("invoices/", include("trackify.invoices.api.urls")),
     path("payment/", include("trackify.payments.api.urls")),
     path("", include("trackify.web.urls")),

@@ -4,6 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/bootstrap.sh base
+scripts/frontend.sh
 
 export DJANGO_SETTINGS_MODULE=config.settings.dev
 mkdir -p var

@@ -21,6 +21,10 @@ echo "==> import contracts (lint-imports, .importlinter)"
 echo "==> OpenAPI schema (valid, no generator warnings)"
 .venv/bin/python manage.py spectacular --validate --fail-on-warn --file /dev/null
 
+echo "==> front end: build (scripts/frontend.sh) and unit tests (Vitest)"
+scripts/frontend.sh
+(cd frontend && npx --no-install vitest run)
+
 echo "==> pytest on SQLite"
 DATABASE_URL="" .venv/bin/pytest -q "$@"
 

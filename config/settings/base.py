@@ -39,6 +39,7 @@ INSTALLED_APPS = [
     "rest_framework",
     "rest_framework.authtoken",
     "drf_spectacular",
+    "drf_spectacular_sidecar",
     "trackify.invoices",
     "trackify.payments",
     "trackify.sandbox",
@@ -48,6 +49,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "trackify.common.middleware.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -93,7 +95,18 @@ USE_I18N = True
 USE_TZ = True
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "var" / "static"
-LOGIN_URL = "/admin/login/"
+LOGIN_URL = "/login/"
+LOGIN_REDIRECT_URL = "/settings/gateways/"
+LOGOUT_REDIRECT_URL = "/login/"
+
+# The React front end: `vite build` writes frontend/dist/, served under /static/app/ by whitenoise.
+TRACKIFY_FRONTEND_DIST = BASE_DIR / "frontend" / "dist"
+STATICFILES_DIRS = [("app", TRACKIFY_FRONTEND_DIST)]
+# Files named by their content's hash never change, so browsers may keep them for a year: Vite's
+# (name-<8 characters>.js under app/assets/) and, after collectstatic, Django's (name.<12 hex>.css).
+WHITENOISE_IMMUTABLE_FILE_TEST = r"(/app/assets/[^/]+-[A-Za-z0-9_-]{8}\.\w+|\.[0-9a-f]{12}\.\w+)$"
+# With TRACKIFY_VITE_DEV on, pages load their scripts from Vite's dev server (docs/frontend.md).
+TRACKIFY_VITE_DEV = env_bool("TRACKIFY_VITE_DEV", False)
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
@@ -115,6 +128,10 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
+    # Swagger UI and ReDoc come from this server (drf-spectacular-sidecar), so /api/docs/ works offline.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
 }
 
 # --- Payments -------------------------------------------------------------------------------

@@ -19,3 +19,7 @@ if TRACKIFY_SANDBOX_ENABLED:
         **PAYMENT_GATEWAYS,
         "sandbox": "trackify.payments.gateways.sandbox.SandboxGateway",
     }
+
+# Static files straight from the apps and frontend/dist/, no collectstatic needed.
+WHITENOISE_USE_FINDERS = True
+STATIC_ROOT = None  # type: ignore[assignment]  # nothing collected here; whitenoise reads the finders

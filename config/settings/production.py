@@ -39,3 +39,10 @@ LOGGING = json_logging(os.environ.get("TRACKIFY_LOG_LEVEL", "INFO"))
 
 # Connections are kept (or pooled), never opened per request: see config/settings/database.py.
 DATABASES["default"] = connection_settings(DATABASES["default"])
+
+# `manage.py collectstatic` gathers the built front end and the apps' files into STATIC_ROOT;
+# whitenoise serves them compressed, with hashed names and long cache headers.
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
+}

@@ -16,3 +16,7 @@ PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 ALLOWED_HOSTS = ["testserver", "127.0.0.1", "localhost"]
 TRACKIFY_STATUS_REFRESH_INTERVAL = 10
 LOGGING["loggers"]["trackify"]["level"] = "WARNING"  # type: ignore[index]
+
+# Static files straight from the apps and frontend/dist/, no collectstatic needed.
+WHITENOISE_USE_FINDERS = True
+STATIC_ROOT = None  # type: ignore[assignment]  # nothing collected here; whitenoise reads the finders

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import secrets
 import uuid
+from datetime import date
 
 from django.conf import settings
 from django.db import models
@@ -37,6 +38,10 @@ class Invoice(models.Model):
         max_length=20, choices=InvoiceStatus.choices, default=InvoiceStatus.OPEN
     )
     allow_partial_payment = models.BooleanField(default=False)
+    # The sender's name as printed on the invoice (a business name; never the account's login).
+    issuer_name = models.CharField(max_length=200, blank=True)
+    issued_on = models.DateField(default=date.today)
+    due_on = models.DateField(null=True, blank=True)
     public_token = models.CharField(max_length=64, unique=True, default=new_public_token)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import logging
+from datetime import date
 from typing import Any
 
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 
 from trackify.common.errors import Conflict, ValidationFailed
 from trackify.common.money import normalize_currency, to_minor_units
@@ -24,6 +26,9 @@ def invoice_create(
     client_email: str = "",
     allow_partial_payment: bool = False,
     status: str = InvoiceStatus.OPEN,
+    issuer_name: str = "",
+    issued_on: date | None = None,
+    due_on: date | None = None,
 ) -> Invoice:
     """Create an invoice. `total` is a decimal string in the currency's major unit."""
     currency = normalize_currency(currency)
@@ -46,6 +51,9 @@ def invoice_create(
                 total=total_minor,
                 allow_partial_payment=allow_partial_payment,
                 status=status,
+                issuer_name=issuer_name,
+                issued_on=issued_on or timezone.localdate(),
+                due_on=due_on,
             )
     except IntegrityError as exc:
         raise Conflict(f"You already have an invoice numbered {number}.", field="number") from exc

@@ -6,8 +6,11 @@ Unknown and forbidden look the same (NotFound), so ids cannot be probed.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 from uuid import UUID
+
+from django.db.models import Sum
 
 from trackify.common.errors import NotFound
 from trackify.common.parsing import parse_uuid
@@ -72,6 +75,13 @@ class InvoicePaymentOptions:
     amount_payable: int
     allow_partial_payment: bool
     gateway: dict[str, Any] | None  # name, display_name, public_config; None: nothing to pay with
+    # What the pay page shows of the invoice: only what its client already reads on it.
+    issuer_name: str
+    client_name: str
+    issued_on: date
+    due_on: date | None
+    amount_paid: int
+    amount_in_flight: int  # payments still processing: sent, not yet counted as paid
 
 
 def invoice_payment_options(invoice: Invoice) -> InvoicePaymentOptions:
@@ -97,4 +107,16 @@ def invoice_payment_options(invoice: Invoice) -> InvoicePaymentOptions:
         amount_payable=payable_now,
         allow_partial_payment=invoice.allow_partial_payment,
         gateway=gateway,
+        issuer_name=invoice.issuer_name,
+        client_name=invoice.client_name,
+        issued_on=invoice.issued_on,
+        due_on=invoice.due_on,
+        amount_paid=invoice.amount_paid,
+        amount_in_flight=invoice_amount_in_flight(invoice),
     )
+
+
+def invoice_amount_in_flight(invoice: Invoice) -> int:
+    """Minor units of the invoice's payments still processing: sent, not yet counted as paid."""
+    total = invoice.payments.filter(status=InvoicePayment.Status.PROCESSING).aggregate(total=Sum("amount"))["total"]
+    return int(total or 0)

@@ -1,9 +1,17 @@
+from django.contrib.auth import views as auth_views
 from django.urls import path
 
 from trackify.web import views
 
 urlpatterns = [
     path("", views.home, name="home"),
-    path("pay/<uuid:invoice_id>/", views.pay_invoice, name="pay-invoice"),
-    path("pay/<uuid:invoice_id>/result/", views.payment_result, name="payment-result"),
+    path("pay/<str:invoice_id>/", views.pay_invoice, name="pay-invoice"),
+    path("pay/<str:invoice_id>/result/", views.payment_result, name="payment-result"),
+    path("settings/gateways/", views.gateway_settings, name="gateway-settings"),
+    path(
+        "login/",
+        auth_views.LoginView.as_view(template_name="web/login.html", redirect_authenticated_user=True),
+        name="login",
+    ),
+    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
 ]

@@ -1,7 +1,11 @@
-"""Server-rendered pages for the client paying an invoice. They call the JSON API from the browser."""
+"""The pages: Django renders a shell with the ids the page needs; React (frontend/) does the rest
+through the JSON API, which checks every access itself."""
 
 from __future__ import annotations
 
+from typing import Any
+
+from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.csrf import ensure_csrf_cookie
@@ -9,17 +13,30 @@ from django.views.decorators.csrf import ensure_csrf_cookie
 from trackify.invoices.models import Invoice
 
 
+def _app(request: HttpRequest, *, entry: str, title: str, data: dict[str, Any], nav: bool = False) -> HttpResponse:
+    context = {"entry": entry, "title": title, "data": data, "show_nav": nav}
+    response = render(request, "web/app.html", context)
+    response["Referrer-Policy"] = "same-origin"  # the page's address holds the invoice token
+    return response
+
+
 def home(request: HttpRequest) -> HttpResponse:
     invoices = Invoice.objects.filter(owner=request.user)[:20] if request.user.is_authenticated else []
-    return render(request, "web/home.html", {"invoices": invoices})
+    return render(request, "web/home.html", {"invoices": invoices, "show_nav": request.user.is_authenticated})
 
 
 @ensure_csrf_cookie
 def pay_invoice(request: HttpRequest, invoice_id: str) -> HttpResponse:
-    # Access is checked by the API the page calls; the page itself holds nothing private.
-    return render(request, "web/pay.html", {"invoice_id": invoice_id})
+    # The page holds nothing private: the API it calls checks the token (unknown and wrong look alike).
+    return _app(request, entry="pay", title="Pay invoice", data={"invoice-id": invoice_id})
 
 
 @ensure_csrf_cookie
 def payment_result(request: HttpRequest, invoice_id: str) -> HttpResponse:
-    return render(request, "web/result.html", {"invoice_id": invoice_id})
+    return _app(request, entry="result", title="Payment result", data={"invoice-id": invoice_id})
+
+
+@login_required
+@ensure_csrf_cookie
+def gateway_settings(request: HttpRequest) -> HttpResponse:
+    return _app(request, entry="settings", title="Payment gateways", data={}, nav=True)

@@ -41,6 +41,12 @@ def test_token_holder_learns_how_to_pay(anon, invoice, secret_config):
         "amount_payable": "100.00",
         "allow_partial_payment": False,
         "gateway": {"name": "sandbox", "display_name": "Acme payments", "public_config": {"flow": "redirect"}},
+        "issuer_name": "",
+        "client_name": "Client Ltd",
+        "issued_on": invoice.issued_on.isoformat(),
+        "due_on": None,
+        "amount_paid": "0.00",
+        "amount_in_flight": "0.00",
     }
 
 

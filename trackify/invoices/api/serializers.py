@@ -19,7 +19,7 @@ class InvoiceSerializer(serializers.ModelSerializer):
         fields = [
             "id", "number", "client_name", "client_email", "currency", "total", "amount_paid",
             "amount_due", "amount_overpaid", "status", "allow_partial_payment", "public_token",
-            "pay_url", "created_at", "updated_at",
+            "pay_url", "issuer_name", "issued_on", "due_on", "created_at", "updated_at",
         ]
 
 
@@ -37,6 +37,11 @@ class InvoiceCreateSerializer(serializers.Serializer):
     currency = serializers.CharField(max_length=3, min_length=3)
     total = AmountInputField(help_text='Major units as a string, e.g. "1200.00".')
     allow_partial_payment = serializers.BooleanField(required=False, default=False)
+    issuer_name = serializers.CharField(
+        max_length=200, required=False, allow_blank=True, help_text="Your business name, as the client sees it."
+    )
+    issued_on = serializers.DateField(required=False, help_text="Default: today.")
+    due_on = serializers.DateField(required=False, allow_null=True)
     status = serializers.ChoiceField(
         choices=[InvoiceStatus.DRAFT, InvoiceStatus.OPEN], required=False, default=InvoiceStatus.OPEN
     )

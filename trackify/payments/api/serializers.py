@@ -190,6 +190,13 @@ class InvoiceGatewaySerializer(serializers.Serializer):
     amount_payable = MoneyField(help_text="The amount due less payments still being processed.")
     allow_partial_payment = serializers.BooleanField()
     gateway = PublicGatewaySerializer(allow_null=True)
+    # What the pay page shows of the invoice (only what its client already knows from it).
+    issuer_name = serializers.CharField(allow_blank=True, help_text="Who issued the invoice, as printed on it.")
+    client_name = serializers.CharField()
+    issued_on = serializers.DateField()
+    due_on = serializers.DateField(allow_null=True)
+    amount_paid = MoneyField()
+    amount_in_flight = MoneyField(help_text="Payments still being processed, not yet counted as paid.")
 
 
 class RefundInputSerializer(serializers.Serializer):

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import json
 import os
+from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
+from django.utils import timezone
 from rest_framework.authtoken.models import Token
 
 from trackify.invoices.models import Invoice
@@ -90,7 +92,8 @@ class Command(BaseCommand):
         for spec in DEMO_INVOICES:
             invoice = Invoice.objects.filter(owner=user, number=spec["number"]).first()
             if invoice is None:
-                invoice = invoice_create(owner=user, **spec)
+                due_on = timezone.localdate() + timedelta(days=30)
+                invoice = invoice_create(owner=user, **spec, issuer_name="Demo Design Studio", due_on=due_on)
             invoices.append(
                 {"id": str(invoice.pk), "number": invoice.number, "public_token": invoice.public_token,
                  "pay_url": invoice_pay_url(invoice)}

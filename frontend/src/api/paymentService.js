@@ -1,0 +1,49 @@
+// Every call the pages make, one small function each, over the one API client.
+import { api as defaultClient, newIdempotencyKey } from "./client.js";
+
+export function createPaymentService(client = defaultClient) {
+  return {
+    // -- the client paying an invoice (the invoice's public token) --
+    getInvoicePaymentGateway: (invoiceId, token) => client.get(`/payment/invoice/${invoiceId}/gateway/`, { invoiceToken: token }),
+    async checkInvoiceGateway(invoiceId, token) {
+      // Whether the invoice can be paid online now, and through what.
+      const info = await client.get(`/payment/invoice/${invoiceId}/gateway/`, { invoiceToken: token });
+      return { payable: info.payable, gateway: info.gateway, amountPayable: info.amount_payable, currency: info.currency };
+    },
+    createPaymentSession({ invoiceId, token, amount, gatewayConfigId, returnUrl, idempotencyKey = newIdempotencyKey() }) {
+      const body = { invoice_id: invoiceId };
+      if (amount !== undefined && amount !== null) body.amount = amount;
+      if (gatewayConfigId) body.gateway_config_id = gatewayConfigId;
+      if (returnUrl) body.return_url = returnUrl;
+      return client.post("/payment/create-session/", body, { invoiceToken: token, idempotencyKey });
+    },
+    getPaymentStatus: (paymentId, token) => client.get(`/payment/status/${paymentId}/`, { invoiceToken: token }),
+    completeSandboxPayment: (paymentId, token, outcome) =>
+      client.post(`/payment/sandbox/${paymentId}/complete/`, { outcome }, { invoiceToken: token }),
+
+    // -- the signed-in user's gateways --
+    listGatewayTypes: () => client.get("/payment/gateway-types/"),
+    listGatewayConfigs: () => client.get("/payment/gateways/"),
+    createGatewayConfig: (data) => client.post("/payment/gateways/", data),
+    updateGatewayConfig: (configId, data) => client.patch(`/payment/gateways/${configId}/`, data),
+    deleteGatewayConfig: (configId) => client.delete(`/payment/gateways/${configId}/`),
+    setDefaultGatewayConfig: (configId) => client.post(`/payment/gateways/${configId}/default/`),
+    testGatewayConnection: (configId) => client.post(`/payment/gateways/${configId}/test-connection/`),
+
+    // -- refunds (the owner) --
+    refundPayment: (paymentId, { amount, reason } = {}) => {
+      const body = {};
+      if (amount) body.amount = amount;
+      if (reason) body.reason = reason;
+      return client.post(`/payment/${paymentId}/refund/`, body);
+    },
+  };
+}
+
+export const paymentService = createPaymentService();
+export const {
+  getInvoicePaymentGateway,
+  checkInvoiceGateway,
+  createPaymentSession,
+  getPaymentStatus,
+} = paymentService;

@@ -1,0 +1,4 @@
+import { mount } from "./mount.jsx";
+import SettingsPage from "../settings/SettingsPage.jsx";
+
+mount(() => <SettingsPage />);

@@ -1,0 +1,74 @@
+// One saved gateway configuration and what its owner can do with it.
+import { useState } from "react";
+import { FLOW, label } from "../lib/labels.js";
+
+export default function ConfigCard({ config, typeName, service, onChanged, onDelete }) {
+  const [note, setNote] = useState(null);
+  const [busy, setBusy] = useState(false);
+
+  async function act(run, success) {
+    setBusy(true);
+    setNote(null);
+    try {
+      const result = await run();
+      setNote({ kind: "success", text: typeof success === "function" ? success(result) : success });
+      await onChanged();
+    } catch (err) {
+      setNote({ kind: "error", text: err.message });
+    } finally {
+      setBusy(false);
+    }
+  }
+
+  async function copy() {
+    try {
+      await navigator.clipboard.writeText(config.webhook_url);
+      setNote({ kind: "success", text: "Webhook URL copied." });
+    } catch {
+      setNote({ kind: "error", text: "Copying is not allowed here: select the address and copy it." });
+    }
+  }
+
+  const titleId = `config-${config.id}`;
+  return (
+    <article className="card config" aria-labelledby={titleId}>
+      <header className="config-head">
+        <h3 id={titleId}>{config.display_name}</h3>
+        <div className="badges">
+          {config.is_default && <span className="badge badge-paid">Default</span>}
+          <span className={`badge ${config.is_active ? "badge-open" : "badge-void"}`}>{config.is_active ? "Enabled" : "Disabled"}</span>
+          <span className="badge">{config.test_mode ? "Test mode" : "Live"}</span>
+        </div>
+      </header>
+      <dl className="facts">
+        <div><dt>Gateway</dt><dd>{typeName}</dd></div>
+        <div><dt>Flow</dt><dd>{label(FLOW, config.flow)}</dd></div>
+        {Object.entries(config.credentials).map(([name, value]) => (
+          <div key={name}><dt>{name.replaceAll("_", " ")}</dt><dd className="mono">{value || "—"}</dd></div>
+        ))}
+      </dl>
+      <div className="field">
+        <label htmlFor={`${titleId}-webhook`}>Webhook URL</label>
+        <div className="copy-row">
+          <input id={`${titleId}-webhook`} className="mono" readOnly value={config.webhook_url} onFocus={(e) => e.target.select()} />
+          <button type="button" onClick={copy} aria-label={`Copy the webhook URL of ${config.display_name}`}>Copy</button>
+        </div>
+      </div>
+      {note && <p className={`notice ${note.kind}`} role={note.kind === "error" ? "alert" : "status"}>{note.text}</p>}
+      <div className="actions">
+        {!config.is_default && config.is_active && (
+          <button type="button" disabled={busy} onClick={() => act(() => service.setDefaultGatewayConfig(config.id), "This is now your default gateway.")}>
+            Make default
+          </button>
+        )}
+        <button type="button" disabled={busy} onClick={() => act(() => service.updateGatewayConfig(config.id, { is_active: !config.is_active }), config.is_active ? "Disabled." : "Enabled.")}>
+          {config.is_active ? "Disable" : "Enable"}
+        </button>
+        <button type="button" disabled={busy} onClick={() => act(() => service.testGatewayConnection(config.id), (r) => r.message || "The connection works.")}>
+          Test connection
+        </button>
+        <button type="button" className="danger" disabled={busy} onClick={() => onDelete(config)}>Delete</button>
+      </div>
+    </article>
+  );
+}

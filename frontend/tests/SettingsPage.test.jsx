@@ -1,0 +1,141 @@
+import { describe, expect, it } from "vitest";
+import { render, screen, waitFor, within } from "@testing-library/react";
+import userEvent from "@testing-library/user-event";
+import SettingsPage from "../src/settings/SettingsPage.jsx";
+import { fakeApi } from "./fakeApi.js";
+
+const STRIPE_TYPE = {
+  name: "stripe",
+  display_name: "Stripe",
+  credential_fields: [
+    { name: "secret_key", label: "Secret key", secret: true, required: true, generated: false, help_text: "sk_test_…" },
+    { name: "publishable_key", label: "Publishable key", secret: false, required: true, generated: false, help_text: "" },
+    { name: "webhook_secret", label: "Webhook signing secret", secret: true, required: false, generated: false, help_text: "" },
+  ],
+  capabilities: { refunds: true, partial_refunds: true, flows: ["redirect", "in_modal"], currencies: null },
+};
+const SANDBOX_TYPE = {
+  name: "sandbox",
+  display_name: "Sandbox (test payments)",
+  credential_fields: [{ name: "webhook_secret", label: "Webhook signing secret", secret: true, required: false, generated: true, help_text: "" }],
+  capabilities: { refunds: true, partial_refunds: true, flows: ["redirect", "in_modal"], currencies: null },
+};
+const SANDBOX_CONFIG = {
+  id: "c-sandbox",
+  gateway_name: "sandbox",
+  display_name: "Sandbox",
+  flow: "redirect",
+  test_mode: true,
+  is_default: true,
+  is_active: true,
+  credentials: { webhook_secret: "whsec_…a1b2" },
+  webhook_url: "http://127.0.0.1:8000/payment/webhook/sandbox/c-sandbox/",
+};
+const STRIPE_CONFIG = {
+  ...SANDBOX_CONFIG,
+  id: "c-stripe",
+  gateway_name: "stripe",
+  display_name: "Stripe",
+  is_default: false,
+  credentials: { secret_key: "sk_test_…9xYz", publishable_key: "pk_test_123" },
+  webhook_url: "http://127.0.0.1:8000/payment/webhook/stripe/c-stripe/",
+};
+
+function renderSettings(configs, routes = {}) {
+  const api = fakeApi({
+    "GET /payment/gateway-types/": { body: [SANDBOX_TYPE, STRIPE_TYPE] },
+    "GET /payment/gateways/": () => ({ body: configs }),
+    ...routes,
+  });
+  render(<SettingsPage service={api.service} />);
+  return api;
+}
+
+describe("the gateway settings page", () => {
+  it("lists the configs with masked secrets and the webhook URL", async () => {
+    renderSettings([SANDBOX_CONFIG, STRIPE_CONFIG]);
+    const stripe = await screen.findByRole("article", { name: "Stripe" });
+    expect(within(stripe).getByText("sk_test_…9xYz")).toBeInTheDocument();
+    expect(within(stripe).getByLabelText("Webhook URL")).toHaveValue(STRIPE_CONFIG.webhook_url);
+    expect(within(stripe).getByRole("button", { name: "Copy the webhook URL of Stripe" })).toBeInTheDocument();
+    expect(within(screen.getByRole("article", { name: "Sandbox" })).getByText("Default")).toBeInTheDocument();
+  });
+
+  it("adds a config with a form made from the gateway type's credential fields", async () => {
+    const configs = [SANDBOX_CONFIG];
+    const api = renderSettings(configs, {
+      "POST /payment/gateways/": (call) => {
+        configs.push({ ...STRIPE_CONFIG, display_name: call.body.display_name || "Stripe" });
+        return { status: 201, body: configs.at(-1) };
+      },
+    });
+    await userEvent.click(await screen.findByRole("button", { name: "Add a gateway" }));
+    await userEvent.selectOptions(screen.getByLabelText("Gateway"), "stripe");
+    const secret = screen.getByLabelText("Secret key");
+    expect(secret).toHaveAttribute("type", "password");
+    expect(screen.getByLabelText("Publishable key")).toHaveAttribute("type", "text");
+    expect(screen.getByLabelText("Webhook signing secret (optional)")).toHaveAttribute("type", "password");
+    await userEvent.type(secret, "sk_test_abc");
+    await userEvent.type(screen.getByLabelText("Publishable key"), "pk_test_abc");
+    await userEvent.click(screen.getByRole("radio", { name: /Pay in a window/ }));
+    await userEvent.click(screen.getByRole("checkbox", { name: /default/ }));
+    await userEvent.click(screen.getByRole("button", { name: "Save gateway" }));
+    expect(api.callsTo("POST /payment/gateways/")[0].body).toEqual({
+      gateway_name: "stripe",
+      display_name: "",
+      credentials: { secret_key: "sk_test_abc", publishable_key: "pk_test_abc" },
+      flow: "in_modal",
+      test_mode: true,
+      is_default: true,
+    });
+    expect(await screen.findByRole("article", { name: "Stripe" })).toBeInTheDocument();
+    expect(screen.queryByLabelText("Secret key")).toBeNull();
+  });
+
+  it("shows the API's field errors on their field", async () => {
+    renderSettings([], {
+      "POST /payment/gateways/": { status: 400, body: { error: { code: "validation", message: "The publishable key must look like pk_test_… or pk_live_….", field: "publishable_key" } } },
+    });
+    await userEvent.click(await screen.findByRole("button", { name: "Add a gateway" }));
+    await userEvent.selectOptions(screen.getByLabelText("Gateway"), "stripe");
+    await userEvent.type(screen.getByLabelText("Publishable key"), "nope");
+    await userEvent.click(screen.getByRole("button", { name: "Save gateway" }));
+    const field = screen.getByLabelText("Publishable key");
+    await waitFor(() => expect(field).toHaveAttribute("aria-invalid", "true"));
+    expect(field).toHaveAccessibleDescription(/must look like pk_test_/);
+  });
+
+  it("makes a config the default, disables one, and tests the connection", async () => {
+    const api = renderSettings([SANDBOX_CONFIG, STRIPE_CONFIG], {
+      "POST /payment/gateways/c-stripe/default/": { body: { ...STRIPE_CONFIG, is_default: true } },
+      "PATCH /payment/gateways/c-stripe/": { body: { ...STRIPE_CONFIG, is_active: false } },
+      "POST /payment/gateways/c-stripe/test-connection/": { body: { ok: true, message: "Connected to Stripe (test mode)." } },
+    });
+    const stripe = await screen.findByRole("article", { name: "Stripe" });
+    await userEvent.click(within(stripe).getByRole("button", { name: "Make default" }));
+    expect(await within(stripe).findByText("This is now your default gateway.")).toBeInTheDocument();
+    await userEvent.click(within(stripe).getByRole("button", { name: "Test connection" }));
+    expect(await within(stripe).findByText("Connected to Stripe (test mode).")).toBeInTheDocument();
+    await userEvent.click(within(stripe).getByRole("button", { name: "Disable" }));
+    await waitFor(() => expect(api.callsTo("PATCH /payment/gateways/c-stripe/")[0].body).toEqual({ is_active: false }));
+  });
+
+  it("deletes only after a confirmation", async () => {
+    const configs = [SANDBOX_CONFIG, STRIPE_CONFIG];
+    const api = renderSettings(configs, {
+      "DELETE /payment/gateways/c-stripe/": () => {
+        configs.pop();
+        return new Response(null, { status: 204 });
+      },
+    });
+    const stripe = await screen.findByRole("article", { name: "Stripe" });
+    await userEvent.click(within(stripe).getByRole("button", { name: "Delete" }));
+    const dialog = screen.getByRole("dialog", { name: "Delete Stripe?" });
+    await userEvent.click(within(dialog).getByRole("button", { name: "Keep it" }));
+    expect(api.callsTo("DELETE /payment/gateways/c-stripe/")).toHaveLength(0);
+    await userEvent.click(within(stripe).getByRole("button", { name: "Delete" }));
+    await userEvent.click(within(screen.getByRole("dialog")).getByRole("button", { name: "Delete" }));
+    expect(await screen.findByText("Stripe was deleted.")).toBeInTheDocument();
+    expect(screen.queryByRole("article", { name: "Stripe" })).toBeNull();
+  });
+});
