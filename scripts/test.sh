@@ -25,10 +25,8 @@ echo "==> front end: build (scripts/frontend.sh) and unit tests (Vitest)"
 scripts/frontend.sh
 (cd frontend && npx --no-install vitest run)
 
-echo "==> pytest on SQLite"
-DATABASE_URL="" .venv/bin/pytest -q "$@"
-
-echo "==> pytest on PostgreSQL ($pg_url)"
+# The browser tests (tests/e2e) run once: in the PostgreSQL pass, or in the SQLite pass without PostgreSQL.
+pg_ok=0
 if .venv/bin/python - "$pg_url" <<'PY'
 import sys
 import psycopg
@@ -39,7 +37,15 @@ except Exception as exc:
     sys.exit(1)
 PY
 then
-  DATABASE_URL="$pg_url" .venv/bin/pytest -q "$@"
+  pg_ok=1
+fi
+
+echo "==> pytest on SQLite"
+TRACKIFY_E2E=$((1 - pg_ok)) DATABASE_URL="" .venv/bin/pytest -q "$@"
+
+echo "==> pytest on PostgreSQL ($pg_url)"
+if [ "$pg_ok" = 1 ]; then
+  TRACKIFY_E2E=1 DATABASE_URL="$pg_url" .venv/bin/pytest -q "$@"
 elif [ "${REQUIRE_POSTGRES:-0}" = "1" ]; then
   echo "FAILED: PostgreSQL is required (REQUIRE_POSTGRES=1) but not reachable." >&2
   exit 1
@@ -48,4 +54,5 @@ else
   echo "         (row locks and real concurrency); see its 'SKIPPED' lines. Start PostgreSQL to run them."
 fi
 
+[ -d var/test-artifacts/screenshots ] && echo "    Screenshots of the browser tests: var/test-artifacts/screenshots/"
 echo "==> all checks passed in $(( $(date +%s) - started )) s"

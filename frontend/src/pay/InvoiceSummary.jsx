@@ -15,7 +15,7 @@ export default function InvoiceSummary({ info }) {
         <span className={`badge badge-${info.invoice_status}`}>{label(INVOICE_STATUS, info.invoice_status)}</span>
       </header>
       <dl className="facts">
-        <div><dt>From</dt><dd>{info.issuer_name}</dd></div>
+        {info.issuer_name && <div><dt>From</dt><dd>{info.issuer_name}</dd></div>}
         <div><dt>To</dt><dd>{info.client_name}</dd></div>
         {info.issued_on && <div><dt>Issued</dt><dd>{formatDate(info.issued_on)}</dd></div>}
         {info.due_on && <div><dt>Due</dt><dd>{formatDate(info.due_on)}</dd></div>}

@@ -83,7 +83,7 @@ export default function PayPage({ invoiceId, token, service = defaultService, Mo
   } else if (!info.gateway) {
     action = (
       <p className="notice warn" role="status">
-        Online payment is not available for this invoice right now. Please contact {info.issuer_name} to pay another way.
+        Online payment is not available for this invoice right now. Please contact {info.issuer_name || "the sender of the invoice"} to pay another way.
       </p>
     );
   } else if (!/[1-9]/.test(info.amount_payable)) {
