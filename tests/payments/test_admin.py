@@ -38,7 +38,7 @@ def test_admin_can_replace_credentials_without_seeing_them(admin_client, user):
         f"/admin/payments/paymentgatewayconfig/{config.pk}/change/",
         {
             "owner": user.pk, "gateway_name": "sandbox", "display_name": "Renamed", "flow": "redirect",
-            "test_mode": "on", "is_active": "on", "new_credentials": "webhook_secret=new-secret-111111",
+            "test_mode": "on", "is_active": "on", "credential__sandbox__webhook_secret": "new-secret-111111",
         },
     )
     assert response.status_code == 302, response.content[:2000]
@@ -51,7 +51,7 @@ def test_admin_creates_a_config_through_the_service(admin_client, user):
     response = admin_client.post(
         "/admin/payments/paymentgatewayconfig/add/",
         {"owner": user.pk, "gateway_name": "sandbox", "display_name": "Test", "flow": "redirect",
-         "test_mode": "on", "is_active": "on", "new_credentials": ""},
+         "test_mode": "on", "is_active": "on", "credential__sandbox__webhook_secret": ""},
     )
     assert response.status_code == 302, response.content[:2000]
     config = PaymentGatewayConfig.objects.get(owner=user)
@@ -83,12 +83,50 @@ def test_invoice_admin_pages_load(admin_client, invoice):
     assert admin_client.get(f"/admin/invoices/invoice/{invoice.pk}/change/").status_code == 200
 
 
-def test_admin_form_shows_a_bad_credential_as_a_form_error(admin_client, user):
+def test_the_credential_form_has_one_field_per_credential_and_an_empty_secret_keeps_the_stored_one(admin_client, user):
+    config = gateway_config_create(
+        owner=user, gateway_name="sandbox", credentials={"webhook_secret": "whsec_kept_secret_4321"}
+    )
+    page = admin_client.get(f"/admin/payments/paymentgatewayconfig/{config.pk}/change/").content.decode()
+    assert 'type="password" name="credential__sandbox__webhook_secret"' in page
+    assert "whsec_kept_secret_4321" not in page
+    add_page = admin_client.get("/admin/payments/paymentgatewayconfig/add/").content.decode()
+    names = ("credential__stripe__secret_key", "credential__stripe__publishable_key",
+             "credential__sandbox__webhook_secret")
+    for name in names:
+        assert f'name="{name}"' in add_page
+    response = admin_client.post(
+        f"/admin/payments/paymentgatewayconfig/{config.pk}/change/",
+        {"owner": user.pk, "gateway_name": "sandbox", "display_name": "Kept", "flow": "redirect",
+         "test_mode": "on", "is_active": "on", "credential__sandbox__webhook_secret": ""},
+    )
+    assert response.status_code == 302, response.content[:2000]
+    config = PaymentGatewayConfig.objects.get(pk=config.pk)
+    assert config.display_name == "Kept"
+    assert config.credentials["webhook_secret"] == "whsec_kept_secret_4321"
+
+
+def test_a_bad_stripe_key_is_an_error_on_its_field(admin_client, user):
     response = admin_client.post(
         "/admin/payments/paymentgatewayconfig/add/",
-        {"owner": user.pk, "gateway_name": "sandbox", "display_name": "Test", "flow": "redirect",
-         "test_mode": "on", "is_active": "on", "new_credentials": "api_key=unknown-field"},
+        {"owner": user.pk, "gateway_name": "stripe", "display_name": "S", "flow": "redirect", "test_mode": "on",
+         "is_active": "on", "credential__stripe__secret_key": "sk_test_" + "a" * 30,
+         "credential__stripe__publishable_key": "nope"},
     )
     assert response.status_code == 200
-    assert b"Unknown credential field" in response.content
-    assert not PaymentGatewayConfig.objects.exists()
+    assert not PaymentGatewayConfig.objects.filter(gateway_name="stripe").exists()
+    errors = response.context["adminform"].form.errors
+    assert "credential__stripe__publishable_key" in errors
+
+
+def test_payment_pages_show_major_units_with_currency_and_human_statuses(admin_client, user, invoice, sandbox_config):
+    from trackify.payments.services.sessions import payment_session_create
+
+    payment = payment_session_create(invoice_id=invoice.pk).payment
+    payment.status = "partially_refunded"
+    payment.save()
+    detail = admin_client.get(f"/admin/payments/invoicepayment/{payment.pk}/change/").content.decode()
+    listing = admin_client.get("/admin/payments/invoicepayment/").content.decode()
+    assert "100.00 EUR" in detail and "100.00 EUR" in listing
+    assert "Partially refunded" in detail and "Partially refunded" in listing
+    assert ">10000<" not in detail

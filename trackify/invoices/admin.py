@@ -6,16 +6,25 @@ from trackify.invoices.models import Invoice
 
 @admin.register(Invoice)
 class InvoiceAdmin(admin.ModelAdmin):
-    list_display = ["number", "owner", "client_name", "currency", "total_display", "paid_display", "status"]
+    list_display = ["number", "owner", "client_name", "total_display", "paid_display", "status"]
     list_filter = ["status", "currency"]
     search_fields = ["number", "client_name", "client_email"]
-    # Payments move these; editing them by hand would break "amount paid = payments - refunds".
-    readonly_fields = ["amount_paid", "public_token", "created_at", "updated_at"]
+    # Amounts show in major units with their currency. Payments move the amount paid; editing it (or the
+    # total under existing payments) by hand would break "amount paid = payments - refunds".
+    exclude = ["total", "amount_paid"]
+    readonly_fields = ["total_display", "paid_display", "due_display", "public_token", "created_at", "updated_at"]
 
     @admin.display(description="Total")
     def total_display(self, obj: Invoice) -> str:
-        return format_amount(obj.total, obj.currency)
+        return f"{format_amount(obj.total, obj.currency)} {obj.currency}" if obj.pk and obj.currency else "-"
 
     @admin.display(description="Amount paid")
     def paid_display(self, obj: Invoice) -> str:
-        return format_amount(obj.amount_paid, obj.currency)
+        return f"{format_amount(obj.amount_paid, obj.currency)} {obj.currency}" if obj.pk and obj.currency else "-"
+
+    @admin.display(description="Amount due")
+    def due_display(self, obj: Invoice) -> str:
+        return f"{format_amount(obj.amount_due, obj.currency)} {obj.currency}" if obj.pk and obj.currency else "-"
+
+    def has_add_permission(self, request: object) -> bool:
+        return False  # invoices are created through the API (POST /invoices/), which checks the amounts

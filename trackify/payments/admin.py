@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from django import forms
 from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
 from trackify.common.errors import TrackifyError
 from trackify.common.money import format_amount
-from trackify.payments.gateways.registry import gateway_classes, get_gateway_class
+from trackify.payments.admin_forms import GatewayConfigForm, credential_fields
+from trackify.payments.gateways.registry import get_gateway_class
 from trackify.payments.masking import masked_credentials
 from trackify.payments.models import (
     InvoicePayment,
@@ -24,56 +24,6 @@ from trackify.payments.services import gateway_configs as config_services
 from trackify.payments.services.webhooks import webhook_event_reprocess
 
 
-class GatewayConfigForm(forms.ModelForm):
-    gateway_name = forms.ChoiceField(choices=[])
-    new_credentials = forms.CharField(
-        required=False,
-        widget=forms.Textarea(attrs={"rows": 4, "autocomplete": "off"}),
-        help_text="One <code>field=value</code> per line. Fields left out keep their stored value.",
-        label="Replace credentials",
-    )
-
-    class Meta:
-        model = PaymentGatewayConfig
-        fields = ["owner", "gateway_name", "display_name", "flow", "test_mode", "is_default", "is_active"]
-
-    def __init__(self, *args: Any, **kwargs: Any):
-        super().__init__(*args, **kwargs)
-        choices = [(name, cls.display_name) for name, cls in gateway_classes().items()]
-        self.fields["gateway_name"].choices = choices  # type: ignore[attr-defined]
-        if not self.instance._state.adding:  # a UUID pk is set even before the first save
-            self.fields["gateway_name"].disabled = True
-            self.fields["owner"].disabled = True
-
-    def clean_new_credentials(self) -> dict[str, str]:
-        parsed: dict[str, str] = {}
-        for line in self.cleaned_data["new_credentials"].splitlines():
-            if not line.strip():
-                continue
-            name, sep, value = line.partition("=")
-            if not sep:
-                raise forms.ValidationError("Write each credential as field=value.")
-            parsed[name.strip()] = value.strip()
-        return parsed
-
-    def clean(self) -> dict[str, Any]:
-        """Run the service's own checks now, so a bad value is a form error, not a failed save."""
-        data = super().clean() or {}
-        gateway_name = data.get("gateway_name") or self.instance.gateway_name
-        if gateway_name and "new_credentials" in data:
-            stored = {} if self.instance._state.adding else self.instance.credentials
-            try:
-                config_services.gateway_config_check(
-                    gateway_name=gateway_name,
-                    credentials={**stored, **data["new_credentials"]},
-                    test_mode=data.get("test_mode", True),
-                    flow=data.get("flow") or "redirect",
-                )
-            except TrackifyError as exc:
-                raise forms.ValidationError(exc.message) from exc
-        return data
-
-
 @admin.register(PaymentGatewayConfig)
 class PaymentGatewayConfigAdmin(admin.ModelAdmin):
     form = GatewayConfigForm
@@ -82,6 +32,11 @@ class PaymentGatewayConfigAdmin(admin.ModelAdmin):
     ]
     list_filter = ["gateway_name", "is_active", "test_mode"]
     readonly_fields = ["stored_credentials", "archived_at", "created_at", "updated_at"]
+
+    def get_form(self, request: HttpRequest, obj: Any = None, change: bool = False, **kwargs: Any) -> Any:
+        # One field per credential of this config's gateway (of every gateway on the add page).
+        kwargs["form"] = type("GatewayConfigCredentialsForm", (GatewayConfigForm,), credential_fields(obj))
+        return super().get_form(request, obj, change, **kwargs)
 
     @admin.display(description="Stored credentials (masked)")
     def stored_credentials(self, obj: PaymentGatewayConfig) -> str:
@@ -113,6 +68,15 @@ class PaymentGatewayConfigAdmin(admin.ModelAdmin):
         config_services.gateway_config_delete(config=obj)
 
 
+def status_label(value: str) -> str:
+    """'partially_refunded' -> 'Partially refunded'."""
+    return value.replace("_", " ").capitalize() if value else "-"
+
+
+def money_label(minor: int, currency: str) -> str:
+    return f"{format_amount(minor, currency)} {currency}"
+
+
 class ReadOnlyInline(admin.TabularInline):
     extra = 0
     can_delete = False
@@ -126,14 +90,32 @@ class ReadOnlyInline(admin.TabularInline):
 
 class StatusChangeInline(ReadOnlyInline):
     model = PaymentStatusChange
-    fields = ["created_at", "from_status", "to_status", "applied", "source", "note", "webhook_event"]
-    readonly_fields = ["created_at", "from_status", "to_status", "applied", "source", "note", "webhook_event"]
+    fields = ("created_at", "from_label", "to_label", "applied", "source", "note", "webhook_event")
+    readonly_fields = ("created_at", "from_label", "to_label", "applied", "source", "note", "webhook_event")
+
+    @admin.display(description="From")
+    def from_label(self, obj: PaymentStatusChange) -> str:
+        return status_label(obj.from_status)
+
+    @admin.display(description="To")
+    def to_label(self, obj: PaymentStatusChange) -> str:
+        return status_label(obj.to_status)
 
 
 class RefundInline(ReadOnlyInline):
     model = PaymentRefund
-    fields = ["created_at", "amount", "status", "gateway_refund_id", "source", "reason", "failure_message"]
-    readonly_fields = ["created_at", "amount", "status", "gateway_refund_id", "source", "reason", "failure_message"]
+    fields = (
+        "created_at", "amount_display", "status_display", "gateway_refund_id", "source", "reason", "failure_message",
+    )
+    readonly_fields = fields
+
+    @admin.display(description="Amount")
+    def amount_display(self, obj: PaymentRefund) -> str:
+        return money_label(obj.amount, obj.payment.currency)
+
+    @admin.display(description="Status")
+    def status_display(self, obj: PaymentRefund) -> str:
+        return status_label(obj.status)
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -149,26 +131,42 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 
 @admin.register(InvoicePayment)
 class InvoicePaymentAdmin(ReadOnlyAdmin):
-    list_display = ["id", "invoice", "gateway_name", "amount_display", "status", "attention_reason", "created_at"]
+    list_display = [
+        "id", "invoice", "gateway_name", "amount_display", "status_display", "attention_reason", "created_at",
+    ]
     list_filter = ["status", "gateway_name"]
     search_fields = ["id", "gateway_reference", "gateway_payment_reference", "invoice__number"]
-    exclude = ["client_params"]  # may hold a client secret for the payer's browser
+    # client_params may hold a client secret for the payer's browser; amounts show in major units instead.
+    exclude = ["client_params", "amount", "refunded_amount", "status"]
+    readonly_fields = ["amount_display", "refunded_display", "status_display"]
     inlines = [StatusChangeInline, RefundInline]
 
     @admin.display(description="Amount")
     def amount_display(self, obj: InvoicePayment) -> str:
-        return f"{format_amount(obj.amount, obj.currency)} {obj.currency}"
+        return money_label(obj.amount, obj.currency)
+
+    @admin.display(description="Refunded")
+    def refunded_display(self, obj: InvoicePayment) -> str:
+        return money_label(obj.refunded_amount, obj.currency)
+
+    @admin.display(description="Status", ordering="status")
+    def status_display(self, obj: InvoicePayment) -> str:
+        return status_label(obj.status)
 
 
 @admin.register(PaymentWebhookEvent)
 class PaymentWebhookEventAdmin(ReadOnlyAdmin):
-    list_display = ["gateway_event_id", "gateway_name", "event_type", "status", "attempts", "received_at"]
+    list_display = ["gateway_event_id", "gateway_name", "event_type", "status_display", "attempts", "received_at"]
     list_filter = ["status", "gateway_name", "event_type"]
     search_fields = ["gateway_event_id"]
     actions = ["process_again"]
 
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
+
+    @admin.display(description="Status", ordering="status")
+    def status_display(self, obj: PaymentWebhookEvent) -> str:
+        return status_label(obj.status)
 
     @admin.action(description="Process again")
     def process_again(self, request: HttpRequest, queryset: QuerySet[PaymentWebhookEvent]) -> None:

@@ -39,6 +39,10 @@ export default function PayPage({ invoiceId, token, service = defaultService, Mo
     else load();
   }, [load, token]);
 
+  useEffect(() => {
+    if (state.step === "ready") performance.mark("invoice-shown"); // read by bench/frontend_size.py
+  }, [state.step]);
+
   if (state.step === "loading") return <section className="card"><p role="status">Loading the invoice…</p></section>;
   if (state.step === "invalid") return <InvalidLink />;
   if (state.step === "error") {
