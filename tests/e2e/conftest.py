@@ -17,9 +17,6 @@ import pytest
 
 from tests.fakes import stripe_fixtures
 
-# Playwright's sync API runs an event loop in this thread; the test's own ORM calls are still sync.
-os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-
 fake_stripe = stripe_fixtures.fake_stripe
 stripe_account = stripe_fixtures.stripe_account
 
@@ -35,8 +32,10 @@ def chromium_path() -> str | None:
     return candidate if os.access(candidate, os.X_OK) else shutil.which("chromium")
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
+    """One Chromium per test module, closed after it: Playwright's sync API keeps an event loop marked
+    running in this thread while it is open, so Django's async-safety check is lifted only meanwhile."""
     if os.environ.get("TRACKIFY_E2E", "1") == "0":
         pytest.skip("browser tests run once per `make test`, in the other database pass")
     executable = chromium_path()
@@ -46,7 +45,8 @@ def browser() -> Iterator[Any]:
         from playwright.sync_api import sync_playwright
     except ImportError:
         pytest.skip("the playwright package is not installed (requirements/dev.txt)")
-    with sync_playwright() as playwright:
+    with pytest.MonkeyPatch.context() as patch, sync_playwright() as playwright:
+        patch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # the tests' own ORM calls are still synchronous
         chromium = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_FLAGS)
         yield chromium
         chromium.close()
