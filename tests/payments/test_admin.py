@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from django.contrib.auth import get_user_model
 from django.test import Client
 
 from tests.payments.webhooks.sandbox_events import send
-from trackify.payments.models import PaymentGatewayConfig, PaymentWebhookEvent
+from trackify.payments.models import InvoicePayment, PaymentGatewayConfig, PaymentWebhookEvent
+from trackify.payments.services import ledger
 from trackify.payments.services.gateway_configs import gateway_config_create
 
 
@@ -66,16 +69,31 @@ def test_payment_page_shows_its_state_history(admin_client, open_payment):
     assert b"pending" in page.content and b"succeeded" in page.content
 
 
-def test_process_again_action_replays_a_stored_event(admin_client, open_payment):
-    send(Client(), open_payment, "succeeded")
+def test_process_again_action_completes_a_failed_event(admin_client, open_payment, monkeypatch):
+    """A stored event that failed is applied by the action: if it did nothing, the payment would stay pending."""
+    real_apply = ledger.apply_payment_update
+
+    def failing(*args: Any, **kwargs: Any) -> Any:
+        raise RuntimeError("database hiccup")
+
+    monkeypatch.setattr(ledger, "apply_payment_update", failing)
+    assert send(Client(), open_payment, "succeeded").status_code == 500
     event = PaymentWebhookEvent.objects.get()
+    assert (event.status, event.attempts) == ("failed", 1)
+    monkeypatch.setattr(ledger, "apply_payment_update", real_apply)
+
     response = admin_client.post(
         "/admin/payments/paymentwebhookevent/",
         {"action": "process_again", "_selected_action": [event.pk]},
         follow=True,
     )
+
     assert response.status_code == 200
-    assert b"processed" in response.content
+    event.refresh_from_db()
+    assert (event.status, event.error, event.attempts) == ("processed", "", 2)
+    payment = InvoicePayment.objects.select_related("invoice").get(pk=open_payment.pk)
+    assert (payment.status, payment.invoice.status) == ("succeeded", "paid")
+    assert payment.invoice.amount_paid == payment.amount
 
 
 def test_invoice_admin_pages_load(admin_client, invoice):

@@ -12,7 +12,7 @@ from django.db import connection
 from django.test import Client, override_settings
 
 from tests.payments.webhooks.sandbox_events import deliver, session_payload, signed
-from trackify.payments.models import InvoicePayment, PaymentStatusChange, PaymentWebhookEvent
+from trackify.payments.models import InvoicePayment, PaymentRefund, PaymentStatusChange, PaymentWebhookEvent
 from trackify.payments.services.status import payment_refresh_status
 from trackify.sandbox import provider
 
@@ -108,6 +108,12 @@ def test_concurrent_refunds_never_exceed_the_amount_paid(api, open_payment):
     responses = run_together([refund_sixty, refund_sixty])
 
     assert sorted(r.status_code for r in responses) == [201, 400], [r.content for r in responses]
+    # The loser is refused by our own check on the locked payment, before any gateway call: not by
+    # the sandbox (which refuses over-refunds too), and no failed refund row is left behind.
+    [refused] = [r.json()["error"] for r in responses if r.status_code == 400]
+    assert (refused["code"], refused["field"]) == ("invalid", "amount")
+    assert refused["message"] == "The refund amount is more than what is left to refund."
+    assert list(PaymentRefund.objects.filter(payment=open_payment).values_list("status", flat=True)) == ["succeeded"]
     payment = InvoicePayment.objects.select_related("invoice").get(pk=open_payment.pk)
     assert payment.refunded_amount == 6000
     assert payment.status == "partially_refunded"
