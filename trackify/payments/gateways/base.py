@@ -17,6 +17,8 @@ from datetime import timedelta
 from typing import Any, ClassVar
 from uuid import UUID
 
+from django.conf import settings
+
 from trackify.common.errors import ValidationFailed
 from trackify.payments.gateways.errors import GatewayError
 from trackify.payments.gateways.types import (
@@ -32,6 +34,16 @@ from trackify.payments.gateways.types import (
     WebhookEvent,
     WebhookRequest,
 )
+
+
+def refuse_live_mode_where_test_only(*, live: bool, message: str, field: str) -> None:
+    """The one test-mode-only rule: with TRACKIFY_TEST_MODE_ONLY on, nothing live is accepted.
+
+    The config service asks it about the config's `test_mode`; a gateway whose credentials carry
+    a mode of their own (Stripe's sk_live_…) asks it about them, so each refusal names its field.
+    """
+    if live and settings.TRACKIFY_TEST_MODE_ONLY:
+        raise ValidationFailed(message, field=field)
 
 
 class PaymentGatewayBase(abc.ABC):

@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from trackify.common.errors import ValidationFailed
 from trackify.common.secrets import SecretMapping
-from trackify.payments.gateways.base import PaymentGatewayBase
+from trackify.payments.gateways.base import PaymentGatewayBase, refuse_live_mode_where_test_only
 from trackify.payments.gateways.registry import get_gateway_class
 from trackify.payments.gateways.types import GatewayContext, PaymentFlow
 from trackify.payments.models import PaymentGatewayConfig
@@ -47,10 +47,9 @@ def _clean(
         raise ValidationFailed(
             f"{gateway_cls.display_name} offers the flows: {offered}.", field="flow"
         )
-    if not test_mode and settings.TRACKIFY_TEST_MODE_ONLY:
-        raise ValidationFailed(
-            "This installation accepts test-mode gateways only.", field="test_mode"
-        )
+    refuse_live_mode_where_test_only(
+        live=not test_mode, message="This installation accepts test-mode gateways only.", field="test_mode"
+    )
     for spec in gateway_cls.credential_fields:
         if spec.generated and not credentials.get(spec.name):
             credentials[spec.name] = secrets.token_urlsafe(32)

@@ -10,6 +10,7 @@ from collections.abc import Mapping
 from typing import Literal
 
 from trackify.common.errors import ValidationFailed
+from trackify.payments.gateways.base import refuse_live_mode_where_test_only
 from trackify.payments.gateways.types import CredentialField
 
 SECRET_KEY = "secret_key"
@@ -66,7 +67,7 @@ def _mix_up(value: str) -> str:
 
 
 def check_credentials(
-    credentials: Mapping[str, str], *, test_mode: bool, test_mode_only: bool
+    credentials: Mapping[str, str], *, test_mode: bool
 ) -> dict[str, str]:
     """Check each key's form and that the keys agree with each other and with the config's mode."""
     cleaned = dict(credentials)
@@ -100,10 +101,11 @@ def check_credentials(
             "both must come from the same mode of the same Stripe account.",
             field=PUBLISHABLE_KEY,
         )
-    if secret_mode == "live" and test_mode_only:
-        raise ValidationFailed(
-            "This installation accepts Stripe test keys only (sk_test_…, pk_test_…).", field=SECRET_KEY
-        )
+    refuse_live_mode_where_test_only(
+        live=secret_mode == "live",
+        message="This installation accepts Stripe test keys only (sk_test_…, pk_test_…).",
+        field=SECRET_KEY,
+    )
     if (secret_mode == "test") != test_mode:
         wanted = "test" if test_mode else "live"
         raise ValidationFailed(

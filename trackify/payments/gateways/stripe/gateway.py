@@ -14,7 +14,6 @@ from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 from uuid import UUID
 
-from django.conf import settings
 from django.views.decorators.debug import sensitive_variables
 
 from trackify.common.money import format_amount
@@ -82,7 +81,7 @@ class StripeGateway(PaymentGatewayBase):
     @classmethod
     def clean_credentials(cls, credentials: Mapping[str, str], *, test_mode: bool) -> dict[str, str]:
         cleaned = super().clean_credentials(credentials, test_mode=test_mode)
-        return check_credentials(cleaned, test_mode=test_mode, test_mode_only=settings.TRACKIFY_TEST_MODE_ONLY)
+        return check_credentials(cleaned, test_mode=test_mode)
 
     @classmethod
     def webhook_payment_hint(cls, request: WebhookRequest) -> UUID | None:
