@@ -185,3 +185,41 @@ LOGGING = {
 STRIPE_API_BASE = os.environ.get("STRIPE_API_BASE", "").rstrip("/")
 STRIPE_MAX_NETWORK_RETRIES = int(os.environ.get("STRIPE_MAX_NETWORK_RETRIES", "2"))
 STRIPE_TIMEOUT_SECONDS = int(os.environ.get("STRIPE_TIMEOUT_SECONDS", "20"))
+
+# --- Background work (Celery on Redis), opt-in ------------------------------------------------
+# "inline": each webhook is applied in its request (the default; no broker needed).
+# "async": the request verifies, stores and enqueues the event and answers at once; a Celery worker
+# applies it through the same service path (docs/deployment.md).
+TRACKIFY_WEBHOOK_MODE = os.environ.get("TRACKIFY_WEBHOOK_MODE", "inline").strip().lower() or "inline"
+CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", "redis://127.0.0.1:6379/0")
+CELERY_TASK_DEFAULT_QUEUE = os.environ.get("CELERY_TASK_DEFAULT_QUEUE", "trackify")
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    # A message a worker took and never acknowledged (the whole worker died) is handed out again
+    # after this many seconds; longer than the slowest task.
+    "visibility_timeout": int(os.environ.get("CELERY_VISIBILITY_TIMEOUT", "600")),
+    "global_keyprefix": os.environ.get("CELERY_KEY_PREFIX", ""),
+}
+# Acknowledged after the task ran, not before: a worker killed mid-task loses nothing. Tasks are
+# idempotent (an event already applied is not applied again), so running one twice is harmless.
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_TASK_SERIALIZER = "json"
+CELERY_ACCEPT_CONTENT = ["json"]
+CELERY_RESULT_BACKEND = None
+CELERY_TASK_IGNORE_RESULT = True
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# Periodic work for `celery -A config beat`: stale open payments asked of their gateways, stored
+# events that are not done applied again (the missed-webhook catch-up).
+TRACKIFY_CATCH_UP_EVERY_SECONDS = int(os.environ.get("TRACKIFY_CATCH_UP_EVERY_SECONDS", "300"))
+CELERY_BEAT_SCHEDULE = {
+    "payments-catch-up": {
+        "task": "trackify.payments.tasks.payments_catch_up_task",
+        "schedule": TRACKIFY_CATCH_UP_EVERY_SECONDS,
+    },
+    "webhook-events-reprocess": {
+        "task": "trackify.payments.tasks.webhook_events_reprocess_task",
+        "schedule": TRACKIFY_CATCH_UP_EVERY_SECONDS,
+    },
+}

@@ -97,7 +97,8 @@ def test_a_session_is_opened_with_the_invoice_locked_during_the_gateway_call(inv
 
 
 def test_a_stored_event_delivered_again_is_processed_with_its_row_locked(open_payment, monkeypatch):
-    """The event row decides between concurrent redeliveries of a failed event: it must be locked."""
+    """Concurrent redeliveries of a failed event queue on the payment's row lock (the event row is
+    written, by one INSERT … ON CONFLICT, only once the ledger is done): it must be locked."""
     body, headers = signed(open_payment, session_payload(open_payment, "succeeded", event_id="evt_sbx_locked"))
     real = ledger.apply_payment_update
 
@@ -110,7 +111,8 @@ def test_a_stored_event_delivered_again_is_processed_with_its_row_locked(open_pa
     assert stored.status == "failed"
 
     seen: list[bool] = []
-    monkeypatch.setattr(ledger, "apply_payment_update", probing(real, lambda: [(PaymentWebhookEvent, stored.pk)], seen))
+    payment_row = [(InvoicePayment, open_payment.pk)]
+    monkeypatch.setattr(ledger, "apply_payment_update", probing(real, lambda: payment_row, seen))
     answer = deliver(Client(), open_payment, body, headers)
 
     assert answer.status_code == 200

@@ -6,7 +6,8 @@ import logging
 from datetime import date
 from typing import Any
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from trackify.common.errors import Conflict, ValidationFailed
@@ -59,19 +60,41 @@ def invoice_create(
         raise Conflict(f"You already have an invoice numbered {number}.", field="number") from exc
 
 
-def invoice_record_amount_paid(invoice: Invoice, *, amount_paid: int) -> None:
+def invoice_record_amount_paid(invoice: Invoice, *, amount_paid: int | QuerySet[Any]) -> None:
     """Payments report what has been paid (succeeded payments less refunds); the status follows.
 
-    The caller holds the invoice's lock (`invoice_lock`). A void or draft invoice keeps its status.
+    `amount_paid` is a number, or a query of one row and one column (a sum of payments) that the
+    database evaluates inside the same UPDATE: one statement sums and writes, on PostgreSQL and
+    SQLite alike. The caller holds the invoice's lock (`invoice_lock`). A void or draft invoice
+    keeps its status; an overpaid one is paid, and logged.
     """
-    invoice.amount_paid = amount_paid
-    if invoice.status not in (InvoiceStatus.VOID, InvoiceStatus.DRAFT):
-        if amount_paid >= invoice.total:
-            invoice.status = InvoiceStatus.PAID
-        elif amount_paid > 0:
-            invoice.status = InvoiceStatus.PARTIALLY_PAID
-        else:
-            invoice.status = InvoiceStatus.OPEN
-    invoice.save(update_fields=["amount_paid", "status", "updated_at"])
+    if isinstance(amount_paid, QuerySet):
+        paid_sql, paid_params = amount_paid.query.sql_with_params()
+        paid_sql = f"({paid_sql})"
+    else:
+        paid_sql, paid_params = "%s", (amount_paid,)
+    now = timezone.now()
+    params = [  # in the order of the statement's text: SET, then FROM, then WHERE
+        InvoiceStatus.VOID, InvoiceStatus.DRAFT, InvoiceStatus.PAID, InvoiceStatus.PARTIALLY_PAID, InvoiceStatus.OPEN,
+        Invoice._meta.get_field("updated_at").get_db_prep_value(now, connection),
+        *paid_params,
+        Invoice._meta.pk.get_db_prep_value(invoice.pk, connection),
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(_record_amount_paid_sql(paid_sql), params)
+        invoice.amount_paid, invoice.status = cursor.fetchone()
+    invoice.updated_at = now
     if invoice.amount_overpaid:
         logger.warning("Invoice %s is overpaid by %s minor units", invoice.pk, invoice.amount_overpaid)
+
+
+def _record_amount_paid_sql(paid_sql: str) -> str:
+    table = connection.ops.quote_name(Invoice._meta.db_table)
+    # Names come from the model's own meta and `paid_sql` from the ORM; every value is a parameter.
+    return (
+        f"UPDATE {table} SET amount_paid = paid.amount, "  # noqa: S608
+        f"status = CASE WHEN {table}.status IN (%s, %s) THEN {table}.status "
+        f"WHEN paid.amount >= {table}.total THEN %s WHEN paid.amount > 0 THEN %s ELSE %s END, updated_at = %s "
+        f"FROM (SELECT COALESCE({paid_sql}, 0) AS amount) AS paid "
+        f"WHERE {table}.id = %s RETURNING amount_paid, status"
+    )

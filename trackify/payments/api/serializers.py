@@ -218,5 +218,5 @@ class RefundSerializer(serializers.Serializer):
 
 
 class WebhookAnswerSerializer(serializers.Serializer):
-    status = serializers.ChoiceField(choices=["processed", "ignored", "duplicate"])
+    status = serializers.ChoiceField(choices=["processed", "ignored", "duplicate", "queued"])
     detail = serializers.CharField()

@@ -6,6 +6,10 @@ payment (invoice first, then payment: one order everywhere, so two writers never
 applies the updates in that one transaction. Invoice totals are recomputed from the payments,
 never incremented, so an update applied twice still counts once. Each update answers a
 `LedgerResult`: a typed outcome plus a human-readable detail (stored on the webhook event).
+
+It writes what changed and nothing else: one locking read for the payment and its invoice, the
+payment only when a field of it changed, the invoice only when the payment's contribution to it
+could have (one UPDATE that sums and writes), a history row per transition asked for.
 """
 
 from __future__ import annotations
@@ -18,12 +22,11 @@ from typing import Any
 from uuid import UUID
 
 from django.db import IntegrityError, transaction
-from django.db.models import F, Sum
+from django.db.models import F, QuerySet, Sum
 from django.utils import timezone
 
 from trackify.common.errors import Conflict
 from trackify.invoices.models import Invoice
-from trackify.invoices.selectors import invoice_lock
 from trackify.invoices.services import invoice_record_amount_paid
 from trackify.payments import state
 from trackify.payments.gateways.types import (
@@ -65,35 +68,63 @@ class LedgerResult:
 class Locked:
     invoice: Invoice
     payment: InvoicePayment
+    # History rows held back until the caller knows the webhook event row they belong to
+    # (`history_write`); None: each row is written as it is recorded.
+    pending_history: list[PaymentStatusChange] | None = None
 
 
-def lock_payment(payment_id: UUID, *, invoice_id: UUID | None = None) -> Locked:
-    """Lock a payment and its invoice for the rest of the transaction, invoice first.
+def _locked_payments() -> QuerySet[InvoicePayment]:
+    """Payments read together with their invoice (and config) by one query that locks both rows,
+    invoice first: PostgreSQL takes the locks in the order of FOR UPDATE OF, the order every writer
+    here uses, so two writers never deadlock."""
+    return (
+        InvoicePayment.objects.select_related("invoice", "config")
+        .select_for_update(of=("invoice", "self"))
+        .order_by()
+    )
 
-    A payment never changes invoice, so a caller that already read `invoice_id` may pass it.
+
+def lock_payment(payment_id: UUID) -> Locked:
+    """Lock a payment and its invoice for the rest of the transaction (one query)."""
+    payment = _locked_payments().get(pk=payment_id)
+    return Locked(invoice=payment.invoice, payment=payment)
+
+
+def lock_payment_named(
+    *, config_id: UUID, payment_id: UUID | None, reference: str, defer_history: bool = False
+) -> Locked | None:
+    """The config's payment an event names, locked with its invoice; None when there is none.
+
+    One lookup order: our own id, then the gateway's reference to the session we opened, then its
+    reference to the money movement (e.g. a PaymentIntent). Usually one query: events carry our id.
     """
-    if invoice_id is None:
-        invoice_id = InvoicePayment.objects.values_list("invoice_id", flat=True).get(pk=payment_id)
-    invoice = invoice_lock(invoice_id)
-    if invoice is None:  # a payment's invoice cannot go away (PROTECT), so this is a bad id
-        raise Invoice.DoesNotExist(f"No invoice {invoice_id}")
-    payment = InvoicePayment.objects.select_for_update().select_related("config").get(pk=payment_id)
-    return Locked(invoice=invoice, payment=payment)
+    payments = _locked_payments().filter(config_id=config_id)
+    found = payments.filter(pk=payment_id).first() if payment_id is not None else None
+    if found is None and reference:
+        found = (
+            payments.filter(gateway_reference=reference).first()
+            or payments.filter(gateway_payment_reference=reference).first()
+        )
+    if found is None:
+        return None
+    return Locked(invoice=found.invoice, payment=found, pending_history=[] if defer_history else None)
 
 
 def recompute_invoice(invoice: Invoice) -> None:
-    """amount_paid = succeeded payments minus their refunds; the status follows."""
+    """amount_paid = succeeded payments minus their refunds, summed by the database in the invoice's
+    own UPDATE (one statement); the status follows. The caller holds the invoice's lock."""
     paid = (
-        invoice.payments.filter(status__in=state.PAID_STATUSES).aggregate(
-            total=Sum(F("amount") - F("refunded_amount"))
-        )["total"]
-        or 0
+        InvoicePayment.objects.filter(invoice_id=invoice.pk, status__in=state.PAID_STATUSES)
+        .order_by()
+        .values("invoice_id")
+        .annotate(amount=Sum(F("amount") - F("refunded_amount")))
+        .values("amount")
     )
     invoice_record_amount_paid(invoice, amount_paid=paid)
 
 
 def _record(
-    payment: InvoicePayment,
+    locked: Locked,
     target: str,
     *,
     applied: bool,
@@ -101,15 +132,42 @@ def _record(
     note: str = "",
     event: PaymentWebhookEvent | None = None,
 ) -> None:
-    PaymentStatusChange.objects.create(
-        payment=payment,
-        from_status=payment.status,
+    change = PaymentStatusChange(
+        payment=locked.payment,
+        from_status=locked.payment.status,
         to_status=target,
         applied=applied,
         source=source,
         note=note[:500],
         webhook_event=event,
     )
+    if locked.pending_history is not None:
+        locked.pending_history.append(change)
+    else:
+        change.save(force_insert=True)
+
+
+def history_write(locked: Locked, *, event_id: int) -> None:
+    """Write the held-back history rows, pointed at their webhook event (one INSERT)."""
+    if locked.pending_history:
+        for change in locked.pending_history:
+            change.webhook_event_id = event_id
+        PaymentStatusChange.objects.bulk_create(locked.pending_history)
+        locked.pending_history.clear()
+
+
+# What a payment row holds that the ledger may change; it is written only when one of them did.
+_TRACKED = ("status", "gateway_payment_reference", "attention_reason", "failure_message", "refunded_amount",
+            "succeeded_at")
+
+
+def _state_of(payment: InvoicePayment) -> tuple[object, ...]:
+    return tuple(getattr(payment, name) for name in _TRACKED)
+
+
+def _save_if_changed(payment: InvoicePayment, before: tuple[object, ...]) -> None:
+    if _state_of(payment) != before:
+        payment.save()
 
 
 def _flag(payment: InvoicePayment, reason: str) -> None:
@@ -128,7 +186,8 @@ def apply_payment_update(
 
     Runs inside `payment_apply`'s transaction, with the rows locked.
     """
-    payment, invoice = locked.payment, locked.invoice
+    payment = locked.payment
+    before, net_before = _state_of(payment), payment.net_amount
     target = PaymentStatus(update.status)
     if update.gateway_payment_reference and not payment.gateway_payment_reference:
         payment.gateway_payment_reference = update.gateway_payment_reference
@@ -136,23 +195,23 @@ def apply_payment_update(
     mismatch = _amount_mismatch(payment, update.amount, update.currency)
     if mismatch:
         _flag(payment, mismatch)
-        _record(payment, target, applied=False, source=source, note=mismatch, event=event)
-        payment.save()
+        _record(locked, target, applied=False, source=source, note=mismatch, event=event)
+        _save_if_changed(payment, before)
         return LedgerResult(Outcome.NOT_APPLIED, mismatch)
 
     if target == payment.status:
-        payment.save()
+        _save_if_changed(payment, before)
         return LedgerResult(Outcome.UNCHANGED, f"already {target}")
 
     if not state.gateway_transition_allowed(PaymentStatus(payment.status), target):
         note = f"transition {payment.status} -> {target} not allowed"
         if state.needs_attention(PaymentStatus(payment.status), target):
             _flag(payment, f"gateway reports payment succeeded after it was {payment.status}")
-        _record(payment, target, applied=False, source=source, note=note, event=event)
-        payment.save()
+        _record(locked, target, applied=False, source=source, note=note, event=event)
+        _save_if_changed(payment, before)
         return LedgerResult(Outcome.NOT_APPLIED, note)
 
-    _record(payment, target, applied=True, source=source, event=event)
+    _record(locked, target, applied=True, source=source, event=event)
     payment.status = target
     if target == PaymentStatus.SUCCEEDED:
         payment.succeeded_at = timezone.now()
@@ -162,7 +221,8 @@ def apply_payment_update(
     elif target == PaymentStatus.FAILED:
         payment.failure_message = update.failure_message[:500]
     payment.save()
-    recompute_invoice(invoice)
+    if payment.net_amount != net_before:  # pending -> processing, say, changes no total
+        recompute_invoice(locked.invoice)
     return LedgerResult(Outcome.APPLIED, str(target))
 
 
@@ -183,6 +243,7 @@ def apply_refund_update(
 ) -> LedgerResult:
     """Record a refund's state (ours or one made in the gateway's dashboard) and re-derive totals."""
     payment, invoice = locked.payment, locked.invoice
+    net_before = payment.net_amount
     if update.currency.upper() != payment.currency:
         reason = f"refund currency {update.currency.upper()} does not match the payment's {payment.currency}"
         _flag(payment, reason)
@@ -207,14 +268,16 @@ def apply_refund_update(
                            "the money went back to you, not to the client")
     refund.status = update.status
     refund.save()
-    _recompute_refunded(payment, source=source, event=event)
-    recompute_invoice(invoice)
+    _recompute_refunded(locked, source=source, event=event)
+    if payment.net_amount != net_before:
+        recompute_invoice(invoice)
     was = f" (was {previous})" if previous and previous != update.status else ""
     return LedgerResult(Outcome.APPLIED, f"refund {refund.gateway_refund_id or refund.pk} {update.status}{was}")
 
 
-def _recompute_refunded(payment: InvoicePayment, *, source: str, event: PaymentWebhookEvent | None) -> None:
+def _recompute_refunded(locked: Locked, *, source: str, event: PaymentWebhookEvent | None) -> None:
     """refunded_amount = the succeeded refunds (never more than was paid); the status follows."""
+    payment = locked.payment
     refunded = (
         payment.refunds.filter(status=RefundStatus.SUCCEEDED).aggregate(total=Sum("amount"))["total"] or 0
     )
@@ -225,7 +288,7 @@ def _recompute_refunded(payment: InvoicePayment, *, source: str, event: PaymentW
     if payment.status in state.PAID_STATUSES:
         new_status = state.status_for_refunds(payment.amount, refunded)
         if new_status != payment.status:
-            _record(payment, new_status, applied=True, source=source, event=event)
+            _record(locked, new_status, applied=True, source=source, event=event)
             payment.status = new_status
     payment.save()
 
@@ -243,7 +306,6 @@ def _find_refund(payment: InvoicePayment, update: RefundUpdate) -> PaymentRefund
 def payment_apply(
     *,
     payment_id: UUID,
-    invoice_id: UUID | None = None,
     payment_update: PaymentUpdate | None = None,
     refund_updates: Sequence[RefundUpdate] = (),
     source: str,
@@ -256,14 +318,26 @@ def payment_apply(
     pointed at the payment (the caller saves it).
     """
     with transaction.atomic(savepoint=False):
-        locked = lock_payment(payment_id, invoice_id=invoice_id)
+        locked = lock_payment(payment_id)
         if event is not None:
             event.payment = locked.payment
-        results = []
-        if payment_update is not None:
-            results.append(apply_payment_update(locked, payment_update, source=source, event=event))
-        for refund in refund_updates:
-            results.append(apply_refund_update(locked, refund, source=source, event=event))
+        return apply_updates(locked, payment_update, refund_updates, source=source, event=event)
+
+
+def apply_updates(
+    locked: Locked,
+    payment_update: PaymentUpdate | None,
+    refund_updates: Sequence[RefundUpdate],
+    *,
+    source: str,
+    event: PaymentWebhookEvent | None = None,
+) -> tuple[LedgerResult, ...]:
+    """The news about a locked payment (then its refunds), applied in that order."""
+    results = []
+    if payment_update is not None:
+        results.append(apply_payment_update(locked, payment_update, source=source, event=event))
+    for refund in refund_updates:
+        results.append(apply_refund_update(locked, refund, source=source, event=event))
     return tuple(results)
 
 

@@ -33,7 +33,6 @@ def payment_refund(
     result = _ask_gateway(gateway, refund, payment, reason)
     ledger.payment_apply(
         payment_id=payment_id,
-        invoice_id=payment.invoice_id,
         refund_updates=[
             RefundUpdate(
                 gateway_refund_id=result.gateway_refund_id,

@@ -63,6 +63,6 @@ def payment_refresh_status(*, payment: InvoicePayment) -> InvoicePayment:
         logger.warning("Status check of payment %s failed: %s %s", payment.pk, exc.code, exc.detail)
         return payment
     ledger.payment_apply(
-        payment_id=payment.pk, invoice_id=payment.invoice_id, payment_update=result, source="status_check"
+        payment_id=payment.pk, payment_update=result, source="status_check"
     )
     return InvoicePayment.objects.select_related("invoice", "config").get(pk=payment.pk)

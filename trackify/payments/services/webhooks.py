@@ -1,8 +1,18 @@
 """Webhook deliveries: verify, store once, apply once.
 
-The one path for every gateway's events. The unique constraint on
-(gateway, config, gateway event id) decides which of several concurrent deliveries applies an
-event; the others wait for it on the index, find it done, and answer "duplicate".
+The one path for every gateway's events, and the hottest one. On the config's own URL a new event
+costs at most five SQL queries and a duplicate two (docs/performance.md; tests pin them):
+1. the config comes from this process's cache (`config_cache`), checked by the next query;
+2. one query finds the payment the event names and locks it with its invoice (invoice first),
+   reading the config's current version along;
+3. the ledger writes the payment and the invoice only when they changed (one UPDATE each);
+4. one INSERT … ON CONFLICT stores the event with its outcome. The unique constraint on
+   (gateway, config, gateway event id) is the deduplication: a delivery of an event already done
+   gets no row back, its transaction rolls back, and it answers "duplicate". A concurrent twin
+   waits on the payment's lock (or on the index), then finds the event done;
+5. the history rows, held back until the event row's id is known, in one INSERT.
+With TRACKIFY_WEBHOOK_MODE=async the request stops after verifying and storing the event; a Celery
+worker applies it with `webhook_event_process`, through this same path.
 """
 
 from __future__ import annotations
@@ -12,17 +22,18 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from uuid import UUID
 
-from django.db import IntegrityError, transaction
+from django.conf import settings
+from django.db import transaction
 from django.db.models import QuerySet
-from django.utils import timezone
 
-from trackify.common.errors import NotFound, TrackifyError
+from trackify.common.errors import TrackifyError
 from trackify.payments.gateways.errors import WebhookVerificationError
 from trackify.payments.gateways.registry import get_gateway_class
 from trackify.payments.gateways.types import WebhookEvent, WebhookRequest
 from trackify.payments.models import InvoicePayment, PaymentGatewayConfig, PaymentWebhookEvent
-from trackify.payments.services import ledger
+from trackify.payments.services import config_cache, ledger
 from trackify.payments.services.gateway_configs import gateway_for
+from trackify.payments.services.webhook_events import DONE, event_claim
 
 logger = logging.getLogger(__name__)
 
@@ -38,11 +49,18 @@ class WebhookProcessingFailed(TrackifyError):
 
 @dataclass(frozen=True)
 class WebhookOutcome:
-    status: str  # processed, ignored, duplicate
+    status: str  # processed, ignored, duplicate; queued in async mode
     detail: str
-    event_id: int
+    event_id: int | None
     # What the ledger did, update by update (empty for duplicates and ignored events).
     results: tuple[ledger.LedgerResult, ...] = ()
+
+
+class _Duplicate(Exception):
+    """The event's row is done: roll back what this delivery wrote and answer "duplicate"."""
+
+
+DUPLICATE = WebhookOutcome("duplicate", "already processed", None)
 
 
 def webhook_receive(
@@ -55,15 +73,25 @@ def webhook_receive(
     request = WebhookRequest(body=body, headers={k.lower(): v for k, v in headers.items()})
     gateway_cls = get_gateway_class(gateway_name)
     if config_id is not None:
-        config = PaymentGatewayConfig.objects.filter(pk=config_id, gateway_name=gateway_name).first()
-        if config is None:
-            raise NotFound("No such webhook endpoint.")
+        config, fresh = config_cache.webhook_config(config_id, gateway_name)
     else:
-        config = _config_from_hints(
-            gateway_name, gateway_cls.webhook_payment_hint(request), gateway_cls.webhook_reference_hint(request)
-        )
-    event = gateway_for(config).handle_webhook(request)
-    return webhook_apply(config=config, event=event)
+        hints = gateway_cls.webhook_payment_hint(request), gateway_cls.webhook_reference_hint(request)
+        config, fresh = _config_from_hints(gateway_name, *hints), True
+    while True:
+        try:
+            event = gateway_for(config).handle_webhook(request)
+        except WebhookVerificationError:
+            if fresh:
+                raise
+            # Perhaps signed with a secret set since this process read the config: read it again.
+            config, fresh = config_cache.reload(config), True
+            continue
+        try:
+            if settings.TRACKIFY_WEBHOOK_MODE == "async":
+                return webhook_enqueue(config=config, event=event, fresh=fresh)
+            return webhook_apply(config=config, event=event, fresh=fresh)
+        except config_cache.StaleConfig as stale:  # verified again with the config as it is now
+            config, fresh = config_cache.remember(stale.config), True
 
 
 def _config_from_hints(gateway_name: str, payment_id: UUID | None, reference: str) -> PaymentGatewayConfig:
@@ -87,7 +115,8 @@ def find_payment(
     payments: QuerySet[InvoicePayment], *, payment_id: UUID | None, reference: str
 ) -> InvoicePayment | None:
     """The one lookup order for a payment an event names: our own id, then the gateway's reference
-    to the session we opened, then its reference to the money movement (e.g. a PaymentIntent)."""
+    to the session we opened, then its reference to the money movement (e.g. a PaymentIntent).
+    (`ledger.lock_payment_named` follows the same order, locking.)"""
     if payment_id is not None:
         found = payments.filter(pk=payment_id).first()
         if found is not None:
@@ -100,19 +129,18 @@ def find_payment(
     )
 
 
-def webhook_apply(*, config: PaymentGatewayConfig, event: WebhookEvent) -> WebhookOutcome:
-    """Store a verified event once and apply it once. Also used to process a stored event again."""
+def webhook_apply(*, config: PaymentGatewayConfig, event: WebhookEvent, fresh: bool = True) -> WebhookOutcome:
+    """Store a verified event once and apply it once. Also used to process a stored event again.
+
+    `fresh` False: `config` comes from this process's cache and is checked on the way.
+    """
     try:
         with transaction.atomic():
-            row, fresh = _claim(config, event)
-            if not fresh and row.status in (Status.PROCESSED, Status.IGNORED):
-                return WebhookOutcome("duplicate", row.result, row.pk)
-            row.attempts += 1
-            status, detail, results = _apply(config, event, row)
-            row.status, row.result, row.error = status, detail[:500], ""
-            row.processed_at = timezone.now()
-            row.save()
-            return WebhookOutcome(status, detail, row.pk, results)
+            return _apply(config, event, fresh)
+    except _Duplicate:
+        return DUPLICATE
+    except config_cache.StaleConfig:
+        raise
     except Exception as exc:
         event_pk = _store_failure(config, event, exc)
         logger.exception(
@@ -126,43 +154,63 @@ def webhook_apply(*, config: PaymentGatewayConfig, event: WebhookEvent) -> Webho
         ) from exc
 
 
-def _claim(config: PaymentGatewayConfig, event: WebhookEvent) -> tuple[PaymentWebhookEvent, bool]:
-    """Insert the event row, or lock the existing one. The insert is the dedupe, not a check."""
-    try:
-        with transaction.atomic():
-            row = PaymentWebhookEvent.objects.create(
-                gateway_name=config.gateway_name,
-                config=config,
-                gateway_event_id=event.gateway_event_id,
-                event_type=event.event_type,
-                payload=dict(event.payload),
-            )
-        return row, True
-    except IntegrityError:
-        row = PaymentWebhookEvent.objects.select_for_update().get(
-            gateway_name=config.gateway_name, config=config, gateway_event_id=event.gateway_event_id
-        )
-        return row, False
-
-
-def _apply(
-    config: PaymentGatewayConfig, event: WebhookEvent, row: PaymentWebhookEvent
-) -> tuple[str, str, tuple[ledger.LedgerResult, ...]]:
+def _apply(config: PaymentGatewayConfig, event: WebhookEvent, fresh: bool) -> WebhookOutcome:
     if not event.is_actionable:
-        return Status.IGNORED, f"event type {event.event_type} is not acted on", ()
-    payments = InvoicePayment.objects.filter(config=config)
-    payment = find_payment(payments, payment_id=event.payment_id, reference=event.gateway_reference)
-    if payment is None:
-        return Status.IGNORED, "no payment of this config matches the event", ()
-    results = ledger.payment_apply(
-        payment_id=payment.pk,
-        invoice_id=payment.invoice_id,
-        payment_update=event.payment_update,
-        refund_updates=event.refund_updates,
-        source="webhook",
-        event=row,
+        return _ignore(config, event, f"event type {event.event_type} is not acted on", fresh)
+    locked = ledger.lock_payment_named(
+        config_id=config.pk, payment_id=event.payment_id, reference=event.gateway_reference, defer_history=True
     )
-    return Status.PROCESSED, "; ".join(str(result) for result in results), results
+    if locked is None:
+        return _ignore(config, event, "no payment of this config matches the event", fresh)
+    if not fresh and locked.payment.config.updated_at != config.updated_at:
+        raise config_cache.StaleConfig(locked.payment.config)
+    results = ledger.apply_updates(
+        locked, event.payment_update, event.refund_updates, source="webhook"
+    )
+    detail = "; ".join(str(result) for result in results)
+    event_id = event_claim(
+        config=config, event=event, status=Status.PROCESSED, result=detail, payment_id=locked.payment.pk
+    )
+    if event_id is None:
+        raise _Duplicate
+    ledger.history_write(locked, event_id=event_id)
+    return WebhookOutcome(Status.PROCESSED, detail, event_id, results)
+
+
+def _ignore(config: PaymentGatewayConfig, event: WebhookEvent, detail: str, fresh: bool) -> WebhookOutcome:
+    if not fresh:
+        config_cache.check_current(config)
+    event_id = event_claim(config=config, event=event, status=Status.IGNORED, result=detail)
+    if event_id is None:
+        raise _Duplicate
+    return WebhookOutcome(Status.IGNORED, detail, event_id)
+
+
+def webhook_enqueue(*, config: PaymentGatewayConfig, event: WebhookEvent, fresh: bool = True) -> WebhookOutcome:
+    """Async mode: store the verified event and queue it for a worker; answer at once.
+
+    A delivery of an event not yet done queues it again (harmless: applying is idempotent); the
+    periodic reprocessing also picks up stored events that a lost message left behind.
+    """
+    from trackify.payments.tasks import webhook_event_apply
+
+    with transaction.atomic():
+        if not fresh:
+            config_cache.check_current(config)
+        event_id = event_claim(config=config, event=event, status=Status.RECEIVED)
+        if event_id is None:
+            return DUPLICATE
+        transaction.on_commit(lambda: webhook_event_apply.delay(event_id))
+    return WebhookOutcome("queued", "stored; a worker applies it", event_id)
+
+
+def webhook_event_process(*, event_pk: int) -> WebhookOutcome:
+    """Apply a stored event (a worker's task in async mode). An event already done is left alone."""
+    row = PaymentWebhookEvent.objects.select_related("config").get(pk=event_pk)
+    if row.status in DONE:
+        return WebhookOutcome("duplicate", row.result, row.pk)
+    event = gateway_for(row.config).normalize_event(row.payload)
+    return webhook_apply(config=row.config, event=event)
 
 
 def _store_failure(config: PaymentGatewayConfig, event: WebhookEvent, exc: Exception) -> int | None:

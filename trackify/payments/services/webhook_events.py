@@ -1,0 +1,81 @@
+"""The webhook event row: claimed by one INSERT … ON CONFLICT, the deduplication itself.
+
+The unique constraint on (gateway, config, gateway event id) decides. A concurrent delivery of the
+same event waits on the index for the first one's transaction, then finds the row done: no
+check-then-insert, no savepoint, one statement, on PostgreSQL and SQLite alike.
+"""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+from django.db import connection
+from django.utils import timezone
+
+from trackify.payments.gateways.types import WebhookEvent
+from trackify.payments.models import PaymentGatewayConfig, PaymentWebhookEvent
+
+Status = PaymentWebhookEvent.Status
+
+#: An event in one of these states is done: a delivery of it again is a duplicate.
+DONE = (Status.PROCESSED, Status.IGNORED)
+
+
+def _claim_sql(*, take_over: bool) -> tuple[str, list[str]]:
+    meta = PaymentWebhookEvent._meta
+    qn = connection.ops.quote_name
+    table = qn(meta.db_table)
+    column = {f.name: qn(f.column) for f in meta.concrete_fields}
+    fields = [f for f in meta.concrete_fields if not f.primary_key]
+    columns = ", ".join(column[f.name] for f in fields)
+    placeholders = ", ".join(["%s"] * len(fields))
+    unique = ", ".join(column[name] for name in ("gateway_name", "config", "gateway_event_id"))
+    if take_over:  # this delivery applied the event: its outcome replaces a failed or received row's
+        assignments = ", ".join(
+            f"{column[name]} = EXCLUDED.{column[name]}"
+            for name in ("status", "result", "error", "payment", "processed_at")
+        ) + f", {column['attempts']} = {table}.{column['attempts']} + 1"
+    else:  # only stored (async mode): a row not done yet stays as it is, to be applied by a worker
+        assignments = f"{column['status']} = {table}.{column['status']}"
+    done = ", ".join(["%s"] * len(DONE))
+    # Names come from the model's own meta; every value is a parameter.
+    sql = (
+        f"INSERT INTO {table} ({columns}) VALUES ({placeholders}) ON CONFLICT ({unique}) "  # noqa: S608
+        f"DO UPDATE SET {assignments} WHERE {table}.{column['status']} NOT IN ({done}) RETURNING {column['id']}"
+    )
+    return sql, [f.attname for f in fields]
+
+
+def event_claim(
+    *,
+    config: PaymentGatewayConfig,
+    event: WebhookEvent,
+    status: str,
+    result: str = "",
+    payment_id: UUID | None = None,
+) -> int | None:
+    """Store the event with its outcome and return the row's id; None if the event is already done.
+
+    `status` received stores it for a worker (an existing row that is not done is left as it is);
+    any other status records this delivery's outcome, taking over a failed or received row.
+    """
+    now = timezone.now()
+    row = PaymentWebhookEvent(
+        gateway_name=config.gateway_name,
+        config_id=config.pk,
+        gateway_event_id=event.gateway_event_id,
+        event_type=event.event_type,
+        payload=dict(event.payload),
+        status=status,
+        result=result[:500],
+        payment_id=payment_id,
+        attempts=0 if status == Status.RECEIVED else 1,
+        processed_at=None if status == Status.RECEIVED else now,
+    )
+    sql, attnames = _claim_sql(take_over=status != Status.RECEIVED)
+    fields = {f.attname: f for f in PaymentWebhookEvent._meta.concrete_fields}
+    values = [fields[name].get_db_prep_save(fields[name].pre_save(row, add=True), connection) for name in attnames]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*values, *DONE])
+        found = cursor.fetchone()
+    return None if found is None else int(found[0])

@@ -1,0 +1,30 @@
+"""Celery tasks: the background half of the opt-in async mode, and the periodic catch-up.
+
+Each task is acknowledged late (after it ran) and rejected back to the queue when its worker dies,
+so a killed worker loses nothing; each is idempotent, so a task that runs again after such a loss
+applies nothing twice. Exactly-once application rests on the database (the event row, claimed
+under a lock, says whether the event was applied), not on the broker.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from celery import shared_task
+
+logger = logging.getLogger(__name__)
+
+
+@shared_task(
+    acks_late=True,
+    reject_on_worker_lost=True,
+    autoretry_for=(Exception,),
+    retry_backoff=True,
+    retry_backoff_max=600,
+    max_retries=10,
+)
+def webhook_event_apply(event_pk: int) -> str:
+    """Apply a stored, verified webhook event; a no-op for one already applied or ignored."""
+    from trackify.payments.services.webhooks import webhook_event_process
+
+    return webhook_event_process(event_pk=event_pk).status
