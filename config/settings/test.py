@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import os
+import uuid
+
 from .base import *
+from .base import CELERY_BROKER_TRANSPORT_OPTIONS
 
 DEBUG = False
 SECRET_KEY = "test-only-secret-key"
@@ -20,3 +24,12 @@ LOGGING["loggers"]["trackify"]["level"] = "WARNING"  # type: ignore[index]
 # Static files straight from the apps and frontend/dist/, no collectstatic needed.
 WHITENOISE_USE_FINDERS = True
 STATIC_ROOT = None  # type: ignore[assignment]  # nothing collected here; whitenoise reads the finders
+
+# This run's own queue and key prefix on the shared Redis: the async tests start a real Celery worker,
+# which is given the same id (TRACKIFY_TEST_RUN_ID) so that it consumes what this run queues, and only that.
+TRACKIFY_TEST_RUN_ID = os.environ.get("TRACKIFY_TEST_RUN_ID") or uuid.uuid4().hex[:12]
+CELERY_TASK_DEFAULT_QUEUE = f"trackify-test-{TRACKIFY_TEST_RUN_ID}"
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    **CELERY_BROKER_TRANSPORT_OPTIONS,
+    "global_keyprefix": f"trackify-test-{TRACKIFY_TEST_RUN_ID}:",
+}

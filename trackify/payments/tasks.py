@@ -8,6 +8,7 @@ under a lock, says whether the event was applied), not on the broker.
 
 from __future__ import annotations
 
+import importlib
 import logging
 
 from celery import shared_task
@@ -28,3 +29,23 @@ def webhook_event_apply(event_pk: int) -> str:
     from trackify.payments.services.webhooks import webhook_event_process
 
     return webhook_event_process(event_pk=event_pk).status
+
+
+# -- periodic, for `celery -A config beat` (CELERY_BEAT_SCHEDULE in config/settings/base.py) -------------
+
+
+@shared_task(acks_late=True, ignore_result=True)
+def payments_catch_up_task() -> str:
+    """The missed-webhook catch-up: open payments not heard of for a while are asked of their gateways.
+
+    Idempotent: each payment's check is claimed in the database, so an overlapping run asks nothing twice.
+    """
+    catch_up = importlib.import_module("trackify.payments.services.catch_up")  # the reliability module
+    return str(catch_up.payments_catch_up())
+
+
+@shared_task(acks_late=True, ignore_result=True)
+def webhook_events_reprocess_task() -> str:
+    """Stored events that are not done (failed, deferred, or left received by a lost message) applied again."""
+    catch_up = importlib.import_module("trackify.payments.services.catch_up")
+    return str(catch_up.webhook_events_reprocess())
