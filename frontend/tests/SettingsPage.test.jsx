@@ -56,6 +56,7 @@ describe("the gateway settings page", () => {
     renderSettings([SANDBOX_CONFIG, STRIPE_CONFIG]);
     const stripe = await screen.findByRole("article", { name: "Stripe" });
     expect(within(stripe).getByText("sk_test_…9xYz")).toBeInTheDocument();
+    expect(within(stripe).getByText("Secret key")).toBeInTheDocument(); // the type's label, not the field name
     expect(within(stripe).getByLabelText("Webhook URL")).toHaveValue(STRIPE_CONFIG.webhook_url);
     expect(within(stripe).getByRole("button", { name: "Copy the webhook URL of Stripe" })).toBeInTheDocument();
     expect(within(screen.getByRole("article", { name: "Sandbox" })).getByText("Default")).toBeInTheDocument();
@@ -118,6 +119,18 @@ describe("the gateway settings page", () => {
     expect(await within(stripe).findByText("Connected to Stripe (test mode).")).toBeInTheDocument();
     await userEvent.click(within(stripe).getByRole("button", { name: "Disable" }));
     await waitFor(() => expect(api.callsTo("PATCH /payment/gateways/c-stripe/")[0].body).toEqual({ is_active: false }));
+  });
+
+  it("switches the flow where the gateway offers both", async () => {
+    const api = renderSettings([SANDBOX_CONFIG], {
+      "PATCH /payment/gateways/c-sandbox/": (call) => ({ body: { ...SANDBOX_CONFIG, ...call.body } }),
+    });
+    const card = await screen.findByRole("article", { name: "Sandbox" });
+    const flow = within(card).getByLabelText("How clients pay");
+    expect(flow).toHaveValue("redirect");
+    await userEvent.selectOptions(flow, "in_modal");
+    await waitFor(() => expect(api.callsTo("PATCH /payment/gateways/c-sandbox/")[0].body).toEqual({ flow: "in_modal" }));
+    expect(await within(card).findByText(/Clients now pay: pay in a window/)).toBeInTheDocument();
   });
 
   it("deletes only after a confirmation", async () => {

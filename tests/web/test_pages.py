@@ -89,3 +89,11 @@ def test_a_missing_build_is_said_on_the_page(client: Client, invoice, settings, 
     settings.TRACKIFY_FRONTEND_DIST = tmp_path
     html = client.get(f"/pay/{invoice.pk}/").content.decode()
     assert "the front end, which is not built" in html
+
+
+def test_with_the_vite_dev_server_the_pages_load_sources_from_it(client: Client, invoice, settings) -> None:
+    settings.TRACKIFY_VITE_DEV = True
+    html = client.get(f"/pay/{invoice.pk}/").content.decode()
+    assert '<script type="module" src="/static/app/@vite/client"></script>' in html
+    assert '<script type="module" src="/static/app/src/entries/pay.jsx"></script>' in html
+    assert 'href="/static/app/src/styles/app.css"' in html

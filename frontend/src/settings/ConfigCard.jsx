@@ -2,7 +2,7 @@
 import { useState } from "react";
 import { FLOW, label } from "../lib/labels.js";
 
-export default function ConfigCard({ config, typeName, service, onChanged, onDelete }) {
+export default function ConfigCard({ config, type, service, onChanged, onDelete }) {
   const [note, setNote] = useState(null);
   const [busy, setBusy] = useState(false);
 
@@ -30,6 +30,8 @@ export default function ConfigCard({ config, typeName, service, onChanged, onDel
   }
 
   const titleId = `config-${config.id}`;
+  const flows = type?.capabilities.flows ?? [config.flow];
+  const labelOf = (name) => type?.credential_fields.find((f) => f.name === name)?.label ?? name.replaceAll("_", " ");
   return (
     <article className="card config" aria-labelledby={titleId}>
       <header className="config-head">
@@ -41,12 +43,28 @@ export default function ConfigCard({ config, typeName, service, onChanged, onDel
         </div>
       </header>
       <dl className="facts">
-        <div><dt>Gateway</dt><dd>{typeName}</dd></div>
-        <div><dt>Flow</dt><dd>{label(FLOW, config.flow)}</dd></div>
+        <div><dt>Gateway</dt><dd>{type?.display_name ?? config.gateway_name}</dd></div>
+        {flows.length < 2 && <div><dt>Flow</dt><dd>{label(FLOW, config.flow)}</dd></div>}
         {Object.entries(config.credentials).map(([name, value]) => (
-          <div key={name}><dt>{name.replaceAll("_", " ")}</dt><dd className="mono">{value || "—"}</dd></div>
+          <div key={name}><dt>{labelOf(name)}</dt><dd className="mono clip" title={value}>{value || "—"}</dd></div>
         ))}
       </dl>
+      {flows.length > 1 && (
+        <div className="field">
+          <label htmlFor={`${titleId}-flow`}>How clients pay</label>
+          <select
+            id={`${titleId}-flow`}
+            value={config.flow}
+            disabled={busy}
+            onChange={(e) => {
+              const flow = e.target.value;
+              act(() => service.updateGatewayConfig(config.id, { flow }), `Clients now pay: ${label(FLOW, flow).toLowerCase()}.`);
+            }}
+          >
+            {flows.map((f) => <option key={f} value={f}>{label(FLOW, f)}</option>)}
+          </select>
+        </div>
+      )}
       <div className="field">
         <label htmlFor={`${titleId}-webhook`}>Webhook URL</label>
         <div className="copy-row">

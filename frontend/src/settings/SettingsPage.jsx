@@ -44,7 +44,6 @@ export default function SettingsPage({ service = defaultService }) {
   if (error) return <section className="card"><h1>Payment gateways</h1><p className="notice error" role="alert">{error}</p></section>;
   if (!types || !configs) return <section className="card"><p role="status">Loading your gateways…</p></section>;
 
-  const typeName = (name) => types.find((t) => t.name === name)?.display_name ?? name;
   return (
     <section className="stack">
       <header className="page-head">
@@ -67,7 +66,7 @@ export default function SettingsPage({ service = defaultService }) {
       )}
       {configs.length === 0 && !adding && <p className="card">No gateway yet. Add one so your clients can pay online.</p>}
       {configs.map((config) => (
-        <ConfigCard key={config.id} config={config} typeName={typeName(config.gateway_name)} service={service} onChanged={reload} onDelete={setDeleting} />
+        <ConfigCard key={config.id} config={config} type={types.find((t) => t.name === config.gateway_name)} service={service} onChanged={reload} onDelete={setDeleting} />
       ))}
       {deleting && (
         <Dialog title={`Delete ${deleting.display_name}?`} onClose={() => setDeleting(null)}>

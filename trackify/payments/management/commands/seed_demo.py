@@ -68,7 +68,8 @@ class Command(BaseCommand):
             self.stdout.write(json.dumps(result, indent=2))
             return
         site = settings.TRACKIFY_SITE_URL
-        self.stdout.write(f"Log in at {site}/admin/ as {result['username']} / {result['password']}")
+        credentials = f"{result['username']} / {result['password']}"
+        self.stdout.write(f"Sign in at {site}/login/ as {credentials} (admin panel: {site}/admin/)")
         self.stdout.write(f"API token: {result['api_token']}")
         for invoice in result["invoices"]:
             self.stdout.write(f"Pay invoice {invoice['number']}: {invoice['pay_url']}")
