@@ -33,12 +33,7 @@ def invoice_create(
 ) -> Invoice:
     """Create an invoice. `total` is a decimal string in the currency's major unit."""
     currency = normalize_currency(currency)
-    try:
-        total_minor = to_minor_units(total, currency)
-    except ValidationFailed as exc:  # money names the field "amount"; here it is the total
-        raise ValidationFailed(exc.message, field="total") from exc
-    if total_minor <= 0:
-        raise ValidationFailed("The total must be positive.", field="total")
+    total_minor = _positive_total(total, currency)
     if status not in (InvoiceStatus.DRAFT, InvoiceStatus.OPEN):
         raise ValidationFailed("A new invoice is draft or open.", field="status")
     try:
@@ -58,6 +53,16 @@ def invoice_create(
             )
     except IntegrityError as exc:
         raise Conflict(f"You already have an invoice numbered {number}.", field="number") from exc
+
+
+def _positive_total(total: str, currency: str) -> int:
+    try:
+        total_minor = to_minor_units(total, currency)
+    except ValidationFailed as exc:  # money names the field "amount"; here it is the total
+        raise ValidationFailed(exc.message, field="total") from exc
+    if total_minor <= 0:
+        raise ValidationFailed("The total must be positive.", field="total")
+    return total_minor
 
 
 def invoice_record_amount_paid(invoice: Invoice, *, amount_paid: int | QuerySet[Any]) -> None:

@@ -212,6 +212,13 @@ def apply_payment_update(
         return LedgerResult(Outcome.NOT_APPLIED, note)
 
     _record(locked, target, applied=True, source=source, event=event)
+    _move(payment, target, update.failure_message)
+    if payment.net_amount != net_before:  # pending -> processing, say, changes no total
+        recompute_invoice(locked.invoice)
+    return LedgerResult(Outcome.APPLIED, str(target))
+
+
+def _move(payment: InvoicePayment, target: PaymentStatus, failure_message: str) -> None:
     payment.status = target
     if target == PaymentStatus.SUCCEEDED:
         payment.succeeded_at = timezone.now()
@@ -219,11 +226,8 @@ def apply_payment_update(
         # Refunds reported before the payment itself (out-of-order delivery) count now.
         payment.status = state.status_for_refunds(payment.amount, payment.refunded_amount)
     elif target == PaymentStatus.FAILED:
-        payment.failure_message = update.failure_message[:500]
+        payment.failure_message = failure_message[:500]
     payment.save()
-    if payment.net_amount != net_before:  # pending -> processing, say, changes no total
-        recompute_invoice(locked.invoice)
-    return LedgerResult(Outcome.APPLIED, str(target))
 
 
 def _amount_mismatch(payment: InvoicePayment, amount: int | None, currency: str | None) -> str:

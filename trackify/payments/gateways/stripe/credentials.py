@@ -66,15 +66,8 @@ def _mix_up(value: str) -> str:
     return ""
 
 
-def check_credentials(
-    credentials: Mapping[str, str], *, test_mode: bool
-) -> dict[str, str]:
-    """Check each key's form and that the keys agree with each other and with the config's mode."""
-    cleaned = dict(credentials)
-    secret = cleaned.get(SECRET_KEY, "")
-    publishable = cleaned.get(PUBLISHABLE_KEY, "")
-    webhook_secret = cleaned.get(WEBHOOK_SECRET, "")
-
+def _check_forms(secret: str, publishable: str, webhook_secret: str) -> None:
+    """Each key has the form of its kind (a mixed-up key is named as what it looks like)."""
     if not _SECRET_KEY.match(secret):
         hint = "" if secret.startswith(("sk_", "rk_")) else _mix_up(secret)
         raise ValidationFailed(
@@ -91,6 +84,18 @@ def check_credentials(
         raise ValidationFailed(
             f"The webhook signing secret must look like whsec_….{hint}", field=WEBHOOK_SECRET
         )
+
+
+def check_credentials(
+    credentials: Mapping[str, str], *, test_mode: bool
+) -> dict[str, str]:
+    """Check each key's form and that the keys agree with each other and with the config's mode."""
+    cleaned = dict(credentials)
+    secret = cleaned.get(SECRET_KEY, "")
+    publishable = cleaned.get(PUBLISHABLE_KEY, "")
+    webhook_secret = cleaned.get(WEBHOOK_SECRET, "")
+
+    _check_forms(secret, publishable, webhook_secret)
     if not webhook_secret:
         cleaned.pop(WEBHOOK_SECRET, None)
 
