@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Prove the suite's teeth: break each guarantee in turn and check that its tests go red.
 
-Each mutation removes one row lock, the unique constraint on webhook events, or one amount check,
+Each mutation removes one row lock, the unique constraint on webhook events (which the event
+store's INSERT … ON CONFLICT stands on), or one amount check,
 by replacing an exact piece of source text (which must occur exactly once: if the code moves, the
 script says so instead of testing nothing). It runs the tests that guard that guarantee, restores
 the file (always, even on Ctrl-C), and prints a table: a mutation is "killed" when those tests
@@ -48,24 +49,24 @@ class Mutation:
 
 MUTATIONS = (
     Mutation(
-        "payment row lock (ledger.lock_payment)",
+        "payment row lock (ledger._locked_payments: FOR UPDATE OF the payment)",
         "trackify/payments/services/ledger.py",
-        'InvoicePayment.objects.select_for_update().select_related("config").get(pk=payment_id)',
-        'InvoicePayment.objects.select_related("config").get(pk=payment_id)',
+        '.select_for_update(of=("invoice", "self"))',
+        '.select_for_update(of=("invoice",))',
         LOCK_TESTS,
     ),
     Mutation(
-        "invoice row lock (invoices.selectors.invoice_lock: ledger and sessions)",
+        "invoice row lock in the ledger (ledger._locked_payments: FOR UPDATE OF the invoice)",
+        "trackify/payments/services/ledger.py",
+        '.select_for_update(of=("invoice", "self"))',
+        '.select_for_update(of=("self",))',
+        LOCK_TESTS,
+    ),
+    Mutation(
+        "invoice row lock while a session opens (invoices.selectors.invoice_lock)",
         "trackify/invoices/selectors.py",
         "Invoice.objects.select_for_update().filter(pk=invoice_id).first()",
         "Invoice.objects.filter(pk=invoice_id).first()",
-        LOCK_TESTS,
-    ),
-    Mutation(
-        "stored webhook event row lock (webhooks._claim)",
-        "trackify/payments/services/webhooks.py",
-        "row = PaymentWebhookEvent.objects.select_for_update().get(",
-        "row = PaymentWebhookEvent.objects.get(",
         LOCK_TESTS,
     ),
     Mutation(
