@@ -3,11 +3,14 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
+from trackify.common.throttling import login_throttled
 from trackify.common.views import json_not_found, json_server_error
 from trackify.payments.api.sandbox import urlpatterns as sandbox_api
 from trackify.sandbox.urls import hosted_urlpatterns as sandbox_hosted
 
 urlpatterns = [
+    # Before admin.site.urls, so that the admin's own login form is the throttled one.
+    path("admin/login/", login_throttled(admin.site.login), name="admin-login-throttled"),
     path("admin/", admin.site.urls),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),

@@ -120,6 +120,31 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "trackify.common.api.exception_handler",
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+    # Client addresses for throttling: REMOTE_ADDR, or X-Forwarded-For as seen by this many proxies.
+    "NUM_PROXIES": int(os.environ.get("TRACKIFY_NUM_PROXIES", "0")),
+}
+
+# Throttle rates, "<count>/<second|minute|hour|day>" (trackify/common/throttling.py says what each counts).
+TRACKIFY_THROTTLE_RATES = {
+    "public_address": os.environ.get("TRACKIFY_THROTTLE_PUBLIC_ADDRESS", "120/min"),
+    "public_token": os.environ.get("TRACKIFY_THROTTLE_PUBLIC_TOKEN", "60/min"),
+    "public_miss": os.environ.get("TRACKIFY_THROTTLE_PUBLIC_MISS", "20/min"),
+    "webhook_rejected": os.environ.get("TRACKIFY_THROTTLE_WEBHOOK_REJECTED", "30/min"),
+    "login": os.environ.get("TRACKIFY_THROTTLE_LOGIN", "10/hour"),
+}
+
+# Throttle counters (and other short-lived values) live here: Redis when CACHE_URL names one
+# (redis://127.0.0.1:6379/1), else this process's memory (fine for one process, e.g. `make run`).
+CACHES = {
+    "default": (
+        {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": os.environ["CACHE_URL"],
+            "KEY_PREFIX": os.environ.get("CACHE_KEY_PREFIX", "trackify"),
+        }
+        if os.environ.get("CACHE_URL")
+        else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "trackify"}
+    )
 }
 
 SPECTACULAR_SETTINGS = {

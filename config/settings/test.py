@@ -33,3 +33,7 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
     **CELERY_BROKER_TRANSPORT_OPTIONS,
     "global_keyprefix": f"trackify-test-{TRACKIFY_TEST_RUN_ID}:",
 }
+
+# The suite's many requests from one address must not be throttled; tests/security/test_throttling.py
+# sets low rates where it checks the throttles themselves.
+TRACKIFY_THROTTLE_RATES = dict.fromkeys(TRACKIFY_THROTTLE_RATES, "100000/min")

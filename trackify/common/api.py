@@ -12,6 +12,7 @@ from rest_framework.response import Response
 from rest_framework.views import set_rollback
 
 from trackify.common.errors import TrackifyError
+from trackify.common.throttling import record_failure
 
 logger = logging.getLogger(__name__)
 
@@ -31,6 +32,14 @@ def _first_message(detail: Any) -> str:
 
 
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
+    response = _error_response(exc)
+    if response is not None and 400 <= response.status_code < 500 and response.status_code != 429:
+        # Wrong tokens and rejected webhooks count towards their throttles (trackify/common/throttling.py).
+        record_failure(context.get("request"), context.get("view"), response.status_code)
+    return response
+
+
+def _error_response(exc: Exception) -> Response | None:
     if isinstance(exc, TrackifyError):
         set_rollback()
         status = exc.status_code

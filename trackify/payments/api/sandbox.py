@@ -17,6 +17,7 @@ from rest_framework.views import APIView
 
 from trackify.common.errors import NotFound
 from trackify.common.parsing import client_token
+from trackify.common.throttling import PUBLIC_THROTTLES
 from trackify.payments import selectors
 from trackify.payments.gateways.sandbox import SandboxGateway
 from trackify.payments.services.gateway_configs import gateway_for
@@ -43,6 +44,7 @@ class SandboxCompleteView(APIView):
     """Finish a sandbox payment as the payer would, and get the signed webhook back."""
 
     permission_classes = [AllowAny]  # the payment's owner, or the invoice token's holder
+    throttle_classes = PUBLIC_THROTTLES
 
     @extend_schema(
         request=CompleteInputSerializer,

@@ -14,6 +14,7 @@ from rest_framework.views import APIView
 from trackify.common.errors import ValidationFailed
 from trackify.common.money import to_minor_units
 from trackify.common.parsing import client_token
+from trackify.common.throttling import PUBLIC_THROTTLES
 from trackify.common.untrusted import InputError, idempotency_key
 from trackify.payments import selectors
 from trackify.payments.api import serializers as s
@@ -104,6 +105,7 @@ class GatewayConfigTestConnectionView(APIView):
 
 class CreateSessionView(APIView):
     permission_classes = [AllowAny]  # the owner, or the client holding the invoice's token
+    throttle_classes = PUBLIC_THROTTLES
 
     @extend_schema(
         request=s.CreateSessionSerializer,
@@ -130,6 +132,7 @@ class CreateSessionView(APIView):
 
 class PaymentStatusView(APIView):
     permission_classes = [AllowAny]
+    throttle_classes = PUBLIC_THROTTLES
 
     @extend_schema(responses=s.PaymentStatusSerializer, parameters=[TOKEN_PARAM], summary="A payment's status")
     def get(self, request: Request, payment_id: str) -> Response:
@@ -140,6 +143,7 @@ class PaymentStatusView(APIView):
 
 class InvoiceGatewayView(APIView):
     permission_classes = [AllowAny]
+    throttle_classes = PUBLIC_THROTTLES
 
     @extend_schema(
         responses=s.InvoiceGatewaySerializer,

@@ -16,6 +16,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from trackify.common.api import error_body
+from trackify.common.throttling import RejectedWebhookThrottle
 from trackify.payments.api.serializers import WebhookAnswerSerializer
 from trackify.payments.services.webhooks import webhook_receive
 
@@ -32,6 +33,7 @@ class WebhookView(APIView):
     authentication_classes: list[type] = []  # no session, no CSRF: the signature authenticates
     permission_classes = [AllowAny]
     parser_classes: list[type] = []  # the body is read raw, never parsed here
+    throttle_classes = [RejectedWebhookThrottle]
 
     @extend_schema(
         request={"application/json": {"type": "object"}},

@@ -1,0 +1,135 @@
+"""Finding 5: throttles answer 429 with Retry-After: public endpoints, rejected webhooks, logins.
+
+The suite runs with very high rates (config/settings/test.py); each test here sets a low one.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.test import Client
+
+from tests.conftest import post_json
+from tests.payments.api.conftest import assert_error
+from trackify.payments.models import InvoicePayment
+
+
+@pytest.fixture
+def rates(settings):
+    def set_rate(scope: str, rate: str) -> None:
+        settings.TRACKIFY_THROTTLE_RATES = {**settings.TRACKIFY_THROTTLE_RATES, scope: rate}
+
+    return set_rate
+
+
+def assert_throttled(response) -> None:
+    assert_error(response, 429, "throttled")
+    assert int(response["Retry-After"]) > 0
+
+
+def test_wrong_invoice_tokens_are_throttled_per_address(anon, invoice, sandbox_config, rates):
+    rates("public_miss", "5/min")
+    url = f"/payment/invoice/{invoice.pk}/gateway/"
+    for attempt in range(5):
+        assert_error(anon.get(url, {"token": f"wrong{attempt}"}), 404)
+    assert_throttled(anon.get(url, {"token": "wrong-again"}))
+    assert_throttled(anon.get(url, {"token": invoice.public_token}))  # even the right one, for a while
+    other_address = Client(REMOTE_ADDR="10.0.0.2")
+    assert other_address.get(url, {"token": invoice.public_token}).status_code == 200
+
+
+@pytest.mark.parametrize("endpoint", ["gateway", "status", "create", "complete"])
+def test_every_public_endpoint_is_throttled_per_address(anon, invoice, open_payment, rates, endpoint):
+    rates("public_address", "3/min")
+    token = {"HTTP_X_INVOICE_TOKEN": invoice.public_token}
+
+    def call():
+        if endpoint == "gateway":
+            return anon.get(f"/payment/invoice/{invoice.pk}/gateway/", **token)
+        if endpoint == "status":
+            return anon.get(f"/payment/status/{open_payment.pk}/", **token)
+        if endpoint == "create":
+            return post_json(anon, "/payment/create-session/", {"invoice_id": str(invoice.pk)}, **token)
+        return post_json(anon, f"/payment/sandbox/{open_payment.pk}/complete/", {"outcome": "nope"}, **token)
+
+    for _ in range(3):
+        assert call().status_code != 429
+    assert_throttled(call())
+
+
+def test_one_invoice_token_is_throttled_across_addresses(invoice, sandbox_config, rates):
+    rates("public_token", "4/min")
+    url = f"/payment/invoice/{invoice.pk}/gateway/"
+    for address in range(4):
+        response = Client(REMOTE_ADDR=f"10.0.1.{address}").get(url, HTTP_X_INVOICE_TOKEN=invoice.public_token)
+        assert response.status_code == 200
+    assert_throttled(Client(REMOTE_ADDR="10.0.1.99").get(url, HTTP_X_INVOICE_TOKEN=invoice.public_token))
+
+
+def test_a_throttled_create_session_changes_nothing(anon, invoice, sandbox_config, rates):
+    rates("public_address", "1/min")
+    body = {"invoice_id": str(invoice.pk), "invoice_token": invoice.public_token}
+    assert post_json(anon, "/payment/create-session/", body).status_code == 201
+    assert_throttled(post_json(anon, "/payment/create-session/", {**body, "amount": "50.00"}))
+    assert InvoicePayment.objects.count() == 1
+
+
+def test_rejected_webhook_deliveries_are_throttled_per_config(sandbox_config, open_payment, make_user, rates):
+    from trackify.payments.services.gateway_configs import gateway_config_create
+    from trackify.sandbox import provider
+
+    rates("webhook_rejected", "3/min")
+    url = f"/payment/webhook/sandbox/{sandbox_config.pk}/"
+    body = json.dumps({"id": "evt_x", "type": "session.succeeded", "data": {"session": {}}}).encode()
+    for _ in range(3):
+        response = Client().post(url, data=body, content_type="application/json",
+                                 HTTP_TRACKIFY_SANDBOX_SIGNATURE=provider.sign("wrong-secret", body))
+        assert_error(response, 400)
+    good = provider.sign(sandbox_config.credentials["webhook_secret"], body)
+    assert_throttled(Client().post(url, data=body, content_type="application/json",
+                                   HTTP_TRACKIFY_SANDBOX_SIGNATURE=good))
+    # Another config's deliveries go on.
+    other = gateway_config_create(owner=make_user(), gateway_name="sandbox")
+    response = Client().post(
+        f"/payment/webhook/sandbox/{other.pk}/", data=body, content_type="application/json",
+        HTTP_TRACKIFY_SANDBOX_SIGNATURE=provider.sign(other.credentials["webhook_secret"], body),
+    )
+    assert response.status_code == 200
+
+
+def test_accepted_webhook_deliveries_are_not_throttled(sandbox_config, open_payment, rates):
+    from tests.payments.webhooks.sandbox_events import send
+
+    rates("webhook_rejected", "1/min")
+    for status in ("processing", "succeeded", "succeeded"):
+        assert send(Client(), open_payment, status).status_code == 200
+
+
+def _login(client: Client, url: str, username: str, password: str):
+    client.get(url)
+    return client.post(url, {"username": username, "password": password, "next": "/admin/"})
+
+
+def test_admin_login_attempts_are_throttled(db, rates):
+    rates("login", "3/hour")
+    get_user_model().objects.create_superuser("boss", password="right-password-for-tests")
+    client = Client()
+    for attempt in range(3):
+        assert _login(client, "/admin/login/", "boss", f"wrong-{attempt}").status_code == 200
+    blocked = _login(client, "/admin/login/", "boss", "right-password-for-tests")
+    assert blocked.status_code == 429 and int(blocked["Retry-After"]) > 0
+    # Another address guessing the same user name is refused too: the count is also per user name.
+    assert _login(Client(REMOTE_ADDR="10.0.2.1"), "/admin/login/", "boss", "wrong").status_code == 429
+    # Another user from another address logs in.
+    get_user_model().objects.create_superuser("other", password="right-password-for-tests")
+    other = _login(Client(REMOTE_ADDR="10.0.2.2"), "/admin/login/", "other", "right-password-for-tests")
+    assert other.status_code == 302
+
+
+def test_a_successful_login_is_not_counted(db, rates):
+    rates("login", "2/hour")
+    get_user_model().objects.create_superuser("boss", password="right-password-for-tests")
+    for _ in range(4):
+        assert _login(Client(), "/admin/login/", "boss", "right-password-for-tests").status_code == 302
