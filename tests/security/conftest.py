@@ -6,6 +6,7 @@ from typing import Any
 
 import pytest
 
+from tests.payments.api.conftest import paid_payment_id, pending_payment_id  # noqa: F401 (fixtures)
 from trackify.payments.models import PaymentGatewayConfig
 from trackify.payments.services.gateway_configs import gateway_config_create
 

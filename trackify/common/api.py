@@ -31,6 +31,13 @@ def _first_message(detail: Any) -> str:
     return str(detail)
 
 
+def _first_field(detail: Any) -> str | None:
+    if isinstance(detail, dict) and detail:
+        key = str(next(iter(detail)))
+        return None if key == "non_field_errors" else key
+    return None
+
+
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
     response = _error_response(exc)
     if response is not None and 400 <= response.status_code < 500 and response.status_code != 429:
@@ -60,7 +67,7 @@ def _error_response(exc: Exception) -> Response | None:
         if getattr(exc, "wait", None):
             headers["Retry-After"] = str(exc.wait)  # type: ignore[attr-defined]
         if isinstance(exc, drf.ValidationError):
-            body = error_body("invalid", _first_message(exc.detail), fields=exc.detail)
+            body = error_body("invalid", _first_message(exc.detail), field=_first_field(exc.detail), fields=exc.detail)
         else:
             codes = exc.get_codes()
             body = error_body(codes if isinstance(codes, str) else exc.default_code, _first_message(exc.detail))

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal
 from typing import Any
 
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from trackify.common.money import format_amount
+from trackify.common.money import AMOUNT_PATTERN, format_amount
 
 
 @extend_schema_field({"type": "string", "example": "123.45", "readOnly": True})
@@ -34,16 +35,32 @@ class MoneyField(serializers.Field):
         return format_amount(amount, currency)
 
 
-@extend_schema_field({"type": "string", "example": "123.45"})
+@extend_schema_field(
+    {
+        "oneOf": [
+            {"type": "string", "pattern": AMOUNT_PATTERN, "maxLength": 23, "example": "123.45"},
+            {"type": "number", "minimum": 0, "example": 123.45},
+        ],
+        "description": "Major units: ASCII digits and at most one dot, with no more decimals than the "
+        "currency has (a JSON number is read the same way, as its decimal text).",
+    }
+)
 class AmountInputField(serializers.Field):
-    """A decimal string ("123.45") or JSON number; converted to minor units once the currency is known."""
+    """An amount as text ("123.45", or a JSON number read as Decimal); checked against the currency later.
 
-    default_error_messages = {"invalid": 'Send the amount as a decimal string, like "123.45".'}
+    The form is checked here (`AMOUNT_PATTERN`); the number of decimals once the currency is
+    known, by `trackify.common.money.parse_amount`.
+    """
+
+    default_error_messages = {"invalid": 'Send the amount as a decimal string of ASCII digits, like "123.45".'}
 
     def to_internal_value(self, data: Any) -> str:
         if isinstance(data, bool) or not isinstance(data, (str, int, Decimal)):
             self.fail("invalid")
-        return str(data)
+        text = data if isinstance(data, str) else str(data)
+        if not re.fullmatch(AMOUNT_PATTERN, text, flags=re.ASCII):
+            self.fail("invalid")
+        return text
 
     def to_representation(self, value: Any) -> str:
         return str(value)

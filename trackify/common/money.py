@@ -7,6 +7,7 @@ caller names a rounding mode on purpose.
 
 from __future__ import annotations
 
+import re
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 from trackify.common.errors import ValidationFailed
@@ -100,3 +101,28 @@ def to_major_units(minor: int, currency: str) -> Decimal:
 def format_amount(minor: int, currency: str) -> str:
     """The API's string form of an amount: "123.45" EUR, "1000" JPY, "1.250" KWD."""
     return str(to_major_units(minor, currency))
+
+
+# What the API takes as an amount: ASCII digits, at most one dot with digits on both sides. No sign,
+# no exponent, no underscore, no other script's digits (Python's Decimal() takes all of those).
+AMOUNT_PATTERN = r"^[0-9]{1,18}(\.[0-9]{1,4})?$"
+_AMOUNT = re.compile(AMOUNT_PATTERN, re.ASCII)
+
+
+def parse_amount(text: str, currency: str) -> int:
+    """An amount as the API receives it ("123.45") in minor units, strictly.
+
+    Refuses anything but `AMOUNT_PATTERN`, and more decimals than the currency has, even zeros
+    ("1200.0" JPY): what a client sends is what it means, never a rounding or a reading of ours.
+    """
+    if not isinstance(text, str) or not _AMOUNT.fullmatch(text):
+        raise ValidationFailed(
+            f"'{str(text)[:40]}' is not an amount: use ASCII digits and at most one dot, like \"123.45\".",
+            field="amount",
+        )
+    exponent = currency_exponent(currency)
+    if len(text.partition(".")[2]) > exponent:
+        raise ValidationFailed(
+            f"{currency.upper()} amounts have at most {exponent} decimal places; got '{text}'.", field="amount"
+        )
+    return to_minor_units(text, currency)

@@ -1,8 +1,12 @@
 from __future__ import annotations
 
+from typing import Any
+
 from rest_framework import serializers
 
+from trackify.common.errors import ValidationFailed
 from trackify.common.fields import AmountInputField, MoneyField
+from trackify.common.money import parse_amount
 from trackify.invoices.models import Invoice, InvoiceStatus
 from trackify.invoices.selectors import invoice_pay_url
 
@@ -45,3 +49,10 @@ class InvoiceCreateSerializer(serializers.Serializer):
     status = serializers.ChoiceField(
         choices=[InvoiceStatus.DRAFT, InvoiceStatus.OPEN], required=False, default=InvoiceStatus.OPEN
     )
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        try:  # the currency's decimals, strictly
+            parse_amount(attrs["total"], attrs["currency"])
+        except ValidationFailed as exc:
+            raise serializers.ValidationError({exc.field if exc.field == "currency" else "total": exc.message}) from exc
+        return attrs

@@ -12,7 +12,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from trackify.common.errors import ValidationFailed
-from trackify.common.money import to_minor_units
+from trackify.common.money import parse_amount
 from trackify.common.parsing import client_token
 from trackify.common.throttling import PUBLIC_THROTTLES
 from trackify.common.untrusted import InputError, idempotency_key
@@ -121,7 +121,7 @@ class CreateSessionView(APIView):
         amount = data.get("amount")
         outcome = payment_session_create(
             invoice_id=invoice.pk,
-            amount=to_minor_units(amount, invoice.currency) if amount is not None else None,
+            amount=parse_amount(amount, invoice.currency) if amount is not None else None,
             config_id=data.get("gateway_config_id"),
             return_url=data.get("return_url", ""),
             idempotency_key=_idempotency_key(request),
@@ -165,7 +165,7 @@ class RefundView(APIView):
         amount = data.get("amount")
         refund = payment_refund(
             payment_id=payment.pk,
-            amount=to_minor_units(amount, payment.currency) if amount is not None else None,
+            amount=parse_amount(amount, payment.currency) if amount is not None else None,
             reason=data.get("reason", ""),
             created_by=request.user,
         )
