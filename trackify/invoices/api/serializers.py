@@ -7,6 +7,7 @@ from rest_framework import serializers
 from trackify.common.errors import ValidationFailed
 from trackify.common.fields import AmountInputField, MoneyField
 from trackify.common.money import parse_amount
+from trackify.common.serializers import StrictInputSerializer
 from trackify.invoices.models import Invoice, InvoiceStatus
 from trackify.invoices.selectors import invoice_pay_url
 
@@ -34,7 +35,7 @@ class InvoiceSerializer(serializers.ModelSerializer):
         return invoice_pay_url(invoice)
 
 
-class InvoiceCreateSerializer(serializers.Serializer):
+class InvoiceCreateSerializer(StrictInputSerializer):
     number = serializers.CharField(max_length=64)
     client_name = serializers.CharField(max_length=200)
     client_email = serializers.EmailField(required=False, allow_blank=True)

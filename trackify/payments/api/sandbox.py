@@ -17,6 +17,7 @@ from rest_framework.views import APIView
 
 from trackify.common.errors import NotFound
 from trackify.common.parsing import client_token
+from trackify.common.serializers import StrictInputSerializer
 from trackify.common.throttling import PUBLIC_THROTTLES
 from trackify.payments import selectors
 from trackify.payments.gateways.sandbox import SandboxGateway
@@ -24,7 +25,7 @@ from trackify.payments.services.gateway_configs import gateway_for
 from trackify.payments.services.status import lookup_for
 
 
-class CompleteInputSerializer(serializers.Serializer):
+class CompleteInputSerializer(StrictInputSerializer):
     outcome = serializers.ChoiceField(choices=SandboxGateway.PAYER_OUTCOMES)
     deliver = serializers.BooleanField(default=True)
 

@@ -7,6 +7,7 @@ from typing import Any
 from rest_framework import serializers
 
 from trackify.common.fields import AmountInputField, MoneyField
+from trackify.common.serializers import StrictInputSerializer
 from trackify.payments.gateways.base import PaymentGatewayBase
 from trackify.payments.gateways.registry import UnknownGateway, gateway_classes, get_gateway_class
 from trackify.payments.gateways.types import PaymentFlow
@@ -82,7 +83,7 @@ class GatewayConfigSerializer(serializers.ModelSerializer):
 _FLOWS = [f.value for f in PaymentFlow]
 
 
-class GatewayConfigCreateSerializer(serializers.Serializer):
+class GatewayConfigCreateSerializer(StrictInputSerializer):
     gateway_name = serializers.CharField(max_length=50)
     display_name = serializers.CharField(max_length=100, required=False, allow_blank=True)
     credentials = serializers.DictField(child=serializers.CharField(allow_blank=True, max_length=500), required=False)
@@ -98,7 +99,7 @@ class GatewayConfigCreateSerializer(serializers.Serializer):
         return value
 
 
-class GatewayConfigUpdateSerializer(serializers.Serializer):
+class GatewayConfigUpdateSerializer(StrictInputSerializer):
     display_name = serializers.CharField(max_length=100, required=False)
     credentials = serializers.DictField(child=serializers.CharField(allow_blank=True, max_length=500), required=False)
     flow = serializers.ChoiceField(choices=_FLOWS, required=False)
@@ -115,7 +116,7 @@ class ConnectionTestSerializer(serializers.Serializer):
 # -- sessions, status, refunds ---------------------------------------------------------------
 
 
-class CreateSessionSerializer(serializers.Serializer):
+class CreateSessionSerializer(StrictInputSerializer):
     invoice_id = serializers.UUIDField()
     amount = AmountInputField(
         required=False, help_text='Major units as a string, e.g. "50.00". Default: the amount due.'
@@ -199,7 +200,7 @@ class InvoiceGatewaySerializer(serializers.Serializer):
     amount_in_flight = MoneyField(help_text="Payments still being processed, not yet counted as paid.")
 
 
-class RefundInputSerializer(serializers.Serializer):
+class RefundInputSerializer(StrictInputSerializer):
     amount = AmountInputField(required=False, help_text="Default: everything not yet refunded.")
     reason = serializers.CharField(required=False, allow_blank=True, max_length=500)
 
