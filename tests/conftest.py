@@ -10,6 +10,7 @@ from django.contrib.auth import get_user_model
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
+from tests.secret_scan import _no_secret_leaked, _secret_scan_hooks  # noqa: F401 (autouse fixtures)
 from trackify.invoices.models import Invoice
 from trackify.invoices.services import invoice_create
 from trackify.payments.models import PaymentGatewayConfig
@@ -121,3 +122,12 @@ def open_payment(invoice: Invoice, sandbox_config: PaymentGatewayConfig) -> Any:
     from trackify.payments.services.sessions import payment_session_create
 
     return payment_session_create(invoice_id=invoice.pk).payment
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    from tests import secret_scan
+
+    terminalreporter.write_line(
+        f"secrets scan: {secret_scan.scanned['responses']} responses and {secret_scan.scanned['log_records']} log "
+        f"records searched for {len(secret_scan.known)} stored credentials"
+    )

@@ -1,0 +1,97 @@
+"""The authorization matrix: every endpoint by {owner, another user, anonymous, right token, wrong token}.
+
+Each cell states the expected status; every answer to someone other than the owner is searched
+for the owner's private data (another invoice, the configs' ids and secrets, the client's e-mail).
+Unknown and forbidden answer the same 404, so that ids cannot be probed. The figures are written
+to var/authorization-matrix.json.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from django.test import Client
+
+from tests.conftest import client_for
+from tests.payments.api.conftest import create_session, pay
+
+ACTORS = ["owner", "other", "anonymous", "right_token", "wrong_token"]
+# (method, url template, body, expected status per actor, in ACTORS order)
+MATRIX: list[tuple[str, str, dict[str, Any] | None, tuple[int, ...]]] = [
+    ("get", "/invoices/", None, (200, 200, 403, 403, 403)),
+    ("get", "/invoices/{invoice}/", None, (200, 404, 403, 403, 403)),
+    ("get", "/payment/gateway-types/", None, (200, 200, 403, 403, 403)),
+    ("get", "/payment/gateways/", None, (200, 200, 403, 403, 403)),
+    ("get", "/payment/gateways/{config}/", None, (200, 404, 403, 403, 403)),
+    ("patch", "/payment/gateways/{config}/", {"display_name": "Renamed"}, (200, 404, 403, 403, 403)),
+    ("post", "/payment/gateways/{config}/default/", None, (200, 404, 403, 403, 403)),
+    ("post", "/payment/gateways/{config}/test-connection/", None, (200, 404, 403, 403, 403)),
+    ("delete", "/payment/gateways/{spare_config}/", None, (204, 404, 403, 403, 403)),
+    ("get", "/payment/invoice/{invoice}/gateway/", None, (200, 404, 404, 200, 404)),
+    # The open session of 10.00 is reused (200) by whoever may pay the invoice.
+    ("post", "/payment/create-session/", {"invoice_id": "{invoice}", "amount": "10.00"}, (200, 404, 404, 200, 404)),
+    ("get", "/payment/status/{pending}/", None, (200, 404, 404, 200, 404)),
+    ("post", "/payment/sandbox/{pending}/complete/", {"outcome": "processing"}, (409, 404, 404, 200, 404)),
+    ("post", "/payment/{paid}/refund/", {"amount": "1.00"}, (201, 404, 403, 403, 403)),
+]
+# The owner goes last in each row, so that a refused caller's attempt meets the same state.
+ORDER = ["other", "anonymous", "wrong_token", "right_token", "owner"]
+
+
+def _client(actor: str, clients: dict[str, Client], token: str) -> tuple[Client, dict[str, str]]:
+    if actor == "right_token":
+        return clients["anonymous"], {"HTTP_X_INVOICE_TOKEN": token}
+    if actor == "wrong_token":
+        return clients["anonymous"], {"HTTP_X_INVOICE_TOKEN": "A" * 43}
+    return clients[actor], {}
+
+
+def test_every_endpoint_answers_each_caller_as_expected_and_leaks_nothing(
+    user, other_user, make_invoice, sandbox_config, api
+):
+    from trackify.payments.services.gateway_configs import gateway_config_create
+
+    invoice = make_invoice(allow_partial_payment=True)
+    paid_payment_id = pay(api, invoice, amount="20.00")
+    pending = create_session(api, invoice, amount="10.00")
+    assert pending.status_code == 201
+    pending_payment_id = pending.json()["payment_id"]
+    private_invoice = make_invoice(number="PRIVATE-0042", client_email="private-client@example.org")
+    spare = gateway_config_create(owner=user, gateway_name="sandbox", display_name="Spare")
+    ids = {"invoice": invoice.pk, "config": sandbox_config.pk, "spare_config": spare.pk,
+           "pending": pending_payment_id, "paid": paid_payment_id}
+    private = [private_invoice.number, str(private_invoice.pk), private_invoice.public_token,
+               "private-client@example.org", str(sandbox_config.pk), str(spare.pk), user.username,
+               sandbox_config.credentials["webhook_secret"]]
+    # What the pay-link holder may see of their own invoice, but nobody else may.
+    invoice_private = [invoice.client_email, invoice.public_token]
+    clients = {"owner": client_for(user), "other": client_for(other_user), "anonymous": Client()}
+    violations: list[str] = []
+    requests = 0
+    for method, template, body, expected in MATRIX:
+        url = template.format(**ids)
+        for actor in ORDER:
+            client, headers = _client(actor, clients, invoice.public_token)
+            data = json.dumps(body).replace("{invoice}", str(invoice.pk)) if body else None
+            response = getattr(client, method)(url, data=data, content_type="application/json", **headers)
+            requests += 1
+            want = expected[ACTORS.index(actor)]
+            if response.status_code != want:
+                violations.append(f"{method.upper()} {template} as {actor}: {response.status_code}, expected {want}")
+            if actor != "owner":
+                content = response.content.decode()
+                secrets = private + (invoice_private if actor != "right_token" else [])
+                if actor == "right_token" and template.startswith("/payment/sandbox/"):
+                    # The sandbox's test API hands the payer the signed webhook it sent, whose URL names
+                    # the config: an id that grants nothing without the config's signing secret.
+                    secrets.remove(str(sandbox_config.pk))
+                violations += [f"{method.upper()} {template} as {actor} shows {item!r}" for item in secrets
+                               if item in content]
+    figures = {"endpoints": len(MATRIX), "actors": len(ACTORS), "requests": requests, "violations": len(violations)}
+    out = Path(__file__).resolve().parents[2] / "var"
+    out.mkdir(exist_ok=True)
+    (out / "authorization-matrix.json").write_text(json.dumps(figures, indent=2))
+    print(f"authorization matrix: {figures}")
+    assert not violations, "\n".join(violations)
