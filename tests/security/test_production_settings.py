@@ -72,6 +72,8 @@ def test_production_refuses_an_unsafe_configuration_with_one_clear_message(name)
 
 def test_production_starts_with_a_safe_configuration_and_check_deploy_has_no_warning():
     assert start({}).returncode == 0
+    if not (ROOT / "frontend" / "dist").is_dir():  # make test builds it before the suite runs
+        pytest.skip("the front end is not built (scripts/frontend.sh): check --deploy would warn about it")
     result = start({}, "manage.py", "check", "--deploy", "--fail-level", "WARNING")
     assert result.returncode == 0, result.stdout + result.stderr
     assert "no issues" in result.stdout

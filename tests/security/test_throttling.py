@@ -112,19 +112,20 @@ def _login(client: Client, url: str, username: str, password: str):
     return client.post(url, {"username": username, "password": password, "next": "/admin/"})
 
 
-def test_admin_login_attempts_are_throttled(db, rates):
+@pytest.mark.parametrize("url", ["/admin/login/", "/login/"])
+def test_login_attempts_are_throttled_in_the_admin_and_the_user_pages(db, rates, url):
     rates("login", "3/hour")
     get_user_model().objects.create_superuser("boss", password="right-password-for-tests")
     client = Client()
     for attempt in range(3):
-        assert _login(client, "/admin/login/", "boss", f"wrong-{attempt}").status_code == 200
-    blocked = _login(client, "/admin/login/", "boss", "right-password-for-tests")
+        assert _login(client, url, "boss", f"wrong-{attempt}").status_code == 200
+    blocked = _login(client, url, "boss", "right-password-for-tests")
     assert blocked.status_code == 429 and int(blocked["Retry-After"]) > 0
     # Another address guessing the same user name is refused too: the count is also per user name.
-    assert _login(Client(REMOTE_ADDR="10.0.2.1"), "/admin/login/", "boss", "wrong").status_code == 429
+    assert _login(Client(REMOTE_ADDR="10.0.2.1"), url, "boss", "wrong").status_code == 429
     # Another user from another address logs in.
     get_user_model().objects.create_superuser("other", password="right-password-for-tests")
-    other = _login(Client(REMOTE_ADDR="10.0.2.2"), "/admin/login/", "other", "right-password-for-tests")
+    other = _login(Client(REMOTE_ADDR="10.0.2.2"), url, "other", "right-password-for-tests")
     assert other.status_code == 302
 
 

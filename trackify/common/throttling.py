@@ -22,7 +22,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.cache import cache
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseBase
 from rest_framework.request import Request
 from rest_framework.throttling import BaseThrottle, SimpleRateThrottle
 
@@ -176,7 +176,7 @@ def too_many_requests(wait: int) -> HttpResponse:
     return response
 
 
-def login_throttled(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+def login_throttled(view: Callable[..., HttpResponseBase]) -> Callable[..., HttpResponseBase]:
     """Wrap a login view (Django's LoginView or the admin's): failed POSTs count per address and user name.
 
     A failed login re-displays the form (200); a successful one redirects and clears the user
@@ -184,7 +184,7 @@ def login_throttled(view: Callable[..., HttpResponse]) -> Callable[..., HttpResp
     """
 
     @wraps(view)
-    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
         if request.method != "POST":
             return view(request, *args, **kwargs)
         username = str(request.POST.get("username", ""))[:150].lower()

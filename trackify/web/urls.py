@@ -1,6 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
+from trackify.common.throttling import login_throttled
 from trackify.web import views
 
 urlpatterns = [
@@ -10,7 +11,10 @@ urlpatterns = [
     path("settings/gateways/", views.gateway_settings, name="gateway-settings"),
     path(
         "login/",
-        auth_views.LoginView.as_view(template_name="web/login.html", redirect_authenticated_user=True),
+        # Failed attempts count per address and user name; past TRACKIFY_THROTTLE_LOGIN, 429.
+        login_throttled(
+            auth_views.LoginView.as_view(template_name="web/login.html", redirect_authenticated_user=True)
+        ),
         name="login",
     ),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
