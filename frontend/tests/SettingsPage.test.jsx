@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import { render, screen, waitFor, within } from "@testing-library/react";
 import userEvent from "@testing-library/user-event";
 import SettingsPage from "../src/settings/SettingsPage.jsx";
+import { configChanges } from "../src/settings/ConfigEditForm.jsx";
 import { fakeApi } from "./fakeApi.js";
 
 const STRIPE_TYPE = {
@@ -150,5 +151,84 @@ describe("the gateway settings page", () => {
     await userEvent.click(within(screen.getByRole("dialog")).getByRole("button", { name: "Delete" }));
     expect(await screen.findByText("Stripe was deleted.")).toBeInTheDocument();
     expect(screen.queryByRole("article", { name: "Stripe" })).toBeNull();
+  });
+
+  it("edits a config: renames it and replaces one secret, keeping the others", async () => {
+    const configs = [SANDBOX_CONFIG, STRIPE_CONFIG];
+    const api = renderSettings(configs, {
+      "PATCH /payment/gateways/c-stripe/": (call) => {
+        configs[1] = { ...STRIPE_CONFIG, display_name: call.body.display_name, credentials: { ...STRIPE_CONFIG.credentials, secret_key: "sk_test_…4321" } };
+        return { body: configs[1] };
+      },
+    });
+    const card = await screen.findByRole("article", { name: "Stripe" });
+    await userEvent.click(within(card).getByRole("button", { name: "Edit" }));
+    const form = within(card).getByRole("form", { name: "Edit Stripe" });
+    const name = within(form).getByLabelText("Name shown to you and your clients");
+    expect(name).toHaveValue("Stripe");
+    expect(name).toHaveFocus();
+    const secret = within(form).getByLabelText("Secret key");
+    expect(secret).toHaveAttribute("type", "password");
+    expect(secret).toHaveValue(""); // write-only: the saved secret never comes back
+    expect(secret).toHaveAccessibleDescription(/Saved as sk_test_…9xYz\. Leave empty to keep it/);
+    expect(within(form).getByLabelText("Webhook signing secret")).toHaveAccessibleDescription(/Nothing saved yet/);
+    expect(within(form).getByLabelText("Publishable key")).toHaveValue("pk_test_123");
+    await userEvent.clear(name);
+    await userEvent.type(name, "Stripe EU");
+    await userEvent.type(secret, "sk_test_new4321");
+    await userEvent.click(within(form).getByRole("button", { name: "Save changes" }));
+    await waitFor(() => expect(api.callsTo("PATCH /payment/gateways/c-stripe/")).toHaveLength(1));
+    expect(api.callsTo("PATCH /payment/gateways/c-stripe/")[0].body).toEqual({
+      display_name: "Stripe EU",
+      credentials: { secret_key: "sk_test_new4321" },
+    });
+    const renamed = await screen.findByRole("article", { name: "Stripe EU" });
+    expect(within(renamed).getByText("Saved. Replaced: Secret key.")).toBeInTheDocument();
+    expect(within(renamed).getByText("sk_test_…4321")).toBeInTheDocument();
+    expect(within(renamed).getByRole("button", { name: "Edit" })).toHaveFocus();
+  });
+
+  it("shows the API's field errors on the edited field and keeps the form open", async () => {
+    renderSettings([STRIPE_CONFIG], {
+      "PATCH /payment/gateways/c-stripe/": { status: 400, body: { error: { code: "invalid", message: "The secret key must look like sk_test_….", field: "secret_key" } } },
+    });
+    const card = await screen.findByRole("article", { name: "Stripe" });
+    await userEvent.click(within(card).getByRole("button", { name: "Edit" }));
+    const secret = within(card).getByLabelText("Secret key");
+    await userEvent.type(secret, "pk_test_wrongfield");
+    await userEvent.click(within(card).getByRole("button", { name: "Save changes" }));
+    await waitFor(() => expect(secret).toHaveAttribute("aria-invalid", "true"));
+    expect(secret).toHaveAccessibleDescription(/must look like sk_test_/);
+    expect(within(card).getByRole("alert")).toHaveTextContent("The secret key must look like sk_test_….");
+  });
+
+  it("sends nothing when nothing changed, and Cancel closes the form", async () => {
+    const api = renderSettings([STRIPE_CONFIG]);
+    const card = await screen.findByRole("article", { name: "Stripe" });
+    await userEvent.click(within(card).getByRole("button", { name: "Edit" }));
+    await userEvent.click(within(card).getByRole("button", { name: "Save changes" }));
+    expect(await within(card).findByText("Nothing changed.")).toBeInTheDocument();
+    await userEvent.click(within(card).getByRole("button", { name: "Edit" }));
+    await userEvent.type(within(card).getByLabelText("Secret key"), "sk_test_typed");
+    await userEvent.click(within(card).getByRole("button", { name: "Cancel" }));
+    expect(within(card).queryByLabelText("Secret key")).toBeNull();
+    expect(within(card).getByRole("button", { name: "Edit" })).toHaveFocus();
+    expect(api.calls.filter((c) => c.key.startsWith("PATCH"))).toHaveLength(0);
+  });
+});
+
+describe("configChanges", () => {
+  const fields = STRIPE_TYPE.credential_fields;
+  const base = { displayName: "Stripe", testMode: true, values: { publishable_key: "pk_test_123" } };
+
+  it("sends a secret only when one is typed, trimmed", () => {
+    expect(configChanges(STRIPE_CONFIG, fields, base)).toEqual({});
+    const typed = { ...base, values: { ...base.values, webhook_secret: "  whsec_new  " } };
+    expect(configChanges(STRIPE_CONFIG, fields, typed)).toEqual({ credentials: { webhook_secret: "whsec_new" } });
+  });
+
+  it("sends a plain credential when it differs from the saved one, and the mode when switched", () => {
+    const changed = { ...base, testMode: false, values: { publishable_key: "pk_live_456" } };
+    expect(configChanges(STRIPE_CONFIG, fields, changed)).toEqual({ test_mode: false, credentials: { publishable_key: "pk_live_456" } });
   });
 });

@@ -118,3 +118,37 @@ def test_a_client_pays_with_the_stripe_payment_element(
     invoice.refresh_from_db()
     assert invoice.status == "paid"
     shoot(page, "result-paid-stripe")
+
+
+def test_a_user_renames_a_stripe_config_and_replaces_its_secret_key_keeping_the_others(
+    page: Any, site: str, user: Any, stripe_account: Account
+):
+    keys = {
+        "secret_key": stripe_account.secret_key,
+        "publishable_key": stripe_account.publishable_key,
+        "webhook_secret": stripe_account.webhook_secret,
+    }
+    config = gateway_config_create(owner=user, gateway_name="stripe", display_name="Stripe", credentials=keys)
+    new_key = "sk_test_" + "R3placed" * 3
+    sign_in(page, site, user)
+    card = page.get_by_role("article", name="Stripe")
+    card.get_by_role("button", name="Edit").click()
+    secret = card.get_by_label("Secret key", exact=True)
+    assert secret.get_attribute("type") == "password" and secret.input_value() == ""
+    assert "sk_test_…" + stripe_account.secret_key[-4:] in card.inner_text()  # the saved one, masked
+    assert stripe_account.secret_key not in page.content()
+    secret.fill(stripe_account.publishable_key)  # pasted into the wrong field
+    card.get_by_role("button", name="Save changes").click()
+    secret.and_(page.locator("[aria-invalid=true]")).wait_for()  # the API's error, on its field
+    shoot(page, "settings-edit-error")
+
+    card.get_by_label("Name shown to you and your clients").fill("Stripe EU")
+    secret.fill(new_key)
+    card.get_by_role("button", name="Save changes").click()
+    renamed = page.get_by_role("article", name="Stripe EU")
+    renamed.get_by_text("Saved. Replaced: Secret key.").wait_for()
+    config.refresh_from_db()
+    assert config.display_name == "Stripe EU"
+    assert config.credentials == {**keys, "secret_key": new_key}  # the secrets left empty were kept
+    assert "sk_test_…" + new_key[-4:] in renamed.inner_text()
+    assert new_key not in page.content()

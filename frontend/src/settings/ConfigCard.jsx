@@ -1,10 +1,20 @@
 // One saved gateway configuration and what its owner can do with it.
-import { useState } from "react";
+import { useEffect, useRef, useState } from "react";
 import { FLOW, label } from "../lib/labels.js";
+import ConfigEditForm from "./ConfigEditForm.jsx";
 
 export default function ConfigCard({ config, type, service, onChanged, onDelete }) {
   const [note, setNote] = useState(null);
   const [busy, setBusy] = useState(false);
+  const [editing, setEditing] = useState(false);
+  const editButton = useRef(null);
+  const wasEditing = useRef(false);
+
+  useEffect(() => {
+    // Closing the edit form puts focus back on "Edit", where the keyboard user left it.
+    if (wasEditing.current && !editing) editButton.current?.focus();
+    wasEditing.current = editing;
+  }, [editing]);
 
   async function act(run, success) {
     setBusy(true);
@@ -32,16 +42,39 @@ export default function ConfigCard({ config, type, service, onChanged, onDelete 
   const titleId = `config-${config.id}`;
   const flows = type?.capabilities.flows ?? [config.flow];
   const labelOf = (name) => type?.credential_fields.find((f) => f.name === name)?.label ?? name.replaceAll("_", " ");
+
+  async function edited(saved, changes) {
+    setEditing(false);
+    if (!saved) {
+      setNote({ kind: "success", text: "Nothing changed." });
+      return;
+    }
+    const replaced = Object.keys(changes.credentials ?? {}).map(labelOf);
+    setNote({ kind: "success", text: replaced.length ? `Saved. Replaced: ${replaced.join(", ")}.` : "Saved." });
+    await onChanged();
+  }
+
+  const head = (
+    <header className="config-head">
+      <h3 id={titleId}>{config.display_name}</h3>
+      <div className="badges">
+        {config.is_default && <span className="badge badge-paid">Default</span>}
+        <span className={`badge ${config.is_active ? "badge-open" : "badge-void"}`}>{config.is_active ? "Enabled" : "Disabled"}</span>
+        <span className="badge">{config.test_mode ? "Test mode" : "Live"}</span>
+      </div>
+    </header>
+  );
+  if (editing) {
+    return (
+      <article className="card config" aria-labelledby={titleId}>
+        {head}
+        <ConfigEditForm config={config} type={type} service={service} onSaved={edited} onCancel={() => setEditing(false)} />
+      </article>
+    );
+  }
   return (
     <article className="card config" aria-labelledby={titleId}>
-      <header className="config-head">
-        <h3 id={titleId}>{config.display_name}</h3>
-        <div className="badges">
-          {config.is_default && <span className="badge badge-paid">Default</span>}
-          <span className={`badge ${config.is_active ? "badge-open" : "badge-void"}`}>{config.is_active ? "Enabled" : "Disabled"}</span>
-          <span className="badge">{config.test_mode ? "Test mode" : "Live"}</span>
-        </div>
-      </header>
+      {head}
       <dl className="facts">
         <div><dt>Gateway</dt><dd>{type?.display_name ?? config.gateway_name}</dd></div>
         {flows.length < 2 && <div><dt>Flow</dt><dd>{label(FLOW, config.flow)}</dd></div>}
@@ -81,6 +114,9 @@ export default function ConfigCard({ config, type, service, onChanged, onDelete 
         )}
         <button type="button" disabled={busy} onClick={() => act(() => service.updateGatewayConfig(config.id, { is_active: !config.is_active }), config.is_active ? "Disabled." : "Enabled.")}>
           {config.is_active ? "Disable" : "Enable"}
+        </button>
+        <button type="button" ref={editButton} disabled={busy} onClick={() => { setNote(null); setEditing(true); }}>
+          Edit
         </button>
         <button type="button" disabled={busy} onClick={() => act(() => service.testGatewayConnection(config.id), (r) => r.message || "The connection works.")}>
           Test connection

@@ -2,17 +2,7 @@
 // Secret fields are password inputs; what is saved comes back masked and is never shown again.
 import { useId, useState } from "react";
 import { FLOW, label } from "../lib/labels.js";
-
-function Field({ id, labelText, error, help, children }) {
-  return (
-    <div className="field">
-      <label htmlFor={id}>{labelText}</label>
-      {children}
-      {help && <p className="help" id={`${id}-help`}>{help}</p>}
-      {error && <p className="field-error" id={`${id}-error`}>{error}</p>}
-    </div>
-  );
-}
+import Field, { describedBy } from "./Field.jsx";
 
 export default function ConfigForm({ types, service, onSaved, onCancel }) {
   const uid = useId();
@@ -59,8 +49,7 @@ export default function ConfigForm({ types, service, onSaved, onCancel }) {
     }
   }
 
-  const describe = (id, name, help) =>
-    [help ? `${id}-help` : "", errors[name] ? `${id}-error` : ""].filter(Boolean).join(" ") || undefined;
+  const describe = (id, name, help) => describedBy(id, { help, error: errors[name] });
 
   return (
     <form className="card config-form" onSubmit={submit} noValidate aria-labelledby={`${uid}-title`}>

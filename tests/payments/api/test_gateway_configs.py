@@ -216,6 +216,42 @@ def test_patch_replaces_credentials_write_only(api):
     assert PaymentGatewayConfig.objects.get(pk=created["id"]).credentials == {"webhook_secret": new_secret}
 
 
+STRIPE_KEYS = {
+    "secret_key": "sk_test_oldsecret0123456789",
+    "publishable_key": "pk_test_publishable0123456789",
+    "webhook_secret": "whsec_oldsigningsecret0123456789",
+}
+
+
+def create_stripe(client: Any) -> dict[str, Any]:
+    response = post_json(client, "/payment/gateways/", {"gateway_name": "stripe", "credentials": STRIPE_KEYS})
+    assert response.status_code == 201, response.content
+    return dict(response.json())
+
+
+def test_patch_replaces_one_secret_and_keeps_the_credentials_it_omits(api):
+    """The settings page's edit form sends only the secrets typed; those left empty must stay as stored."""
+    created = create_stripe(api)
+    new_key = "sk_test_newsecret9876543210"
+    body = {"display_name": "Stripe EU", "credentials": {"secret_key": new_key}}
+    response = patch_json(api, f"/payment/gateways/{created['id']}/", body)
+    assert response.status_code == 200, response.content
+    assert new_key not in json.dumps(response.json())
+    assert response.json()["credentials"]["secret_key"] == "sk_test_…3210"
+    stored = PaymentGatewayConfig.objects.get(pk=created["id"])
+    assert stored.display_name == "Stripe EU"
+    assert stored.credentials == {**STRIPE_KEYS, "secret_key": new_key}
+
+
+def test_patch_refuses_a_bad_credential_on_its_field_and_keeps_the_stored_ones(api):
+    created = create_stripe(api)
+    body = {"credentials": {"secret_key": "pk_test_wrongfield0123456789"}}
+    error = assert_error(patch_json(api, f"/payment/gateways/{created['id']}/", body), 400, "invalid")
+    assert error["field"] == "secret_key"
+    assert "pk_test_wrongfield0123456789" not in json.dumps(error)
+    assert PaymentGatewayConfig.objects.get(pk=created["id"]).credentials == STRIPE_KEYS
+
+
 @pytest.mark.parametrize(
     "body",
     [{"flow": "fax"}, {"credentials": {"unknown_field": "x"}}, {"display_name": ""}, {"is_default": "sometimes"}],
