@@ -70,17 +70,6 @@ MUTATIONS = (
         LOCK_TESTS,
     ),
     Mutation(
-        "unique constraint on webhook events (gateway, config, event id)",
-        "trackify/payments/models.py",
-        "            models.UniqueConstraint(\n"
-        '                fields=["gateway_name", "config", "gateway_event_id"],\n'
-        '                name="webhook_event_unique_per_gateway_and_config",\n'
-        "            )\n",
-        "",
-        ("tests/payments/webhooks/test_webhook_delivery.py", "tests/payments/test_concurrency.py"),
-        ("--no-migrations",),
-    ),
-    Mutation(
         "amount and currency check on a payment update (ledger._amount_mismatch)",
         "trackify/payments/services/ledger.py",
         "    if currency is not None and currency.upper() != payment.currency:",
@@ -108,6 +97,17 @@ MUTATIONS = (
         "",
         ("tests/payments/api/test_status.py",),
     ),
+    Mutation(
+        "unique constraint on webhook events (gateway, config, event id)",
+        "trackify/payments/models.py",
+        "            models.UniqueConstraint(\n"
+        '                fields=["gateway_name", "config", "gateway_event_id"],\n'
+        '                name="webhook_event_unique_per_gateway_and_config",\n'
+        "            )\n",
+        "",
+        ("tests/payments/webhooks/test_webhook_delivery.py", "tests/payments/test_concurrency.py"),
+        ("--no-migrations",),
+    ),
 )
 
 
@@ -123,9 +123,16 @@ def postgres_url() -> str | None:
 
 def run_tests(tests: tuple[str, ...], extra: tuple[str, ...], db_url: str) -> int:
     env = {**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings.test", "DATABASE_URL": db_url}
-    # -x: the first failure is enough to call a mutation killed. --create-db: never a stale test DB.
-    command = [PYTHON, "-m", "pytest", "-q", "-x", "-p", "no:cacheprovider", "--create-db", *extra, *tests]
+    # -x: the first failure is enough to call a mutation killed. The test database is built once
+    # (the first run) and reused; a mutation of the schema rebuilds it, and comes last.
+    database = "--reuse-db" if _test_db["as_migrated"] and not extra else "--create-db"
+    _test_db["as_migrated"] = not extra
+    command = [PYTHON, "-m", "pytest", "-q", "-x", "-p", "no:cacheprovider", database, *extra, *tests]
     return subprocess.run(command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL).returncode
+
+
+# Whether the test database on the server was last built by the migrations (so can be reused).
+_test_db = {"as_migrated": False}
 
 
 def apply(mutation: Mutation) -> str:

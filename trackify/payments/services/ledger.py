@@ -95,19 +95,26 @@ def lock_payment_named(
 ) -> Locked | None:
     """The config's payment an event names, locked with its invoice; None when there is none.
 
-    One lookup order: our own id, then the gateway's reference to the session we opened, then its
-    reference to the money movement (e.g. a PaymentIntent). Usually one query: events carry our id.
+    Usually one query: events carry our id.
     """
-    payments = _locked_payments().filter(config_id=config_id)
+    found = payment_named(_locked_payments().filter(config_id=config_id), payment_id=payment_id, reference=reference)
+    if found is None:
+        return None
+    return Locked(invoice=found.invoice, payment=found, pending_history=[] if defer_history else None)
+
+
+def payment_named(
+    payments: QuerySet[InvoicePayment], *, payment_id: UUID | None, reference: str
+) -> InvoicePayment | None:
+    """The one lookup order for a payment an event names: our own id, then the gateway's reference
+    to the session we opened, then its reference to the money movement (e.g. a PaymentIntent)."""
     found = payments.filter(pk=payment_id).first() if payment_id is not None else None
     if found is None and reference:
         found = (
             payments.filter(gateway_reference=reference).first()
             or payments.filter(gateway_payment_reference=reference).first()
         )
-    if found is None:
-        return None
-    return Locked(invoice=found.invoice, payment=found, pending_history=[] if defer_history else None)
+    return found
 
 
 def recompute_invoice(invoice: Invoice) -> None:

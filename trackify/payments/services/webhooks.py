@@ -24,7 +24,6 @@ from uuid import UUID
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import QuerySet
 
 from trackify.common.errors import TrackifyError
 from trackify.payments.gateways.errors import WebhookVerificationError
@@ -105,28 +104,10 @@ def _config_from_hints(gateway_name: str, payment_id: UUID | None, reference: st
             "gateway at the config's own webhook URL (/payment/webhook/<gateway>/<config_id>/)."
         )
     payments = InvoicePayment.objects.select_related("config").filter(gateway_name=gateway_name)
-    payment = find_payment(payments, payment_id=payment_id, reference=reference)
+    payment = ledger.payment_named(payments, payment_id=payment_id, reference=reference)
     if payment is None:
         raise WebhookVerificationError("This delivery names a payment we do not know.")
     return payment.config
-
-
-def find_payment(
-    payments: QuerySet[InvoicePayment], *, payment_id: UUID | None, reference: str
-) -> InvoicePayment | None:
-    """The one lookup order for a payment an event names: our own id, then the gateway's reference
-    to the session we opened, then its reference to the money movement (e.g. a PaymentIntent).
-    (`ledger.lock_payment_named` follows the same order, locking.)"""
-    if payment_id is not None:
-        found = payments.filter(pk=payment_id).first()
-        if found is not None:
-            return found
-    if not reference:
-        return None
-    return (
-        payments.filter(gateway_reference=reference).first()
-        or payments.filter(gateway_payment_reference=reference).first()
-    )
 
 
 def webhook_apply(*, config: PaymentGatewayConfig, event: WebhookEvent, fresh: bool = True) -> WebhookOutcome:
