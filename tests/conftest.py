@@ -32,10 +32,15 @@ def pytest_collection_modifyitems(config: Any, items: list[Any]) -> None:
 
 @pytest.fixture(autouse=True)
 def _fresh_cache() -> Any:
-    """Throttle counters and cached values never carry from one test to the next."""
-    from django.core.cache import cache
+    """Throttle counters and cached values never carry from one test to the next.
 
-    cache.clear()
+    Only this process's memory is cleared: clear() on a shared Redis would empty its whole database.
+    """
+    from django.core.cache import caches
+    from django.core.cache.backends.locmem import LocMemCache
+
+    if isinstance(caches["default"], LocMemCache):
+        caches["default"].clear()
     yield
 
 

@@ -37,3 +37,5 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
 # The suite's many requests from one address must not be throttled; tests/security/test_throttling.py
 # sets low rates where it checks the throttles themselves.
 TRACKIFY_THROTTLE_RATES = dict.fromkeys(TRACKIFY_THROTTLE_RATES, "100000/min")
+# Always this process's memory in tests, whatever CACHE_URL says (the Redis test sets its own prefix).
+CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "trackify-tests"}}

@@ -134,3 +134,30 @@ def test_a_successful_login_is_not_counted(db, rates):
     get_user_model().objects.create_superuser("boss", password="right-password-for-tests")
     for _ in range(4):
         assert _login(Client(), "/admin/login/", "boss", "right-password-for-tests").status_code == 302
+
+
+def test_throttle_counters_live_in_redis_when_configured(anon, invoice, sandbox_config, rates, settings):
+    """With a Redis cache (CACHE_URL in production), counters are shared by every process."""
+    import uuid
+
+    import redis
+
+    client = redis.Redis(host="127.0.0.1", port=6379, socket_connect_timeout=1)
+    try:
+        client.ping()
+    except redis.RedisError as exc:
+        pytest.skip(f"no Redis at 127.0.0.1:6379 ({exc}); the local-memory cache is tested above")
+    prefix = f"trackify-test-{uuid.uuid4().hex[:12]}"  # this run's own keys on the shared Redis
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache",
+                                   "LOCATION": "redis://127.0.0.1:6379/0", "KEY_PREFIX": prefix}}
+    try:
+        rates("public_miss", "2/min")
+        url = f"/payment/invoice/{invoice.pk}/gateway/"
+        for attempt in range(2):
+            assert_error(anon.get(url, {"token": f"wrong{attempt}"}), 404)
+        assert list(client.scan_iter(f"{prefix}:*"))  # the counter is in Redis
+        assert_throttled(anon.get(url, {"token": invoice.public_token}))
+    finally:
+        keys = list(client.scan_iter(f"{prefix}:*"))
+        if keys:
+            client.delete(*keys)
