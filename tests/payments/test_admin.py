@@ -148,3 +148,49 @@ def test_payment_pages_show_major_units_with_currency_and_human_statuses(admin_c
     assert "100.00 EUR" in detail and "100.00 EUR" in listing
     assert "Partially refunded" in detail and "Partially refunded" in listing
     assert ">10000<" not in detail
+
+
+def test_the_payment_list_filters_and_shows_statuses_by_their_labels(admin_client, make_invoice, sandbox_config):
+    from trackify.payments.services.sessions import payment_session_create
+
+    refunded = payment_session_create(invoice_id=make_invoice().pk).payment
+    failed = payment_session_create(invoice_id=make_invoice().pk).payment
+    InvoicePayment.objects.filter(pk=refunded.pk).update(status="partially_refunded")
+    InvoicePayment.objects.filter(pk=failed.pk).update(status="failed")
+
+    listing = admin_client.get("/admin/payments/invoicepayment/")
+    page = listing.content.decode()
+    for label in ("Pending", "Processing", "Succeeded", "Failed", "Partially refunded", "Refunded"):
+        assert f">{label}</a>" in page  # the status filter's choices
+    for raw in ("pending", "succeeded", "failed", "partially_refunded"):
+        assert f">{raw}</a>" not in page and f">{raw}</td>" not in page
+    assert '<td class="field-status_display">Partially refunded</td>' in page
+
+    only_failed = admin_client.get("/admin/payments/invoicepayment/", {"status": "failed"})
+    assert [p.pk for p in only_failed.context["cl"].result_list] == [failed.pk]
+    chosen = next(spec for spec in only_failed.context["cl"].filter_specs if spec.parameter_name == "status")
+    assert [c["display"] for c in chosen.choices(only_failed.context["cl"]) if c["selected"]] == ["Failed"]
+
+
+def test_event_and_config_lists_show_their_statuses_and_flows_by_label(admin_client, open_payment, sandbox_config):
+    send(Client(), open_payment, "succeeded")
+    events = admin_client.get("/admin/payments/paymentwebhookevent/").content.decode()
+    for label in ("Received", "Processed", "Ignored", "Failed"):
+        assert f">{label}</a>" in events
+    assert '<td class="field-status_display">Processed</td>' in events
+    assert ">processed</a>" not in events
+
+    configs = admin_client.get("/admin/payments/paymentgatewayconfig/").content.decode()
+    assert '<td class="field-flow_display">Redirect to the gateway&#x27;s page</td>' in configs
+    assert ">In a window on the invoice page</a>" in configs and ">in_modal</a>" not in configs
+    change = admin_client.get(f"/admin/payments/paymentgatewayconfig/{sandbox_config.pk}/change/").content.decode()
+    assert '<option value="in_modal">In a window on the invoice page</option>' in change
+
+
+def test_every_payment_and_refund_status_and_flow_has_a_label():
+    from trackify.payments.gateways.types import PaymentFlow, PaymentStatus, RefundStatus
+    from trackify.payments.labels import FLOW, PAYMENT_STATUS, REFUND_STATUS
+
+    assert set(PAYMENT_STATUS) == set(PaymentStatus)
+    assert set(REFUND_STATUS) == set(RefundStatus)
+    assert set(FLOW) == set(PaymentFlow)

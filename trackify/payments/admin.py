@@ -8,10 +8,12 @@ from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
+from trackify.common.admin import label_of, labelled_filter
 from trackify.common.errors import TrackifyError
 from trackify.common.money import format_amount
 from trackify.payments.admin_forms import GatewayConfigForm, credential_fields
 from trackify.payments.gateways.registry import get_gateway_class
+from trackify.payments.labels import FLOW, PAYMENT_STATUS, REFUND_STATUS, WEBHOOK_EVENT_STATUS
 from trackify.payments.masking import masked_credentials
 from trackify.payments.models import (
     InvoicePayment,
@@ -28,15 +30,19 @@ from trackify.payments.services.webhooks import webhook_event_reprocess
 class PaymentGatewayConfigAdmin(admin.ModelAdmin):
     form = GatewayConfigForm
     list_display = [
-        "display_name", "gateway_name", "owner", "flow", "test_mode", "is_default", "is_active", "archived_at",
+        "display_name", "gateway_name", "owner", "flow_display", "test_mode", "is_default", "is_active", "archived_at",
     ]
-    list_filter = ["gateway_name", "is_active", "test_mode"]
+    list_filter = ["gateway_name", labelled_filter("flow", "flow", FLOW), "is_active", "test_mode"]
     readonly_fields = ["stored_credentials", "archived_at", "created_at", "updated_at"]
 
     def get_form(self, request: HttpRequest, obj: Any = None, change: bool = False, **kwargs: Any) -> Any:
         # One field per credential of this config's gateway (of every gateway on the add page).
         kwargs["form"] = type("GatewayConfigCredentialsForm", (GatewayConfigForm,), credential_fields(obj))
         return super().get_form(request, obj, change, **kwargs)
+
+    @admin.display(description="Flow", ordering="flow")
+    def flow_display(self, obj: PaymentGatewayConfig) -> str:
+        return label_of(FLOW, obj.flow)
 
     @admin.display(description="Stored credentials (masked)")
     def stored_credentials(self, obj: PaymentGatewayConfig) -> str:
@@ -68,11 +74,6 @@ class PaymentGatewayConfigAdmin(admin.ModelAdmin):
         config_services.gateway_config_delete(config=obj)
 
 
-def status_label(value: str) -> str:
-    """'partially_refunded' -> 'Partially refunded'."""
-    return value.replace("_", " ").capitalize() if value else "-"
-
-
 def money_label(minor: int, currency: str) -> str:
     return f"{format_amount(minor, currency)} {currency}"
 
@@ -95,11 +96,11 @@ class StatusChangeInline(ReadOnlyInline):
 
     @admin.display(description="From")
     def from_label(self, obj: PaymentStatusChange) -> str:
-        return status_label(obj.from_status)
+        return label_of(PAYMENT_STATUS, obj.from_status)
 
     @admin.display(description="To")
     def to_label(self, obj: PaymentStatusChange) -> str:
-        return status_label(obj.to_status)
+        return label_of(PAYMENT_STATUS, obj.to_status)
 
 
 class RefundInline(ReadOnlyInline):
@@ -115,7 +116,7 @@ class RefundInline(ReadOnlyInline):
 
     @admin.display(description="Status")
     def status_display(self, obj: PaymentRefund) -> str:
-        return status_label(obj.status)
+        return label_of(REFUND_STATUS, obj.status)
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -134,7 +135,7 @@ class InvoicePaymentAdmin(ReadOnlyAdmin):
     list_display = [
         "id", "invoice", "gateway_name", "amount_display", "status_display", "attention_reason", "created_at",
     ]
-    list_filter = ["status", "gateway_name"]
+    list_filter = [labelled_filter("status", "status", PAYMENT_STATUS), "gateway_name"]
     search_fields = ["id", "gateway_reference", "gateway_payment_reference", "invoice__number"]
     # client_params may hold a client secret for the payer's browser; amounts show in major units instead.
     exclude = ["client_params", "amount", "refunded_amount", "status"]
@@ -151,13 +152,13 @@ class InvoicePaymentAdmin(ReadOnlyAdmin):
 
     @admin.display(description="Status", ordering="status")
     def status_display(self, obj: InvoicePayment) -> str:
-        return status_label(obj.status)
+        return label_of(PAYMENT_STATUS, obj.status)
 
 
 @admin.register(PaymentWebhookEvent)
 class PaymentWebhookEventAdmin(ReadOnlyAdmin):
     list_display = ["gateway_event_id", "gateway_name", "event_type", "status_display", "attempts", "received_at"]
-    list_filter = ["status", "gateway_name", "event_type"]
+    list_filter = [labelled_filter("status", "status", WEBHOOK_EVENT_STATUS), "gateway_name", "event_type"]
     search_fields = ["gateway_event_id"]
     actions = ["process_again"]
 
@@ -166,7 +167,7 @@ class PaymentWebhookEventAdmin(ReadOnlyAdmin):
 
     @admin.display(description="Status", ordering="status")
     def status_display(self, obj: PaymentWebhookEvent) -> str:
-        return status_label(obj.status)
+        return label_of(WEBHOOK_EVENT_STATUS, obj.status)
 
     @admin.action(description="Process again")
     def process_again(self, request: HttpRequest, queryset: QuerySet[PaymentWebhookEvent]) -> None:

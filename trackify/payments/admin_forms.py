@@ -13,6 +13,7 @@ from django import forms
 from trackify.common.errors import TrackifyError
 from trackify.payments.gateways.base import PaymentGatewayBase
 from trackify.payments.gateways.registry import gateway_classes
+from trackify.payments.labels import FLOW
 from trackify.payments.models import PaymentGatewayConfig
 from trackify.payments.services import gateway_configs as config_services
 
@@ -57,6 +58,7 @@ class GatewayConfigForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         choices = [(name, cls.display_name) for name, cls in gateway_classes().items()]
         self.fields["gateway_name"].choices = choices  # type: ignore[attr-defined]
+        self.fields["flow"].choices = [(str(value), text) for value, text in FLOW.items()]  # type: ignore[attr-defined]
         if not self.instance._state.adding:  # a UUID pk is set even before the first save
             self.fields["gateway_name"].disabled = True
             self.fields["owner"].disabled = True
