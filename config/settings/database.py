@@ -9,8 +9,9 @@ than everything a webhook delivery does once connected. So production never open
   default on). A sync gunicorn worker serves one request at a time, so one connection per worker
   is all it can use; this was the faster of the two in `bench/webhooks.py` (docs/performance.md).
 - `pool`: Django's psycopg connection pool (psycopg[pool]), sized by `DATABASE_POOL_MIN_SIZE`,
-  `DATABASE_POOL_MAX_SIZE` and `DATABASE_POOL_TIMEOUT`; with health checks on, the pool checks
-  a connection before handing it out. For threaded servers, where one process runs several requests.
+  `DATABASE_POOL_MAX_SIZE` and `DATABASE_POOL_TIMEOUT`; with health checks on, Django has the pool
+  check a connection before handing it out (`ConnectionPool.check_connection`). For threaded
+  servers, where one process runs several requests.
 - `per-request`: a new connection for each request (behind PgBouncer, for example, if one insists).
 
 Behind PgBouncer in transaction mode, see docs/deployment.md: persistent connections to PgBouncer
@@ -59,10 +60,6 @@ def connection_settings(database: Mapping[str, Any]) -> Any:
             "max_size": _int("DATABASE_POOL_MAX_SIZE", 4),
             "timeout": _int("DATABASE_POOL_TIMEOUT", 10),
         }
-        if health_checks:
-            from psycopg_pool import ConnectionPool
-
-            pool["check"] = ConnectionPool.check_connection
         result["CONN_MAX_AGE"] = 0  # Django refuses a pool together with persistent connections
         result["OPTIONS"] = {**database.get("OPTIONS", {}), "pool": pool}
     elif mode == "per-request":

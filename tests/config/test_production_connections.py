@@ -36,16 +36,15 @@ def test_persistent_connections_are_configurable(monkeypatch):
     assert (result["CONN_MAX_AGE"], result["CONN_HEALTH_CHECKS"]) == (30, False)
 
 
-def test_the_pool_is_djangos_psycopg_pool_with_a_check(monkeypatch):
-    from psycopg_pool import ConnectionPool
-
+def test_the_pool_is_djangos_psycopg_pool_checked_by_django(monkeypatch):
     monkeypatch.setenv("DATABASE_CONNECTIONS", "pool")
     monkeypatch.setenv("DATABASE_POOL_MAX_SIZE", "8")
     result = connection_settings(POSTGRES)
     pool = result["OPTIONS"]["pool"]
     assert result["CONN_MAX_AGE"] == 0  # Django refuses a pool with persistent connections
     assert pool["max_size"] == 8
-    assert pool["check"] is ConnectionPool.check_connection
+    assert "check" not in pool  # Django passes the check itself when CONN_HEALTH_CHECKS is on
+    assert result["CONN_HEALTH_CHECKS"] is True
 
 
 def test_the_pool_is_for_postgresql_only(monkeypatch):
@@ -82,3 +81,20 @@ def test_gunicorn_config_sizes_workers_from_the_cores_or_the_environment(monkeyp
     monkeypatch.setenv("GUNICORN_THREADS", "4")
     conf = runpy.run_path(str(ROOT / "config" / "gunicorn.conf.py"))
     assert (conf["workers"], conf["worker_class"], conf["threads"]) == (3, "gthread", 4)
+
+
+@pytest.mark.postgres
+def test_the_pool_settings_open_a_working_pooled_connection(monkeypatch, db):
+    from django.db import connection
+    from django.db.backends.postgresql.base import DatabaseWrapper
+
+    monkeypatch.setenv("DATABASE_CONNECTIONS", "pool")
+    wrapper = DatabaseWrapper(connection_settings({**connection.settings_dict, "OPTIONS": {}}), alias="pool-check")
+    try:
+        with wrapper.cursor() as cursor:
+            cursor.execute("SELECT 1")
+            assert cursor.fetchone() == (1,)
+        assert wrapper.pool is not None
+    finally:
+        wrapper.close()
+        wrapper.close_pool()

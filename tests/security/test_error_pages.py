@@ -50,7 +50,7 @@ def test_the_debug_page_of_a_failing_sandbox_verification_shows_no_secret(
 def test_the_debug_page_of_a_failing_stripe_verification_shows_no_secret(monkeypatch, stripe_secret_config):
     from trackify.payments.gateways.stripe import api
 
-    monkeypatch.setattr(api.stripe.Webhook, "construct_event", _boom)
+    monkeypatch.setattr(api.stripe.WebhookSignature, "verify_header", _boom)
     body = json.dumps({"id": "evt_1", "object": "event", "type": "checkout.session.completed",
                        "data": {"object": {"object": "checkout.session"}}}).encode()
     page = _debug_page(f"/payment/webhook/stripe/{stripe_secret_config.pk}/", body,

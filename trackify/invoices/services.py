@@ -8,6 +8,7 @@ from typing import Any
 
 from django.db import IntegrityError, connection, transaction
 from django.db.models import QuerySet
+from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
 from trackify.common.errors import Conflict, ValidationFailed
@@ -65,17 +66,19 @@ def _positive_total(total: str, currency: str) -> int:
     return total_minor
 
 
-def invoice_record_amount_paid(invoice: Invoice, *, amount_paid: int | QuerySet[Any]) -> None:
+def invoice_record_amount_paid(invoice: Invoice, *, amount_paid: int | QuerySet[Any] | RawSQL) -> None:
     """Payments report what has been paid (succeeded payments less refunds); the status follows.
 
-    `amount_paid` is a number, or a query of one row and one column (a sum of payments) that the
-    database evaluates inside the same UPDATE: one statement sums and writes, on PostgreSQL and
-    SQLite alike. The caller holds the invoice's lock (`invoice_lock`). A void or draft invoice
-    keeps its status; an overpaid one is paid, and logged.
+    `amount_paid` is a number, or a query of one row and one column (a sum of payments; as a
+    QuerySet or as its SQL) that the database evaluates inside the same UPDATE: one statement sums
+    and writes, on PostgreSQL and SQLite alike. The caller holds the invoice's lock (`invoice_lock`).
+    A void or draft invoice keeps its status; an overpaid one is paid, and logged.
     """
     if isinstance(amount_paid, QuerySet):
         paid_sql, paid_params = amount_paid.query.sql_with_params()
         paid_sql = f"({paid_sql})"
+    elif isinstance(amount_paid, RawSQL):
+        paid_sql, paid_params = f"({amount_paid.sql})", tuple(amount_paid.params)
     else:
         paid_sql, paid_params = "%s", (amount_paid,)
     now = timezone.now()

@@ -15,14 +15,16 @@ could have (one UPDATE that sums and writes), a history row per transition asked
 from __future__ import annotations
 
 import enum
+import functools
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import F, QuerySet, Sum
+from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
 from trackify.common.errors import Conflict
@@ -42,6 +44,7 @@ from trackify.payments.models import (
     PaymentStatusChange,
     PaymentWebhookEvent,
 )
+from trackify.payments.services.payment_locks import locked_payment, locked_payments
 
 logger = logging.getLogger(__name__)
 
@@ -73,20 +76,11 @@ class Locked:
     pending_history: list[PaymentStatusChange] | None = None
 
 
-def _locked_payments() -> QuerySet[InvoicePayment]:
-    """Payments read together with their invoice (and config) by one query that locks both rows,
-    invoice first: PostgreSQL takes the locks in the order of FOR UPDATE OF, the order every writer
-    here uses, so two writers never deadlock."""
-    return (
-        InvoicePayment.objects.select_related("invoice", "config")
-        .select_for_update(of=("invoice", "self"))
-        .order_by()
-    )
-
-
 def lock_payment(payment_id: UUID) -> Locked:
-    """Lock a payment and its invoice for the rest of the transaction (one query)."""
-    payment = _locked_payments().get(pk=payment_id)
+    """Lock a payment and its invoice for the rest of the transaction (one query, invoice first)."""
+    payment = locked_payment(payment_id)
+    if payment is None:
+        raise InvoicePayment.DoesNotExist(f"No payment {payment_id}")
     return Locked(invoice=payment.invoice, payment=payment)
 
 
@@ -97,18 +91,33 @@ def lock_payment_named(
 
     Usually one query: events carry our id.
     """
-    found = payment_named(_locked_payments().filter(config_id=config_id), payment_id=payment_id, reference=reference)
+    def by_pk(pk: UUID) -> InvoicePayment | None:
+        # By primary key alone (the compiled locking read), so that no planner ever prefers the
+        # config's index; the config is checked here (an event naming another config's payment finds none).
+        found = locked_payment(pk)
+        return found if found is not None and found.config_id == config_id else None
+
+    found = payment_named(
+        locked_payments().filter(config_id=config_id), payment_id=payment_id, reference=reference, by_pk=by_pk
+    )
     if found is None:
         return None
     return Locked(invoice=found.invoice, payment=found, pending_history=[] if defer_history else None)
 
 
 def payment_named(
-    payments: QuerySet[InvoicePayment], *, payment_id: UUID | None, reference: str
+    payments: QuerySet[InvoicePayment],
+    *,
+    payment_id: UUID | None,
+    reference: str,
+    by_pk: Callable[[UUID], InvoicePayment | None] | None = None,
 ) -> InvoicePayment | None:
     """The one lookup order for a payment an event names: our own id, then the gateway's reference
-    to the session we opened, then its reference to the money movement (e.g. a PaymentIntent)."""
-    found = payments.filter(pk=payment_id).first() if payment_id is not None else None
+    to the session we opened, then its reference to the money movement (e.g. a PaymentIntent).
+    `by_pk` looks up our own id instead of `payments` (the locking read does)."""
+    found = None
+    if payment_id is not None:
+        found = by_pk(payment_id) if by_pk is not None else payments.filter(pk=payment_id).first()
     if found is None and reference:
         found = (
             payments.filter(gateway_reference=reference).first()
@@ -120,14 +129,27 @@ def payment_named(
 def recompute_invoice(invoice: Invoice) -> None:
     """amount_paid = succeeded payments minus their refunds, summed by the database in the invoice's
     own UPDATE (one statement); the status follows. The caller holds the invoice's lock."""
+    sql, params, sentinel = _paid_sum_sql(connection.vendor)
+    value = Invoice._meta.pk.get_db_prep_value(invoice.pk, connection)
+    paid = RawSQL(sql, tuple(value if p == sentinel else p for p in params))  # noqa: S611 (compiled by the ORM)
+    invoice_record_amount_paid(invoice, amount_paid=paid)
+
+
+@functools.cache
+def _paid_sum_sql(vendor: str) -> tuple[str, tuple[Any, ...], Any]:
+    """The sum of an invoice's paid payments, compiled once (for an invoice id standing in)."""
     paid = (
-        InvoicePayment.objects.filter(invoice_id=invoice.pk, status__in=state.PAID_STATUSES)
+        InvoicePayment.objects.filter(invoice_id=_SENTINEL, status__in=sorted(state.PAID_STATUSES))
         .order_by()
         .values("invoice_id")
         .annotate(amount=Sum(F("amount") - F("refunded_amount")))
         .values("amount")
     )
-    invoice_record_amount_paid(invoice, amount_paid=paid)
+    sql, params = paid.query.sql_with_params()
+    return sql, tuple(params), Invoice._meta.pk.get_db_prep_value(_SENTINEL, connection)
+
+
+_SENTINEL = UUID(int=0)
 
 
 def _record(
@@ -173,8 +195,10 @@ def _state_of(payment: InvoicePayment) -> tuple[object, ...]:
 
 
 def _save_if_changed(payment: InvoicePayment, before: tuple[object, ...]) -> None:
-    if _state_of(payment) != before:
-        payment.save()
+    """Write the fields that changed (and updated_at), or nothing."""
+    changed = [name for name, old in zip(_TRACKED, before, strict=True) if getattr(payment, name) != old]
+    if changed:
+        payment.save(update_fields=[*changed, "updated_at"])
 
 
 def _flag(payment: InvoicePayment, reason: str) -> None:
@@ -219,13 +243,13 @@ def apply_payment_update(
         return LedgerResult(Outcome.NOT_APPLIED, note)
 
     _record(locked, target, applied=True, source=source, event=event)
-    _move(payment, target, update.failure_message)
+    _move(payment, target, update.failure_message, before)
     if payment.net_amount != net_before:  # pending -> processing, say, changes no total
         recompute_invoice(locked.invoice)
     return LedgerResult(Outcome.APPLIED, str(target))
 
 
-def _move(payment: InvoicePayment, target: PaymentStatus, failure_message: str) -> None:
+def _move(payment: InvoicePayment, target: PaymentStatus, failure_message: str, before: tuple[object, ...]) -> None:
     payment.status = target
     if target == PaymentStatus.SUCCEEDED:
         payment.succeeded_at = timezone.now()
@@ -234,7 +258,7 @@ def _move(payment: InvoicePayment, target: PaymentStatus, failure_message: str) 
         payment.status = state.status_for_refunds(payment.amount, payment.refunded_amount)
     elif target == PaymentStatus.FAILED:
         payment.failure_message = failure_message[:500]
-    payment.save()
+    _save_if_changed(payment, before)
 
 
 def _amount_mismatch(payment: InvoicePayment, amount: int | None, currency: str | None) -> str:

@@ -7,6 +7,8 @@ check-then-insert, no savepoint, one statement, on PostgreSQL and SQLite alike.
 
 from __future__ import annotations
 
+import functools
+from typing import Any
 from uuid import UUID
 
 from django.db import connection
@@ -21,7 +23,9 @@ Status = PaymentWebhookEvent.Status
 DONE = (Status.PROCESSED, Status.IGNORED)
 
 
-def _claim_sql(*, take_over: bool) -> tuple[str, list[str]]:
+@functools.cache
+def _claim_sql(vendor: str, *, take_over: bool) -> tuple[str, list[str]]:
+    """The statement, built once per database vendor and kind."""
     meta = PaymentWebhookEvent._meta
     qn = connection.ops.quote_name
     table = qn(meta.db_table)
@@ -44,6 +48,11 @@ def _claim_sql(*, take_over: bool) -> tuple[str, list[str]]:
         f"DO UPDATE SET {assignments} WHERE {table}.{column['status']} NOT IN ({done}) RETURNING {column['id']}"
     )
     return sql, [f.attname for f in fields]
+
+
+@functools.cache
+def _fields() -> dict[str, Any]:
+    return {f.attname: f for f in PaymentWebhookEvent._meta.concrete_fields}
 
 
 def event_claim(
@@ -72,8 +81,8 @@ def event_claim(
         attempts=0 if status == Status.RECEIVED else 1,
         processed_at=None if status == Status.RECEIVED else now,
     )
-    sql, attnames = _claim_sql(take_over=status != Status.RECEIVED)
-    fields = {f.attname: f for f in PaymentWebhookEvent._meta.concrete_fields}
+    sql, attnames = _claim_sql(connection.vendor, take_over=status != Status.RECEIVED)
+    fields = _fields()
     values = [fields[name].get_db_prep_save(fields[name].pre_save(row, add=True), connection) for name in attnames]
     with connection.cursor() as cursor:
         cursor.execute(sql, [*values, *DONE])
