@@ -63,6 +63,13 @@ MUTATIONS = (
         LOCK_TESTS,
     ),
     Mutation(
+        "both locks of the ledger's locking read, against the racing-thread tests alone",
+        "trackify/payments/services/ledger.py",
+        '        .select_for_update(of=("invoice", "self"))\n',
+        "",
+        ("tests/payments/test_concurrency.py",),
+    ),
+    Mutation(
         "invoice row lock while a session opens (invoices.selectors.invoice_lock)",
         "trackify/invoices/selectors.py",
         "Invoice.objects.select_for_update().filter(pk=invoice_id).first()",

@@ -13,13 +13,14 @@ from django.test import Client, override_settings
 
 from tests.payments.webhooks.sandbox_events import deliver, session_payload, signed
 from trackify.payments.models import InvoicePayment, PaymentRefund, PaymentStatusChange, PaymentWebhookEvent
+from trackify.payments.services import ledger
 from trackify.payments.services.status import payment_refresh_status
 from trackify.sandbox import provider
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
 
-def run_together(tasks: list[Callable[[], Any]]) -> list[Any]:
+def run_together(tasks: list[Callable[[], Any]], names: list[str] | None = None) -> list[Any]:
     """Start every task at the same instant on its own thread (and DB connection); return results."""
     barrier = threading.Barrier(len(tasks))
     results: list[Any] = [None] * len(tasks)
@@ -33,7 +34,9 @@ def run_together(tasks: list[Callable[[], Any]]) -> list[Any]:
         finally:
             connection.close()
 
-    threads = [threading.Thread(target=run, args=(i, t)) for i, t in enumerate(tasks)]
+    threads = [
+        threading.Thread(target=run, args=(i, t), name=names[i] if names else None) for i, t in enumerate(tasks)
+    ]
     for thread in threads:
         thread.start()
     for thread in threads:
@@ -92,20 +95,50 @@ def test_two_clients_opening_sessions_for_one_invoice_at_once_get_one_session(in
     assert InvoicePayment.objects.filter(invoice=invoice).count() == 1
 
 
-def test_concurrent_refunds_never_exceed_the_amount_paid(api, open_payment):
+def waiting_on_a_lock(pid: int) -> bool:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT wait_event_type FROM pg_stat_activity WHERE pid = %s", [pid])
+        row = cursor.fetchone()
+    return row is not None and row[0] == "Lock"
+
+
+def test_concurrent_refunds_never_exceed_the_amount_paid(api, open_payment, monkeypatch):
+    """Two refunds of 60 out of 100, made to meet inside the reservation: the second must wait.
+
+    Each request, once it has read what is already reserved, waits until the other one has read it
+    too, or is seen waiting on a row lock in PostgreSQL. With the locks, the second is blocked and the
+    first goes on; without them, both read "nothing reserved" and both reserve: every run, not by luck.
+    """
     from tests.payments.webhooks.sandbox_events import send
 
     send(Client(), open_payment, "succeeded")
     provider.complete_session(open_payment.gateway_reference, "succeeded")
     token = api._credentials["HTTP_AUTHORIZATION"]
+    pids: dict[str, int] = {}
+    arrived = {"first": threading.Event(), "second": threading.Event()}
+    real_reserved = ledger.refund_reserved_amount
+
+    def reserved_then_meet(payment: Any) -> int:
+        amount = real_reserved(payment)
+        me = threading.current_thread().name
+        other = "second" if me == "first" else "first"
+        arrived[me].set()
+        for _ in range(3000):  # a bound, never reached when the code is right or wrong: a guard against a hang
+            if arrived[other].wait(0.01) or (other in pids and waiting_on_a_lock(pids[other])):
+                break
+        return amount
+
+    monkeypatch.setattr(ledger, "refund_reserved_amount", reserved_then_meet)
 
     def refund_sixty() -> Any:
+        connection.ensure_connection()
+        pids[threading.current_thread().name] = connection.connection.info.backend_pid
         return Client().post(
             f"/payment/{open_payment.pk}/refund/", data={"amount": "60.00"},
             content_type="application/json", HTTP_AUTHORIZATION=token,
         )
 
-    responses = run_together([refund_sixty, refund_sixty])
+    responses = run_together([refund_sixty, refund_sixty], names=["first", "second"])
 
     assert sorted(r.status_code for r in responses) == [201, 400], [r.content for r in responses]
     # The loser is refused by our own check on the locked payment, before any gateway call: not by
