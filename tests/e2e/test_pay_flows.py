@@ -1,13 +1,11 @@
 """A client pays an invoice in a real browser: sandbox in the modal and by redirect, part payment,
-a decline and a retry, the paid state, keyboard only, and every page at 390 px."""
+a decline and a retry, the paid state, keyboard only. Every page at 390 and 1280 px: test_every_page.py."""
 
 from __future__ import annotations
 
 from typing import Any
 
-import pytest
-
-from tests.e2e.conftest import PHONE, shoot
+from tests.e2e.conftest import shoot
 from tests.e2e.helpers import choose_and_pay, open_modal, pay_url, wait_for_result
 from trackify.invoices.models import Invoice
 from trackify.payments.models import InvoicePayment, PaymentGatewayConfig
@@ -137,36 +135,3 @@ def test_the_modal_works_with_the_keyboard_alone(page: Any, site: str, invoice: 
         page.keyboard.press("Tab")
     page.keyboard.press("Enter")
     wait_for_result(page, "Payment received")
-
-
-@pytest.mark.parametrize("name", ["pay", "modal", "result", "login", "settings", "invalid"])
-def test_every_page_fits_a_390_px_screen(browser: Any, site: str, name: str, invoice, sandbox_config, user):
-    context = browser.new_context(viewport=PHONE, locale="en-US")
-    page = context.new_page()
-    try:
-        if name in ("pay", "modal"):
-            page.goto(pay_url(site, invoice))
-            page.get_by_role("button", name="Pay now").wait_for()
-            if name == "modal":
-                page.get_by_role("button", name="Pay now").click()
-                page.get_by_role("button", name="Continue to Sandbox").wait_for()
-        elif name == "result":
-            dialog = open_modal(page, site, invoice)
-            dialog.get_by_role("button", name="Continue to Sandbox").click()
-            page.get_by_role("button", name="Simulate a declined card").click()
-            wait_for_result(page, "Payment failed")
-        elif name == "invalid":
-            page.goto(f"{site}/pay/{invoice.pk}/?token=nope")
-            page.get_by_role("heading", name="This link is not valid").wait_for()
-        else:
-            page.goto(f"{site}/login/")
-            if name == "settings":
-                page.get_by_label("Username").fill(user.username)
-                page.get_by_label("Password").fill("pw-for-tests-only")
-                page.get_by_role("button", name="Sign in").click()
-                page.get_by_role("article", name="Sandbox").wait_for()
-        width = page.evaluate("document.documentElement.scrollWidth")
-        assert width <= PHONE["width"], f"{name} page scrolls sideways ({width} px)"
-        shoot(page, f"{name}-page")
-    finally:
-        context.close()
