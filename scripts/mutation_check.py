@@ -49,22 +49,22 @@ class Mutation:
 
 MUTATIONS = (
     Mutation(
-        "payment row lock (ledger._locked_payments: FOR UPDATE OF the payment)",
-        "trackify/payments/services/ledger.py",
+        "payment row lock (payment_locks.locked_payments: FOR UPDATE OF the payment)",
+        "trackify/payments/services/payment_locks.py",
         '.select_for_update(of=("invoice", "self"))',
         '.select_for_update(of=("invoice",))',
         LOCK_TESTS,
     ),
     Mutation(
-        "invoice row lock in the ledger (ledger._locked_payments: FOR UPDATE OF the invoice)",
-        "trackify/payments/services/ledger.py",
+        "invoice row lock in the ledger (payment_locks.locked_payments: FOR UPDATE OF the invoice)",
+        "trackify/payments/services/payment_locks.py",
         '.select_for_update(of=("invoice", "self"))',
         '.select_for_update(of=("self",))',
         LOCK_TESTS,
     ),
     Mutation(
         "both locks of the ledger's locking read, against the racing-thread tests alone",
-        "trackify/payments/services/ledger.py",
+        "trackify/payments/services/payment_locks.py",
         '        .select_for_update(of=("invoice", "self"))\n',
         "",
         ("tests/payments/test_concurrency.py",),
