@@ -4,14 +4,14 @@ Opening a PostgreSQL connection costs a TCP handshake, authentication and a back
 than everything a webhook delivery does once connected. So production never opens one per request.
 
 `DATABASE_CONNECTIONS`:
-- `persistent` (the default): each worker keeps its connection open for `DATABASE_CONN_MAX_AGE`
-  seconds (default 600) and checks it is alive before reusing it (`DATABASE_CONN_HEALTH_CHECKS`,
-  default on). A sync gunicorn worker serves one request at a time, so one connection per worker
-  is all it can use; this was the faster of the two in `bench/webhooks.py` (docs/performance.md).
-- `pool`: Django's psycopg connection pool (psycopg[pool]), sized by `DATABASE_POOL_MIN_SIZE`,
-  `DATABASE_POOL_MAX_SIZE` and `DATABASE_POOL_TIMEOUT`; with health checks on, Django has the pool
-  check a connection before handing it out (`ConnectionPool.check_connection`). For threaded
-  servers, where one process runs several requests.
+- `pool` (the default): Django's psycopg connection pool (psycopg[pool]), sized by
+  `DATABASE_POOL_MIN_SIZE`, `DATABASE_POOL_MAX_SIZE` and `DATABASE_POOL_TIMEOUT`; with health checks
+  on (`DATABASE_CONN_HEALTH_CHECKS`, default on), Django has the pool check a connection before
+  handing it out (`ConnectionPool.check_connection`). The faster of the two in `bench/webhooks.py`
+  (docs/performance.md), if narrowly.
+- `persistent`: each worker keeps its connection open for `DATABASE_CONN_MAX_AGE` seconds (default
+  600) and checks it is alive before reusing it (a `SELECT 1` per request with health checks on).
+  The one to use behind PgBouncer, which pools already (docs/deployment.md).
 - `per-request`: a new connection for each request (behind PgBouncer, for example, if one insists).
 
 Behind PgBouncer in transaction mode, see docs/deployment.md: persistent connections to PgBouncer
@@ -48,7 +48,7 @@ def connection_settings(database: Mapping[str, Any]) -> Any:
     Typed `Any` because Django reads the result as a plain dict while the stubs know DATABASES
     entries as a TypedDict without the pool option.
     """
-    mode = os.environ.get("DATABASE_CONNECTIONS", "persistent").strip().lower() or "persistent"
+    mode = os.environ.get("DATABASE_CONNECTIONS", "pool").strip().lower() or "pool"
     if mode not in CHOICES:
         raise ImproperlyConfigured(f"DATABASE_CONNECTIONS must be one of {', '.join(CHOICES)}, not {mode!r}.")
     health_checks = _bool("DATABASE_CONN_HEALTH_CHECKS", True)

@@ -22,14 +22,21 @@ def _clean_env(monkeypatch):
         monkeypatch.delenv(name, raising=False)
 
 
-def test_the_default_keeps_connections_with_health_checks():
+def test_the_default_is_the_pool_with_health_checks():
     result = connection_settings(POSTGRES)
-    assert result["CONN_MAX_AGE"] == 600
-    assert result["CONN_HEALTH_CHECKS"] is True
+    assert result["OPTIONS"]["pool"]["min_size"] >= 1
+    assert (result["CONN_MAX_AGE"], result["CONN_HEALTH_CHECKS"]) == (0, True)
+
+
+def test_persistent_connections_with_health_checks_on_request(monkeypatch):
+    monkeypatch.setenv("DATABASE_CONNECTIONS", "persistent")
+    result = connection_settings(POSTGRES)
+    assert (result["CONN_MAX_AGE"], result["CONN_HEALTH_CHECKS"]) == (600, True)
     assert "pool" not in result["OPTIONS"]
 
 
 def test_persistent_connections_are_configurable(monkeypatch):
+    monkeypatch.setenv("DATABASE_CONNECTIONS", "persistent")
     monkeypatch.setenv("DATABASE_CONN_MAX_AGE", "30")
     monkeypatch.setenv("DATABASE_CONN_HEALTH_CHECKS", "off")
     result = connection_settings(POSTGRES)
@@ -58,11 +65,12 @@ def test_per_request_connections_on_request(monkeypatch):
 
 
 def test_pgbouncer_transaction_mode_disables_server_side_cursors(monkeypatch):
+    monkeypatch.setenv("DATABASE_CONNECTIONS", "persistent")
     monkeypatch.setenv("DATABASE_PGBOUNCER_TRANSACTION_MODE", "1")
     assert connection_settings(POSTGRES)["DISABLE_SERVER_SIDE_CURSORS"] is True
 
 
-@pytest.mark.parametrize(("name", "value"), [("DATABASE_CONNECTIONS", "sometimes"), ("DATABASE_CONN_MAX_AGE", "ten")])
+@pytest.mark.parametrize(("name", "value"), [("DATABASE_CONNECTIONS", "sometimes"), ("DATABASE_POOL_MAX_SIZE", "ten")])
 def test_a_wrong_value_is_refused_by_name(monkeypatch, name, value):
     monkeypatch.setenv(name, value)
     with pytest.raises(ImproperlyConfigured, match=name):
