@@ -182,6 +182,8 @@ class WebhookEventStatus(models.TextChoices):
     PROCESSED = "processed"
     IGNORED = "ignored"
     FAILED = "failed"
+    # Verified, but its payment cannot be known yet: kept, and applied once it can be.
+    DEFERRED = "deferred"
 
 
 class PaymentWebhookEvent(models.Model):
@@ -208,6 +210,15 @@ class PaymentWebhookEvent(models.Model):
 
     class Meta:
         ordering = ["-received_at"]
+        indexes = [
+            # Webhook health (counts per config over the last 24 hours) and the reprocess command.
+            models.Index(fields=["config", "received_at"], name="webhook_event_config_received"),
+            models.Index(
+                fields=["status", "received_at"],
+                condition=models.Q(status__in=["failed", "deferred", "received"]),
+                name="webhook_event_not_done",
+            ),
+        ]
         constraints = [
             models.UniqueConstraint(
                 fields=["gateway_name", "config", "gateway_event_id"],
@@ -217,3 +228,22 @@ class PaymentWebhookEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.gateway_name} {self.event_type} {self.gateway_event_id}"
+
+
+class WebhookRejection(models.Model):
+    """Deliveries refused for a bad signature, counted per config and hour (nothing of them is kept).
+
+    A verified delivery is a `PaymentWebhookEvent`; a refused one leaves only this count, which the
+    webhook health of the config shows (most deliveries refused: a wrong signing secret).
+    """
+
+    config = models.ForeignKey(PaymentGatewayConfig, on_delete=models.CASCADE, related_name="webhook_rejections")
+    hour = models.DateTimeField()
+    count = models.PositiveIntegerField(default=0)
+    last_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["config", "hour"], name="webhook_rejection_per_config_hour")]
+
+    def __str__(self) -> str:
+        return f"{self.count} rejected at {self.hour:%Y-%m-%d %H}:00"

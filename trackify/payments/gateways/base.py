@@ -168,6 +168,15 @@ class PaymentGatewayBase(abc.ABC):
     def get_payment_status(self, lookup: PaymentLookup) -> PaymentUpdate:
         """Ask the provider where a payment stands now. Read-only at the provider."""
 
+    def expire_session(self, lookup: PaymentLookup) -> StatusResult:
+        """Close an open payment session so that it can no longer be paid; return where it stands.
+
+        A session paid meanwhile stays paid: the answer then says succeeded (or processing), and
+        the caller applies that instead. The default closes nothing: it reports the status, which
+        is right for gateways whose sessions expire by themselves at `expires_at`.
+        """
+        return self.get_payment_status(lookup)
+
     def refund_payment(self, request: RefundRequest) -> RefundResult:
         """Return `request.amount` of a succeeded payment to the payer.
 

@@ -179,3 +179,25 @@ def test_a_charge_stripe_does_not_know_is_a_clear_refusal(gateway, stripe_accoun
     refund = so.refund(amount=500, currency="eur", charge="ch_unknown")
     with pytest.raises(InvalidGatewayRequest):
         gateway.resolve_payment(normalized(gateway, so.event("refund.created", refund)))
+
+
+# -- closing a session ---------------------------------------------------------------------------
+
+
+def lookup_of(reference: str) -> Any:
+    from trackify.payments.gateways.types import PaymentLookup
+
+    return PaymentLookup(payment_id=PAYMENT_ID, gateway_reference=reference, amount=12345, currency="EUR")
+
+
+def test_an_open_checkout_session_is_expired_at_stripe(gateway, stripe_account: Account) -> None:
+    reference = gateway.create_payment_session(session_request(payment_id=PAYMENT_ID)).gateway_reference
+    assert gateway.expire_session(lookup_of(reference)).status == "expired"
+    assert stripe_account.sessions[reference]["status"] == "expired"
+
+
+def test_a_session_paid_meanwhile_stays_paid(gateway, stripe_account: Account) -> None:
+    reference = gateway.create_payment_session(session_request(payment_id=PAYMENT_ID)).gateway_reference
+    stripe_account.pay_checkout(reference)
+    assert gateway.expire_session(lookup_of(reference)).status == "succeeded"
+    assert stripe_account.sessions[reference]["status"] == "complete"

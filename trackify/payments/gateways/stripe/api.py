@@ -151,6 +151,22 @@ class StripeApi:
             "checkout session retrieve", self._client.v1.checkout.sessions.retrieve, session_id, params=params
         )
 
+    def expire_checkout_session(self, session_id: str, *, idempotency_key: str) -> dict[str, Any]:
+        return self._call(
+            "checkout session expire",
+            self._client.v1.checkout.sessions.expire,
+            session_id,
+            options=self._post_options(idempotency_key),
+        )
+
+    def cancel_payment_intent(self, payment_intent_id: str, *, idempotency_key: str) -> dict[str, Any]:
+        return self._call(
+            "payment intent cancel",
+            self._client.v1.payment_intents.cancel,
+            payment_intent_id,
+            options=self._post_options(idempotency_key),
+        )
+
     def create_payment_intent(self, params: Mapping[str, Any], *, idempotency_key: str) -> dict[str, Any]:
         return self._call(
             "payment intent create",

@@ -269,6 +269,22 @@ class StripeGateway(PaymentGatewayBase):
             )
         raise InvalidGatewayRequest("This payment has no Stripe reference to look up.")
 
+    def expire_session(self, lookup: PaymentLookup) -> StatusResult:
+        """Expire the Checkout Session (or cancel the in-modal PaymentIntent) unless it was paid.
+
+        Stripe refuses to close what is complete or already closed; the status then says why.
+        """
+        reference = lookup.gateway_reference
+        key = f"trackify-expire-{lookup.payment_id}"
+        try:
+            if reference.startswith("cs_"):
+                self.api.expire_checkout_session(reference, idempotency_key=key)
+            elif reference.startswith("pi_"):
+                self.api.cancel_payment_intent(reference, idempotency_key=key)
+        except InvalidGatewayRequest:
+            pass  # paid, processing or closed already: the status below tells which
+        return self.get_payment_status(lookup)
+
     def refund_payment(self, request: RefundRequest) -> RefundResult:
         amount = currencies.to_stripe_amount(request.amount, request.currency)
         payment_intent_id = self._payment_intent_of(request.payment)

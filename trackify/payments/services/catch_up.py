@@ -1,0 +1,266 @@
+"""Catching up on what webhooks did not tell us, and processing stored events again.
+
+Two plain functions, for the management commands (`payments_catch_up`, `webhook_events_reprocess`)
+and for a periodic task (cron, or a Celery beat entry calling them):
+
+- `payments_catch_up`: payments still pending or processing past a threshold are brought up to
+  date by asking their gateways, through `payment_refresh_status` (the same ledger path as
+  webhooks); sessions past their expiry are closed at the gateway and marked expired.
+- `webhook_events_reprocess`: stored events that failed, were deferred, or were left received
+  by a process that died, are applied again from their verified payloads.
+
+Both walk the table in keyset pages of primary keys (constant memory, whatever the backlog),
+and the catch-up asks gateways from a few worker threads, each with its own database connection.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+from collections import Counter
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
+from uuid import UUID
+
+from django.db import close_old_connections, connection, transaction
+from django.db.models import Model, QuerySet
+from django.utils import timezone
+
+from trackify.payments import state
+from trackify.payments.gateways.errors import GatewayError
+from trackify.payments.gateways.registry import UnknownGateway
+from trackify.payments.gateways.types import PaymentStatus, PaymentUpdate
+from trackify.payments.models import InvoicePayment, PaymentWebhookEvent
+from trackify.payments.services import ledger
+from trackify.payments.services.gateway_configs import gateway_for
+from trackify.payments.services.status import lookup_for, payment_refresh_status
+
+logger = logging.getLogger(__name__)
+
+Progress = Callable[[int, int], None]  # (done, total)
+
+
+def keyset_pages(queryset: QuerySet[Any], *, batch_size: int) -> Iterator[list[Any]]:
+    """The primary keys of `queryset`, a page at a time, in key order: never the whole set at once."""
+    last: Any = None
+    while True:
+        page = queryset.order_by("pk")
+        if last is not None:
+            page = page.filter(pk__gt=last)
+        keys = list(page.values_list("pk", flat=True)[:batch_size])
+        if not keys:
+            return
+        yield keys
+        last = keys[-1]
+
+
+# -- payments whose news never came ---------------------------------------------------------------
+
+
+@dataclass
+class CatchUpSummary:
+    total: int = 0
+    checked: int = 0
+    moved: Counter[str] = field(default_factory=Counter)  # new status -> payments
+    closed: int = 0  # sessions past their expiry, closed by us
+    unchanged: int = 0
+    errors: int = 0
+
+    def add(self, outcome: str) -> None:
+        self.checked += 1
+        kind, _, detail = outcome.partition(":")
+        if kind == "moved":
+            self.moved[detail] += 1
+        elif kind == "closed":
+            self.closed += 1
+        elif kind == "error":
+            self.errors += 1
+        else:
+            self.unchanged += 1
+
+    def lines(self) -> list[str]:
+        moved = ", ".join(f"{count} {status}" for status, count in sorted(self.moved.items())) or "none"
+        return [
+            f"payments past the threshold: {self.total}, checked: {self.checked}",
+            f"moved by their gateway's answer: {sum(self.moved.values())} ({moved})",
+            f"sessions past their expiry closed: {self.closed}",
+            f"unchanged: {self.unchanged}, gateway errors: {self.errors}",
+        ]
+
+
+def stale_payments(*, older_than: timedelta) -> QuerySet[InvoicePayment]:
+    cutoff = timezone.now() - older_than
+    return InvoicePayment.objects.filter(status__in=state.OPEN_STATUSES, created_at__lte=cutoff).exclude(
+        gateway_reference=""
+    )
+
+
+def payment_catch_up_one(*, payment_id: UUID) -> str:
+    """Ask the gateway about one open payment and apply the answer; close its session if expired.
+
+    Returns "moved:<status>", "closed", "unchanged" or "error".
+    """
+    payment = InvoicePayment.objects.select_related("config", "invoice").filter(pk=payment_id).first()
+    if payment is None or payment.status not in state.OPEN_STATUSES:
+        return "unchanged"  # settled meanwhile by a webhook
+    before = payment.status
+    payment = payment_refresh_status(payment=payment)
+    if payment.status != before:
+        return f"moved:{payment.status}"
+    if payment.status == PaymentStatus.PENDING and payment.expires_at and payment.expires_at <= timezone.now():
+        return _close_expired(payment)
+    return "unchanged"
+
+
+def _close_expired(payment: InvoicePayment) -> str:
+    """A session nobody paid before its expiry: closed at the gateway, then marked as it stands."""
+    try:
+        result = gateway_for(payment.config).expire_session(lookup_for(payment))
+    except (GatewayError, UnknownGateway) as exc:
+        logger.warning("Could not close the session of payment %s: %s", payment.pk, exc)
+        return "error"
+    with transaction.atomic():
+        locked = ledger.lock_payment(payment.pk, invoice_id=payment.invoice_id)
+        ledger.apply_payment_update(
+            locked,
+            PaymentUpdate(
+                status=result.status,
+                amount=result.amount,
+                currency=result.currency,
+                gateway_payment_reference=result.gateway_payment_reference,
+                failure_message=result.failure_message,
+            ),
+            source="catch_up",
+        )
+        status = locked.payment.status
+    if status == PaymentStatus.PENDING:
+        return "unchanged"
+    return "closed" if status in (PaymentStatus.EXPIRED, PaymentStatus.CANCELLED) else f"moved:{status}"
+
+
+def _catch_up_guarded(payment_id: UUID) -> str:
+    try:
+        return payment_catch_up_one(payment_id=payment_id)
+    except Exception:  # one payment's trouble must not stop the run
+        logger.exception("Catch-up of payment %s failed", payment_id)
+        return "error"
+
+
+def payments_catch_up(
+    *,
+    older_than: timedelta = timedelta(minutes=15),
+    batch_size: int = 200,
+    workers: int = 4,
+    on_progress: Progress | None = None,
+) -> CatchUpSummary:
+    """Every payment open for longer than `older_than`: ask its gateway, apply, close if expired.
+
+    `workers` threads ask gateways at once (1: all in this thread); pages of `batch_size` keys
+    feed them through a bounded queue, so memory stays flat whatever the backlog.
+    """
+    payments = stale_payments(older_than=older_than)
+    summary = CatchUpSummary(total=payments.count())
+    lock = threading.Lock()
+
+    def record(outcome: str) -> None:
+        with lock:
+            summary.add(outcome)
+            if on_progress is not None:
+                on_progress(summary.checked, summary.total)
+
+    pages = keyset_pages(payments, batch_size=batch_size)
+    if workers <= 1:
+        for page in pages:
+            for payment_id in page:
+                record(_catch_up_guarded(payment_id))
+        return summary
+    _run_in_threads(pages, workers=workers, queue_size=batch_size, handle=lambda pk: record(_catch_up_guarded(pk)))
+    return summary
+
+
+_DONE = object()
+
+
+def _run_in_threads(
+    pages: Iterator[list[Any]], *, workers: int, queue_size: int, handle: Callable[[Any], None]
+) -> None:
+    """Feed keys to `workers` threads through a bounded queue. Each thread has its own database
+    connection (Django's are per thread) and closes it when done."""
+    tasks: queue.Queue[Any] = queue.Queue(maxsize=max(queue_size, workers))
+
+    def work() -> None:
+        try:
+            while (key := tasks.get()) is not _DONE:
+                handle(key)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=work, name=f"catch-up-{n}", daemon=True) for n in range(workers)]
+    for thread in threads:
+        thread.start()
+    try:
+        for page in pages:
+            for key in page:
+                tasks.put(key)
+    finally:
+        for _ in threads:
+            tasks.put(_DONE)
+        for thread in threads:
+            thread.join()
+
+
+# -- stored events, processed again -----------------------------------------------------------
+
+
+@dataclass
+class ReprocessSummary:
+    total: int = 0
+    outcomes: Counter[str] = field(default_factory=Counter)  # processed, ignored, deferred, failed...
+
+    def lines(self) -> list[str]:
+        found = ", ".join(f"{count} {status}" for status, count in sorted(self.outcomes.items())) or "nothing to do"
+        return [f"stored events to process again: {self.total}", f"now: {found}"]
+
+
+def events_to_reprocess(*, older_than: timedelta) -> QuerySet[PaymentWebhookEvent]:
+    """Failed and deferred events, and events left `received` by a process that died mid-way.
+
+    `older_than` leaves alone the events a delivery is working on right now.
+    """
+    statuses = [
+        PaymentWebhookEvent.Status.FAILED,
+        PaymentWebhookEvent.Status.DEFERRED,
+        PaymentWebhookEvent.Status.RECEIVED,
+    ]
+    return PaymentWebhookEvent.objects.filter(status__in=statuses, received_at__lte=timezone.now() - older_than)
+
+
+def webhook_events_reprocess(
+    *, older_than: timedelta = timedelta(minutes=1), batch_size: int = 200, on_progress: Progress | None = None
+) -> ReprocessSummary:
+    """Apply again every stored event that is not done, oldest key first, one page at a time."""
+    events = events_to_reprocess(older_than=older_than)
+    summary = ReprocessSummary(total=events.count())
+    done = 0
+    for page in keyset_pages(events, batch_size=batch_size):
+        for row in PaymentWebhookEvent.objects.select_related("config").filter(pk__in=page).order_by("pk"):
+            summary.outcomes[_reprocess_guarded(row)] += 1
+            done += 1
+            if on_progress is not None:
+                on_progress(done, summary.total)
+        close_old_connections()
+    return summary
+
+
+def _reprocess_guarded(row: Model) -> str:
+    from trackify.payments.services.webhooks import webhook_event_reprocess
+
+    assert isinstance(row, PaymentWebhookEvent)
+    try:
+        return webhook_event_reprocess(event_row=row).status
+    except Exception:  # stored as failed again, with its error, by the webhook path
+        logger.warning("Stored webhook event #%s failed again", row.pk, exc_info=True)
+        return "failed"
