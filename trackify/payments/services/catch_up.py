@@ -25,7 +25,7 @@ from datetime import timedelta
 from typing import Any
 from uuid import UUID
 
-from django.db import close_old_connections, connection, transaction
+from django.db import connection, transaction
 from django.db.models import Model, QuerySet
 from django.utils import timezone
 
@@ -251,7 +251,6 @@ def webhook_events_reprocess(
             done += 1
             if on_progress is not None:
                 on_progress(done, summary.total)
-        close_old_connections()
     return summary
 
 
