@@ -60,7 +60,11 @@ class LiveServer:
             self.process = subprocess.Popen(
                 command, cwd=ROOT, env=self.env, pass_fds=(fd,), stdout=out, stderr=subprocess.STDOUT
             )
-        self._wait_ready()
+        try:
+            self._wait_ready()
+        except BaseException:
+            self.stop()
+            raise
         return self
 
     def _wait_ready(self, seconds: float = 30) -> None:
