@@ -190,6 +190,8 @@ TRACKIFY_SESSION_LIFETIME_MINUTES = int(os.environ.get("TRACKIFY_SESSION_LIFETIM
 
 # Webhook bodies larger than this are refused with 413 before being read.
 TRACKIFY_WEBHOOK_MAX_BYTES = 64 * 1024
+# Webhook health warns when a config with payments open longer than this has heard nothing as long.
+TRACKIFY_WEBHOOK_SILENCE_MINUTES = int(os.environ.get("TRACKIFY_WEBHOOK_SILENCE_MINUTES", "60"))
 # JSON API bodies: larger ones are refused with 413, deeper nesting with 400 (trackify/common/untrusted.py).
 TRACKIFY_JSON_MAX_BYTES = int(os.environ.get("TRACKIFY_JSON_MAX_BYTES", str(256 * 1024)))
 TRACKIFY_JSON_MAX_DEPTH = int(os.environ.get("TRACKIFY_JSON_MAX_DEPTH", "32"))

@@ -7,6 +7,8 @@ from typing import Any
 from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
+from django.utils.html import format_html_join
+from django.utils.safestring import SafeString, mark_safe
 
 from trackify.common.admin import label_of, labelled_filter
 from trackify.common.errors import TrackifyError
@@ -23,6 +25,7 @@ from trackify.payments.models import (
     PaymentWebhookEvent,
 )
 from trackify.payments.services import gateway_configs as config_services
+from trackify.payments.services.health import webhook_health
 from trackify.payments.services.webhooks import webhook_event_reprocess
 
 
@@ -33,7 +36,23 @@ class PaymentGatewayConfigAdmin(admin.ModelAdmin):
         "display_name", "gateway_name", "owner", "flow_display", "test_mode", "is_default", "is_active", "archived_at",
     ]
     list_filter = ["gateway_name", labelled_filter("flow", "flow", FLOW), "is_active", "test_mode"]
-    readonly_fields = ["stored_credentials", "archived_at", "created_at", "updated_at"]
+    readonly_fields = ["stored_credentials", "webhook_health", "archived_at", "created_at", "updated_at"]
+
+    @admin.display(description="Webhook health (last 24 hours)")
+    def webhook_health(self, obj: PaymentGatewayConfig) -> SafeString | str:
+        if obj._state.adding:
+            return "-"
+        health = webhook_health(config=obj)
+        last = "never"
+        if health.last_event_at:
+            last = f"{health.last_event_at:%Y-%m-%d %H:%M:%S} UTC ({health.last_event_type})"
+        lines = [
+            f"Last event received: {last}",
+            f"Verified {health.verified}, rejected (bad signature) {health.rejected}, "
+            f"failed {health.failed}, deferred {health.deferred}",
+            *(f"Warning: {warning}" for warning in health.warnings),
+        ]
+        return format_html_join(mark_safe("<br>"), "{}", ((line,) for line in lines))
 
     def get_form(self, request: HttpRequest, obj: Any = None, change: bool = False, **kwargs: Any) -> Any:
         # One field per credential of this config's gateway (of every gateway on the add page).

@@ -219,5 +219,19 @@ class RefundSerializer(serializers.Serializer):
 
 
 class WebhookAnswerSerializer(serializers.Serializer):
-    status = serializers.ChoiceField(choices=["processed", "ignored", "duplicate", "queued"])
+    status = serializers.ChoiceField(choices=["processed", "ignored", "deferred", "duplicate", "queued"])
     detail = serializers.CharField()
+
+
+class WebhookHealthSerializer(serializers.Serializer):
+    """Counts are over the last 24 hours."""
+
+    last_event_at = serializers.DateTimeField(allow_null=True)
+    last_event_type = serializers.CharField()
+    last_rejected_at = serializers.DateTimeField(allow_null=True)
+    verified = serializers.IntegerField(help_text="verified deliveries (stored events)")
+    rejected = serializers.IntegerField(help_text="deliveries refused for a bad signature")
+    failed = serializers.IntegerField(help_text="events whose processing failed; processed again later")
+    deferred = serializers.IntegerField(help_text="events whose payment is not known yet; processed again later")
+    open_payments = serializers.IntegerField(help_text="payments still open past the silence threshold")
+    warnings = serializers.ListField(child=serializers.CharField())

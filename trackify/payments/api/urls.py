@@ -15,6 +15,11 @@ urlpatterns = [
         views.GatewayConfigTestConnectionView.as_view(),
         name="gateway-config-test-connection",
     ),
+    path(
+        "gateways/<uuid:config_id>/webhook-health/",
+        views.GatewayConfigWebhookHealthView.as_view(),
+        name="gateway-config-webhook-health",
+    ),
     path("create-session/", views.CreateSessionView.as_view(), name="create-session"),
     path("status/<uuid:payment_id>/", views.PaymentStatusView.as_view(), name="payment-status"),
     path("invoice/<uuid:invoice_id>/gateway/", views.InvoiceGatewayView.as_view(), name="invoice-gateway"),

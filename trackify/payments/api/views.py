@@ -20,6 +20,7 @@ from trackify.payments import selectors
 from trackify.payments.api import serializers as s
 from trackify.payments.gateways.registry import gateway_classes
 from trackify.payments.services import gateway_configs as config_services
+from trackify.payments.services.health import webhook_health
 from trackify.payments.services.refunds import payment_refund
 from trackify.payments.services.sessions import payment_session_create
 from trackify.payments.services.status import payment_refresh_status
@@ -101,6 +102,15 @@ class GatewayConfigTestConnectionView(APIView):
         config = selectors.gateway_config_for_owner(config_id=config_id, user=request.user)
         message = config_services.gateway_config_test_connection(config=config)
         return Response({"ok": True, "message": message})
+
+
+class GatewayConfigWebhookHealthView(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(responses=s.WebhookHealthSerializer, summary="Is the gateway reaching your webhook endpoint?")
+    def get(self, request: Request, config_id: str) -> Response:
+        config = selectors.gateway_config_for_owner(config_id=config_id, user=request.user)
+        return Response(s.WebhookHealthSerializer(webhook_health(config=config)).data)
 
 
 class CreateSessionView(APIView):

@@ -18,6 +18,8 @@ from rest_framework.views import APIView
 from trackify.common.api import error_body
 from trackify.common.throttling import RejectedWebhookThrottle
 from trackify.payments.api.serializers import WebhookAnswerSerializer
+from trackify.payments.gateways.errors import WebhookVerificationError
+from trackify.payments.services.health import webhook_rejection_record
 from trackify.payments.services.webhooks import webhook_receive
 
 WEBHOOK_RESPONSES = {
@@ -55,9 +57,14 @@ class WebhookView(APIView):
         body = request._request.read(limit + 1)
         if len(body) > limit:
             return too_large
-        outcome = webhook_receive(
-            gateway_name=gateway_name, config_id=config_id, body=body, headers=dict(request.headers)
-        )
+        try:
+            outcome = webhook_receive(
+                gateway_name=gateway_name, config_id=config_id, body=body, headers=dict(request.headers)
+            )
+        except WebhookVerificationError:
+            if config_id is not None:  # the config's webhook health counts it; nothing else is kept
+                webhook_rejection_record(config_id=config_id)
+            raise
         return Response({"status": outcome.status, "detail": outcome.detail})
 
 
