@@ -122,6 +122,19 @@ def retrieve_session(*, account_id: UUID, session_id: str) -> dict[str, Any]:
     return _to_dict(get_session(session_id, account_id=account_id))
 
 
+def expire_session(*, account_id: UUID, session_id: str) -> dict[str, Any]:
+    """Close an open session so it can no longer be paid; any other session is left as it is."""
+    with transaction.atomic():
+        session = SandboxSession.objects.select_for_update().filter(pk=session_id, account_id=account_id).first()
+        if session is None:
+            raise SandboxError("no such session", status=404)
+        _advance_clock(session)
+        if session.status == Status.OPEN:
+            session.status = Status.EXPIRED
+            session.save(update_fields=["status"])
+    return _to_dict(session)
+
+
 def complete_session(session_id: str, outcome: str) -> dict[str, Any]:
     """The person paying chose an outcome; returns the event the provider sends about it.
 

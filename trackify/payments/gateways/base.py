@@ -168,7 +168,7 @@ class PaymentGatewayBase(abc.ABC):
     def get_payment_status(self, lookup: PaymentLookup) -> PaymentUpdate:
         """Ask the provider where a payment stands now. Read-only at the provider."""
 
-    def expire_session(self, lookup: PaymentLookup) -> StatusResult:
+    def expire_session(self, lookup: PaymentLookup) -> PaymentUpdate:
         """Close an open payment session so that it can no longer be paid; return where it stands.
 
         A session paid meanwhile stays paid: the answer then says succeeded (or processing), and

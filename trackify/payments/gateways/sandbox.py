@@ -148,6 +148,27 @@ class SandboxGateway(PaymentGatewayBase):
             session = provider.retrieve_session(account_id=self.context.config_id, session_id=lookup.gateway_reference)
         except provider.SandboxError as exc:
             raise GatewayError(f"The sandbox does not know this payment: {exc}") from exc
+        return self._update_of(session)
+
+    def expire_session(self, lookup: PaymentLookup) -> PaymentUpdate:
+        try:
+            session = provider.expire_session(account_id=self.context.config_id, session_id=lookup.gateway_reference)
+        except provider.SandboxError as exc:
+            raise GatewayError(f"The sandbox could not close this session: {exc}") from exc
+        return self._update_of(session)
+
+    def resolve_payment(self, event: WebhookEvent) -> UUID | None:
+        """The sandbox's own books say whose session it is; a session it does not know is not ours."""
+        try:
+            session = provider.retrieve_session(account_id=self.context.config_id, session_id=event.gateway_reference)
+        except provider.SandboxError as exc:
+            if exc.status == 404:
+                return None
+            raise GatewayError(f"The sandbox could not look up this session: {exc}") from exc
+        return parse_uuid(session.get("payment_id"))
+
+    @staticmethod
+    def _update_of(session: Mapping[str, Any]) -> PaymentUpdate:
         status = _STATUS[session["status"]]
         return PaymentUpdate(
             status=status,

@@ -25,14 +25,14 @@ from datetime import timedelta
 from typing import Any
 from uuid import UUID
 
-from django.db import connection, transaction
+from django.db import connection
 from django.db.models import Model, QuerySet
 from django.utils import timezone
 
 from trackify.payments import state
 from trackify.payments.gateways.errors import GatewayError
 from trackify.payments.gateways.registry import UnknownGateway
-from trackify.payments.gateways.types import PaymentStatus, PaymentUpdate
+from trackify.payments.gateways.types import PaymentStatus
 from trackify.payments.models import InvoicePayment, PaymentWebhookEvent
 from trackify.payments.services import ledger
 from trackify.payments.services.gateway_configs import gateway_for
@@ -122,20 +122,10 @@ def _close_expired(payment: InvoicePayment) -> str:
     except (GatewayError, UnknownGateway) as exc:
         logger.warning("Could not close the session of payment %s: %s", payment.pk, exc)
         return "error"
-    with transaction.atomic():
-        locked = ledger.lock_payment(payment.pk, invoice_id=payment.invoice_id)
-        ledger.apply_payment_update(
-            locked,
-            PaymentUpdate(
-                status=result.status,
-                amount=result.amount,
-                currency=result.currency,
-                gateway_payment_reference=result.gateway_payment_reference,
-                failure_message=result.failure_message,
-            ),
-            source="catch_up",
-        )
-        status = locked.payment.status
+    ledger.payment_apply(
+        payment_id=payment.pk, invoice_id=payment.invoice_id, payment_update=result, source="catch_up"
+    )
+    status = InvoicePayment.objects.values_list("status", flat=True).get(pk=payment.pk)
     if status == PaymentStatus.PENDING:
         return "unchanged"
     return "closed" if status in (PaymentStatus.EXPIRED, PaymentStatus.CANCELLED) else f"moved:{status}"

@@ -26,7 +26,7 @@ from django.conf import settings
 from django.db import transaction
 
 from trackify.common.errors import TrackifyError
-from trackify.payments.gateways.errors import WebhookVerificationError
+from trackify.payments.gateways.errors import GatewayError, WebhookVerificationError
 from trackify.payments.gateways.registry import get_gateway_class
 from trackify.payments.gateways.types import WebhookEvent, WebhookRequest
 from trackify.payments.models import InvoicePayment, PaymentGatewayConfig, PaymentWebhookEvent
@@ -48,7 +48,7 @@ class WebhookProcessingFailed(TrackifyError):
 
 @dataclass(frozen=True)
 class WebhookOutcome:
-    status: str  # processed, ignored, duplicate; queued in async mode
+    status: str  # processed, ignored, deferred, duplicate; queued in async mode
     detail: str
     event_id: int | None
     # What the ledger did, update by update (empty for duplicates and ignored events).
@@ -116,6 +116,12 @@ def webhook_apply(*, config: PaymentGatewayConfig, event: WebhookEvent, fresh: b
     `fresh` False: `config` comes from this process's cache and is checked on the way.
     """
     try:
+        if event.incomplete:
+            done = _done_already(config, event)
+            if done is not None:
+                return done
+            # Outside the transaction: no row is locked while the provider is asked.
+            event = gateway_for(config).complete_event(event)
         with transaction.atomic():
             return _apply(config, event, fresh)
     except _Duplicate:
@@ -142,9 +148,17 @@ def _apply(config: PaymentGatewayConfig, event: WebhookEvent, fresh: bool) -> We
         config_id=config.pk, payment_id=event.payment_id, reference=event.gateway_reference, defer_history=True
     )
     if locked is None:
-        return _ignore(config, event, "no payment of this config matches the event", fresh)
+        return _unmatched(config, event, fresh)
+    return _apply_locked(config, event, fresh, locked)
+
+
+def _apply_locked(
+    config: PaymentGatewayConfig, event: WebhookEvent, fresh: bool, locked: ledger.Locked, *, link: bool = False
+) -> WebhookOutcome:
     if not fresh and locked.payment.config.updated_at != config.updated_at:
         raise config_cache.StaleConfig(locked.payment.config)
+    if link:
+        _link(locked.payment, event.gateway_reference)
     results = ledger.apply_updates(
         locked, event.payment_update, event.refund_updates, source="webhook"
     )
@@ -158,13 +172,56 @@ def _apply(config: PaymentGatewayConfig, event: WebhookEvent, fresh: bool) -> We
     return WebhookOutcome(Status.PROCESSED, detail, event_id, results)
 
 
-def _ignore(config: PaymentGatewayConfig, event: WebhookEvent, detail: str, fresh: bool) -> WebhookOutcome:
+def _ignore(
+    config: PaymentGatewayConfig, event: WebhookEvent, detail: str, fresh: bool, status: str = Status.IGNORED
+) -> WebhookOutcome:
     if not fresh:
         config_cache.check_current(config)
-    event_id = event_claim(config=config, event=event, status=Status.IGNORED, result=detail)
+    event_id = event_claim(config=config, event=event, status=status, result=detail)
     if event_id is None:
         raise _Duplicate
-    return WebhookOutcome(Status.IGNORED, detail, event_id)
+    return WebhookOutcome(status, detail, event_id)
+
+
+def _unmatched(config: PaymentGatewayConfig, event: WebhookEvent, fresh: bool) -> WebhookOutcome:
+    """An event naming nothing we can match yet (a refund made in the dashboard, delivered before
+    the payment's completion linked its PaymentIntent). The provider is the truth: ask it whose
+    payment the object is. Ignored only when the provider says the object is not ours; deferred,
+    never dropped, when it cannot tell or names a payment we do not know yet (the next delivery
+    and `webhook_events_reprocess` try again).
+
+    Only unmatched events get here: a matched one costs no extra query and no call.
+    """
+    try:
+        payment_id = gateway_for(config).resolve_payment(event)
+    except GatewayError as exc:
+        detail = f"deferred: the gateway could not tell whose payment this is ({exc.message})"
+        return _ignore(config, event, detail, fresh, Status.DEFERRED)
+    if payment_id is None:
+        return _ignore(config, event, "not ours: the gateway's object carries none of our payment ids", fresh)
+    locked = ledger.lock_payment_named(config_id=config.pk, payment_id=payment_id, reference="", defer_history=True)
+    if locked is None:
+        return _ignore(config, event, f"deferred: payment {payment_id} is not known (yet)", fresh, Status.DEFERRED)
+    return _apply_locked(config, event, fresh, locked, link=True)
+
+
+def _link(payment: InvoicePayment, reference: str) -> None:
+    """Remember the reference a resolved event named, so the payment's later events match without
+    asking the gateway again. The payment is locked."""
+    if reference and reference != payment.gateway_reference and not payment.gateway_payment_reference:
+        payment.gateway_payment_reference = reference
+        InvoicePayment.objects.filter(pk=payment.pk).update(gateway_payment_reference=reference)
+
+
+def _done_already(config: PaymentGatewayConfig, event: WebhookEvent) -> WebhookOutcome | None:
+    """A repeated incomplete event that is done needs no call to the provider to complete it."""
+    row = PaymentWebhookEvent.objects.filter(
+        gateway_name=config.gateway_name,
+        config=config,
+        gateway_event_id=event.gateway_event_id,
+        status__in=DONE,
+    ).first()
+    return WebhookOutcome("duplicate", row.result, row.pk) if row is not None else None
 
 
 def webhook_enqueue(*, config: PaymentGatewayConfig, event: WebhookEvent, fresh: bool = True) -> WebhookOutcome:

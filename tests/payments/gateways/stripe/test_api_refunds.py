@@ -74,14 +74,31 @@ def test_a_refund_made_in_stripes_dashboard_is_recorded_once(
     assert status["refunded_amount"] == "25.00"
 
 
-def test_a_dashboard_refund_on_newer_api_versions_arrives_through_refund_created(
+def test_a_dashboard_refund_on_newer_api_versions_is_recorded_once_from_either_event(
     paid, stripe_config, stripe_account: Account
 ) -> None:
     stripe_account.charge_refunds_in_events = False  # charge.refunded no longer lists the refunds
     events = stripe_account.dashboard_refund(payment(paid).gateway_payment_reference, 1000)
-    answers = deliver(stripe_account, list(reversed(events)), stripe_config["id"])
-    assert [a["status"] for a in answers] == ["ignored", "processed"]  # charge.refunded, refund.created
+    answers = deliver(stripe_account, list(reversed(events)) * 2, stripe_config["id"])
+    assert [a["status"] for a in answers] == ["processed", "processed", "duplicate", "duplicate"]
+    [recorded] = PaymentRefund.objects.filter(payment_id=paid)
+    assert (recorded.amount, recorded.gateway_refund_id) == (1000, events[0]["data"]["object"]["id"])
     assert payment(paid).refunded_amount == 1000
+
+
+def test_an_endpoint_that_gets_charge_refunded_only_records_every_refund(
+    paid, stripe_config, stripe_account: Account, fake_stripe
+) -> None:
+    stripe_account.charge_refunds_in_events = False
+    intent_id = payment(paid).gateway_payment_reference
+    first = stripe_account.dashboard_refund(intent_id, 1000)
+    second = stripe_account.dashboard_refund(intent_id, 2000)
+    # The later charge.refunded first, then the earlier one: each lists the charge's refunds at Stripe.
+    deliver(stripe_account, only(second, "charge.refunded") + only(first, "charge.refunded"), stripe_config["id"])
+    assert sorted(PaymentRefund.objects.filter(payment_id=paid).values_list("amount", flat=True)) == [1000, 2000]
+    done = payment(paid)
+    assert (done.refunded_amount, done.invoice.amount_paid) == (3000, 7000)
+    assert len(fake_stripe.requests_to("GET", "/v1/refunds")) == 2
 
 
 def test_a_pending_refund_counts_when_it_succeeds(api, paid, stripe_config, stripe_account: Account) -> None:

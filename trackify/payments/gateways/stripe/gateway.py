@@ -269,7 +269,7 @@ class StripeGateway(PaymentGatewayBase):
             )
         raise InvalidGatewayRequest("This payment has no Stripe reference to look up.")
 
-    def expire_session(self, lookup: PaymentLookup) -> StatusResult:
+    def expire_session(self, lookup: PaymentLookup) -> PaymentUpdate:
         """Expire the Checkout Session (or cancel the in-modal PaymentIntent) unless it was paid.
 
         Stripe refuses to close what is complete or already closed; the status then says why.

@@ -1,0 +1,302 @@
+"""The webhook storm: Stripe's worst day, against a live server (gunicorn on PostgreSQL) over HTTP.
+
+- ≥500 Checkout payments over four Stripe accounts (four owners, four webhook endpoints); most
+  paid by card, some by a bank debit that settles or fails later, some abandoned until they expire;
+- half the paid ones refunded twice in Stripe's dashboard (`refund.created` + `charge.refunded`,
+  on an API version whose `charge.refunded` lists no refunds);
+- two of the endpoints subscribe to `charge.refunded` only, never to `refund.*`;
+- every event delivered at least once, 30% twice, all in one shuffled order, by 8 concurrent
+  senders, each delivery signed when it is sent;
+- some deliveries fail as Stripe sees it (the sender gives up before the answer, as on a timeout)
+  and are delivered again later, as Stripe retries.
+
+Afterwards every invoice's amount paid equals its succeeded payments minus refunds as Stripe
+knows them, every Stripe refund is recorded once by its id, and no request got a 5xx. The figures
+are printed. `STORM_PAYMENTS` changes the size (default 700, which makes ≥5,000 deliveries).
+"""
+
+from __future__ import annotations
+
+import collections
+import os
+import random
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import pytest
+import requests
+
+from tests.fakes.fake_stripe import Account, FakeStripe
+from tests.harness.live_server import LiveServer
+from trackify.invoices.models import Invoice
+from trackify.invoices.services import invoice_create
+from trackify.payments.models import InvoicePayment, PaymentGatewayConfig, PaymentRefund
+from trackify.payments.services.gateway_configs import gateway_config_create
+from trackify.payments.services.sessions import payment_session_create
+
+pytestmark = [pytest.mark.postgres, pytest.mark.harness, pytest.mark.django_db(transaction=True)]
+
+PAYMENTS = int(os.environ.get("STORM_PAYMENTS", "700"))
+SENDERS = 8
+DUPLICATE_SHARE = 0.30
+REFUNDED_SHARE = 0.5
+ABANDONED_SHARE = 0.03  # deliveries whose answer the sender does not wait for
+REFUND_TYPES = ("refund.created", "refund.updated", "refund.failed")
+
+
+@dataclass
+class Endpoint:
+    account: Account
+    config: PaymentGatewayConfig
+    refunds_by_charge_only: bool
+
+    def subscribes(self, event_type: str) -> bool:
+        return not (self.refunds_by_charge_only and event_type in REFUND_TYPES)
+
+
+@dataclass
+class Delivery:
+    endpoint: Endpoint
+    event: dict[str, Any]
+    attempt: int = 0
+    abandon: bool = False
+
+
+@dataclass
+class Figures:
+    deliveries: int = 0
+    unique_events: int = 0
+    duplicates: int = 0
+    abandoned: int = 0
+    retried: int = 0
+    statuses: collections.Counter[int] = field(default_factory=collections.Counter)
+    outcomes: collections.Counter[str] = field(default_factory=collections.Counter)
+    errors: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+
+
+# -- the world before the storm ----------------------------------------------------------------------
+
+
+def make_endpoints(fake: FakeStripe, make_user: Any) -> list[Endpoint]:
+    endpoints = []
+    for n in range(4):
+        account = fake.add_account()
+        account.charge_refunds_in_events = False  # API versions since 2022-11-15
+        config = gateway_config_create(
+            owner=make_user(f"storm-owner-{n}"),
+            gateway_name="stripe",
+            credentials={
+                "secret_key": account.secret_key,
+                "publishable_key": account.publishable_key,
+                "webhook_secret": account.webhook_secret,
+            },
+            is_default=True,
+        )
+        endpoints.append(Endpoint(account, config, refunds_by_charge_only=n >= 2))
+    return endpoints
+
+
+def open_payments(endpoints: list[Endpoint], rng: random.Random) -> list[tuple[Endpoint, InvoicePayment]]:
+    opened = []
+    for n in range(PAYMENTS):
+        endpoint = endpoints[n % len(endpoints)]
+        invoice = invoice_create(
+            owner=endpoint.config.owner,
+            number=f"STORM-{n:05d}",
+            client_name="Storm client",
+            client_email="client@example.com",
+            currency="EUR",
+            total=f"{rng.randint(5, 900)}.{rng.randint(0, 99):02d}",
+        )
+        opened.append((endpoint, payment_session_create(invoice_id=invoice.pk).payment))
+    return opened
+
+
+def happen_at_stripe(opened: list[tuple[Endpoint, InvoicePayment]], rng: random.Random) -> None:
+    """Payers pay (or not), debits settle, owners refund in the dashboard; Stripe queues the events."""
+    for endpoint, payment in opened:
+        account, reference = endpoint.account, payment.gateway_reference
+        roll = rng.random()
+        if roll < 0.05:
+            account.expire_checkout(reference)
+            continue
+        if roll < 0.15:
+            account.pay_checkout(reference, "processing")
+            account.settle_checkout(reference, succeeded=roll < 0.12)
+        else:
+            account.pay_checkout(reference)
+        intent = account.intents[account.sessions[reference]["payment_intent"]]
+        if intent["status"] == "succeeded" and rng.random() < REFUNDED_SHARE:
+            first = rng.randint(1, intent["amount"] - 1)
+            account.dashboard_refund(intent["id"], first)
+            account.dashboard_refund(intent["id"], rng.randint(1, intent["amount"] - first))
+
+
+def plan_deliveries(endpoints: list[Endpoint], rng: random.Random, figures: Figures) -> list[Delivery]:
+    unique = [
+        Delivery(endpoint, event)
+        for endpoint in endpoints
+        for event in endpoint.account.take_events()
+        if endpoint.subscribes(event["type"])
+    ]
+    duplicates = [Delivery(d.endpoint, d.event) for d in rng.sample(unique, int(len(unique) * DUPLICATE_SHARE))]
+    planned = unique + duplicates
+    rng.shuffle(planned)
+    for delivery in rng.sample(planned, int(len(planned) * ABANDONED_SHARE)):
+        delivery.abandon = True
+    figures.unique_events, figures.duplicates = len(unique), len(duplicates)
+    return planned
+
+
+# -- the storm -------------------------------------------------------------------------------------------
+
+
+class Storm:
+    """8 senders draining one shared queue; a failed delivery goes to the back, as a later retry."""
+
+    def __init__(self, server_url: str, planned: list[Delivery], figures: Figures):
+        self.server_url, self.figures = server_url, figures
+        self.queue: collections.deque[Delivery] = collections.deque(planned)
+        self.lock = threading.Lock()
+
+    def run(self) -> None:
+        started = time.monotonic()
+        threads = [threading.Thread(target=self._sender, name=f"sender-{n}") for n in range(SENDERS)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        self.figures.seconds = time.monotonic() - started
+
+    def _next(self) -> Delivery | None:
+        with self.lock:
+            return self.queue.popleft() if self.queue else None
+
+    def _sender(self) -> None:
+        session = requests.Session()
+        while (delivery := self._next()) is not None:
+            delivery.attempt += 1
+            with self.lock:
+                self.figures.deliveries += 1
+                if delivery.attempt > 1:
+                    self.figures.retried += 1
+            if not self._send(session, delivery):
+                if delivery.attempt >= 8:
+                    with self.lock:
+                        self.figures.errors.append(f"gave up on {delivery.event['id']}")
+                    continue
+                with self.lock:
+                    self.queue.append(delivery)  # Stripe delivers it again later
+
+    def _send(self, session: requests.Session, delivery: Delivery) -> bool:
+        signed = FakeStripe.delivery(delivery.event, delivery.endpoint.account.webhook_secret)
+        url = f"{self.server_url}/payment/webhook/stripe/{delivery.endpoint.config.id}/"
+        if delivery.abandon and delivery.attempt == 1:
+            self._send_and_hang_up(url, signed.body, signed.headers)
+            with self.lock:
+                self.figures.abandoned += 1
+            return False
+        try:
+            response = session.post(url, data=signed.body, headers=signed.headers, timeout=60)
+        except requests.RequestException as exc:
+            with self.lock:
+                self.figures.errors.append(f"{type(exc).__name__} on {delivery.event['id']}")
+            return False
+        with self.lock:
+            self.figures.statuses[response.status_code] += 1
+            if response.ok:
+                self.figures.outcomes[response.json().get("status", "?")] += 1
+        return response.ok
+
+    @staticmethod
+    def _send_and_hang_up(url: str, body: bytes, headers: dict[str, str]) -> None:
+        """Send the whole request, then close without reading the answer (Stripe's time-out)."""
+        parts = urlsplit(url)
+        head = [f"POST {parts.path} HTTP/1.1", f"Host: {parts.netloc}", f"Content-Length: {len(body)}"]
+        head += [f"{name}: {value}" for name, value in headers.items()]
+        with socket.create_connection((parts.hostname, parts.port), timeout=10) as sock:
+            sock.sendall(("\r\n".join(head) + "\r\n\r\n").encode() + body)
+
+
+# -- what must hold afterwards ------------------------------------------------------------------------------
+
+
+def stripe_truth(endpoint: Endpoint, payment: InvoicePayment) -> tuple[int, dict[str, int]]:
+    """(amount paid, {refund id: amount}) of one payment as Stripe's books say."""
+    account = endpoint.account
+    intent_id = account.sessions[payment.gateway_reference]["payment_intent"]
+    intent = account.intents.get(intent_id or "")
+    if intent is None or intent["status"] != "succeeded":
+        return 0, {}
+    refunds = {r["id"]: r["amount"] for r in account.refunds.values() if r["payment_intent"] == intent_id}
+    return intent["amount_received"], refunds
+
+
+def wrong_invoices(opened: list[tuple[Endpoint, InvoicePayment]]) -> list[str]:
+    wrong = []
+    invoices = Invoice.objects.in_bulk([p.invoice_id for _, p in opened])
+    recorded: dict[Any, dict[str, int]] = collections.defaultdict(dict)
+    counts: collections.Counter[tuple[Any, str]] = collections.Counter()
+    for refund in PaymentRefund.objects.filter(status="succeeded"):
+        recorded[refund.payment_id][refund.gateway_refund_id] = refund.amount
+        counts[(refund.payment_id, refund.gateway_refund_id)] += 1
+    for endpoint, payment in opened:
+        paid, refunds = stripe_truth(endpoint, payment)
+        expected = paid - sum(refunds.values())
+        invoice = invoices[payment.invoice_id]
+        if invoice.amount_paid != expected or recorded[payment.pk] != refunds:
+            wrong.append(
+                f"{invoice.number}: amount paid {invoice.amount_paid}, Stripe says {expected}; "
+                f"refunds {recorded[payment.pk]} vs {refunds}"
+            )
+    wrong += [f"refund {ref} recorded {n} times" for (_, ref), n in counts.items() if n > 1]
+    return wrong
+
+
+@pytest.fixture
+def storm_fake() -> Iterator[FakeStripe]:
+    fake = FakeStripe().start()
+    yield fake
+    fake.stop()
+
+
+def test_webhook_storm(storm_fake: FakeStripe, make_user: Any, settings: Any, tmp_path: Path, capsys: Any) -> None:
+    settings.STRIPE_API_BASE = storm_fake.url
+    rng = random.Random(int(os.environ.get("STORM_SEED", "0")) or None)
+    figures = Figures()
+    endpoints = make_endpoints(storm_fake, make_user)
+    opened = open_payments(endpoints, rng)
+    happen_at_stripe(opened, rng)
+    planned = plan_deliveries(endpoints, rng, figures)
+
+    env = {"STRIPE_API_BASE": storm_fake.url, "STRIPE_MAX_NETWORK_RETRIES": "2"}
+    with LiveServer(workers=4, env=env, log=tmp_path / "gunicorn.log") as server:
+        Storm(server.url, planned, figures).run()
+
+    wrong = wrong_invoices(opened)
+    refunds = sum(len(stripe_truth(e, p)[1]) for e, p in opened)
+    server_errors = sum(n for status, n in figures.statuses.items() if status >= 500)
+    with capsys.disabled():
+        print(
+            f"\n[storm] {PAYMENTS} payments, {refunds} dashboard refunds, {figures.deliveries} deliveries "
+            f"({figures.unique_events} events, {figures.duplicates} duplicates, {figures.abandoned} abandoned "
+            f"and {figures.retried} redelivered) by {SENDERS} senders in {figures.seconds:.1f} s "
+            f"({figures.deliveries / figures.seconds:.0f}/s); answers {dict(sorted(figures.statuses.items()))}, "
+            f"outcomes {dict(sorted(figures.outcomes.items()))}; Stripe look-ups "
+            f"{len(storm_fake.requests_to('GET', '/v1/refunds'))} refund lists, "
+            f"{len(storm_fake.requests_to('GET', '/v1/payment_intents'))} payment intents; "
+            f"5xx: {server_errors}; errors: {len(figures.errors)}; wrong invoices: {len(wrong)}"
+        )
+    assert figures.deliveries >= 5000 or PAYMENTS < 700
+    assert server_errors == 0, figures.statuses
+    assert not figures.errors, figures.errors[:10]
+    assert set(figures.statuses) == {200}, figures.statuses
+    assert not wrong, wrong[:10]
+    assert InvoicePayment.objects.filter(attention_reason__gt="").count() == 0
