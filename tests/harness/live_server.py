@@ -41,6 +41,7 @@ class LiveServer:
             **os.environ,
             "DJANGO_SETTINGS_MODULE": "config.settings.test",
             "DATABASE_URL": database_url(),
+            "DATABASE_CONN_MAX_AGE": "600",  # as in production: a worker keeps its connection
             "PYTHONPATH": str(ROOT),
             **env,
         }
