@@ -188,7 +188,9 @@ class InvoiceGatewaySerializer(serializers.Serializer):
     currency = serializers.CharField()
     total = MoneyField()
     amount_due = MoneyField()
-    amount_payable = MoneyField(help_text="The amount due less payments still being processed.")
+    amount_payable = MoneyField(
+        help_text="The amount due less payments still being processed and less what open sessions reserve."
+    )
     allow_partial_payment = serializers.BooleanField()
     gateway = PublicGatewaySerializer(allow_null=True)
     # What the pay page shows of the invoice (only what its client already knows from it).

@@ -23,6 +23,11 @@ urlpatterns = [
     path("create-session/", views.CreateSessionView.as_view(), name="create-session"),
     path("status/<uuid:payment_id>/", views.PaymentStatusView.as_view(), name="payment-status"),
     path("invoice/<uuid:invoice_id>/gateway/", views.InvoiceGatewayView.as_view(), name="invoice-gateway"),
+    path(
+        "invoice/<uuid:invoice_id>/refund-overpayment/",
+        views.InvoiceRefundOverpaymentView.as_view(),
+        name="invoice-refund-overpayment",
+    ),
     path("<uuid:payment_id>/refund/", views.RefundView.as_view(), name="payment-refund"),
     path("webhook/<str:gateway_name>/", WebhookView.as_view(), name="webhook"),
     path("webhook/<str:gateway_name>/<uuid:config_id>/", ConfigWebhookView.as_view(), name="webhook-config"),

@@ -21,7 +21,7 @@ from trackify.payments.api import serializers as s
 from trackify.payments.gateways.registry import gateway_classes
 from trackify.payments.services import gateway_configs as config_services
 from trackify.payments.services.health import webhook_health
-from trackify.payments.services.refunds import payment_refund
+from trackify.payments.services.refunds import invoice_refund_overpayment, payment_refund
 from trackify.payments.services.sessions import payment_session_create
 from trackify.payments.services.status import payment_refresh_status
 
@@ -180,6 +180,20 @@ class RefundView(APIView):
             created_by=request.user,
         )
         return Response(s.RefundSerializer(refund).data, status=status.HTTP_201_CREATED)
+
+
+class InvoiceRefundOverpaymentView(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(
+        request=None,
+        responses={201: s.RefundSerializer(many=True)},
+        summary="Refund what an invoice was paid beyond its total (409 when it is not overpaid)",
+    )
+    def post(self, request: Request, invoice_id: str) -> Response:
+        invoice = selectors.invoice_for_client(invoice_id=invoice_id, user=request.user, token=None)
+        refunds = invoice_refund_overpayment(invoice_id=invoice.pk, created_by=request.user)
+        return Response(s.RefundSerializer(refunds, many=True).data, status=status.HTTP_201_CREATED)
 
 
 def _idempotency_key(request: Request) -> str:

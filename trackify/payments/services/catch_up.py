@@ -123,7 +123,7 @@ def _close_expired(payment: InvoicePayment) -> str:
         logger.warning("Could not close the session of payment %s: %s", payment.pk, exc)
         return "error"
     ledger.payment_apply(
-        payment_id=payment.pk, invoice_id=payment.invoice_id, payment_update=result, source="catch_up"
+        payment_id=payment.pk, payment_update=result, source="catch_up"
     )
     status = InvoicePayment.objects.values_list("status", flat=True).get(pk=payment.pk)
     if status == PaymentStatus.PENDING:

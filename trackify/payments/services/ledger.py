@@ -19,6 +19,7 @@ import functools
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 from uuid import UUID
 
@@ -246,6 +247,8 @@ def apply_payment_update(
     _move(payment, target, update.failure_message, before)
     if payment.net_amount != net_before:  # pending -> processing, say, changes no total
         recompute_invoice(locked.invoice)
+    if target in (PaymentStatus.SUCCEEDED, PaymentStatus.PROCESSING):
+        _money_arrives(payment, locked.invoice)
     return LedgerResult(Outcome.APPLIED, str(target))
 
 
@@ -259,6 +262,25 @@ def _move(payment: InvoicePayment, target: PaymentStatus, failure_message: str, 
     elif target == PaymentStatus.FAILED:
         payment.failure_message = failure_message[:500]
     _save_if_changed(payment, before)
+
+
+def _money_arrives(payment: InvoicePayment, invoice: Invoice) -> None:
+    """A payment succeeded (or started settling): no other session of the invoice may be paid now.
+
+    They are closed at their gateways once this commits (no lock is held while a gateway is asked);
+    in the common case of one session per invoice that is one SELECT finding none. A payment that
+    overpaid the invoice all the same is flagged for the owner, and refundable in one call.
+    """
+    from trackify.payments.services.open_sessions import sessions_close_after_success
+
+    transaction.on_commit(partial(sessions_close_after_success, invoice_id=invoice.pk, paid=payment.pk))
+    if payment.status in state.PAID_STATUSES and invoice.amount_overpaid:
+        _flag(
+            payment,
+            f"overpayment: the invoice was paid {invoice.amount_overpaid} (minor units) more than its total; "
+            "refund it with POST /payment/invoice/<invoice id>/refund-overpayment/",
+        )
+        payment.save(update_fields=["attention_reason", "updated_at"])
 
 
 def _amount_mismatch(payment: InvoicePayment, amount: int | None, currency: str | None) -> str:

@@ -7,12 +7,15 @@ from typing import Any
 from uuid import UUID
 
 from django.db import transaction
+from django.db.models import Sum
 
-from trackify.common.errors import Conflict, ValidationFailed
+from trackify.common.errors import Conflict, NotFound, ValidationFailed
+from trackify.invoices.models import Invoice
+from trackify.invoices.selectors import invoice_lock
 from trackify.payments import state
 from trackify.payments.gateways.base import PaymentGatewayBase
 from trackify.payments.gateways.errors import GatewayError
-from trackify.payments.gateways.types import RefundRequest, RefundResult, RefundUpdate
+from trackify.payments.gateways.types import RefundRequest, RefundResult, RefundStatus, RefundUpdate
 from trackify.payments.models import InvoicePayment, PaymentRefund
 from trackify.payments.services import ledger
 from trackify.payments.services.gateway_configs import gateway_for
@@ -30,9 +33,57 @@ def payment_refund(
     two refunds racing each other can never add up to more than was paid.
     """
     refund, payment, gateway = _reserve(payment_id, amount, reason, created_by)
+    return _complete(refund, payment, gateway, reason)
+
+
+def invoice_refund_overpayment(*, invoice_id: UUID, created_by: Any = None) -> list[PaymentRefund]:
+    """Refund what an invoice was paid beyond its total, from its latest payments, in one call.
+
+    The invoice stays locked while the refunds are reserved, so two calls never refund it twice.
+    """
+    reason = "overpayment"
+    with transaction.atomic():
+        invoice = invoice_lock(invoice_id)
+        if invoice is None:
+            raise NotFound("No such invoice.")
+        reserved = [_reserve(payment_id, amount, reason, created_by) for payment_id, amount in _overpaid_by(invoice)]
+    done = []
+    for index, (refund, payment, gateway) in enumerate(reserved):
+        try:
+            done.append(_complete(refund, payment, gateway, reason))
+        except GatewayError:
+            for later, _, _ in reserved[index + 1 :]:  # not sent: release their reservations
+                ledger.refund_mark_failed(later.id, "Not sent: an earlier refund of this overpayment failed.")
+            raise
+    return done
+
+
+def _overpaid_by(invoice: Invoice) -> list[tuple[UUID, int]]:
+    """(payment, amount) pairs that return the overpayment, newest payment first."""
+    paid = list(invoice.payments.filter(status__in=state.PAID_STATUSES).order_by("-succeeded_at", "-created_at"))
+    in_refund = PaymentRefund.objects.filter(payment__in=paid, status=RefundStatus.PENDING).aggregate(
+        total=Sum("amount")
+    )["total"] or 0
+    left = invoice.amount_overpaid - in_refund
+    if left <= 0:
+        raise Conflict("This invoice is not overpaid (or its overpayment is being refunded).", code="not_overpaid")
+    plan = []
+    for payment in paid:
+        amount = min(left, payment.amount - ledger.refund_reserved_amount(payment))
+        if amount > 0:
+            plan.append((payment.pk, amount))
+            left -= amount
+        if left <= 0:
+            break
+    return plan
+
+
+def _complete(
+    refund: PaymentRefund, payment: InvoicePayment, gateway: PaymentGatewayBase, reason: str
+) -> PaymentRefund:
     result = _ask_gateway(gateway, refund, payment, reason)
     ledger.payment_apply(
-        payment_id=payment_id,
+        payment_id=payment.pk,
         refund_updates=[
             RefundUpdate(
                 gateway_refund_id=result.gateway_refund_id,

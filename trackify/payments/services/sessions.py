@@ -14,7 +14,7 @@ from django.db.models import Sum
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 
-from trackify.common.errors import Conflict, NotFound, ValidationFailed
+from trackify.common.errors import Conflict, NotFound, TrackifyError, ValidationFailed
 from trackify.invoices.models import Invoice
 from trackify.invoices.selectors import invoice_lock
 from trackify.payments.gateways.base import PaymentGatewayBase
@@ -22,6 +22,7 @@ from trackify.payments.gateways.types import SessionRequest
 from trackify.payments.models import InvoicePayment, PaymentGatewayConfig
 from trackify.payments.services import ledger
 from trackify.payments.services.gateway_configs import gateway_for
+from trackify.payments.services.open_sessions import reserved_by_open_sessions, sessions_close_others
 
 logger = logging.getLogger(__name__)
 
@@ -44,7 +45,12 @@ def payable_config(invoice: Invoice, config_id: UUID | None = None) -> PaymentGa
 
 
 def amount_payable_now(invoice: Invoice) -> int:
-    """The amount due less payments a gateway is still settling: money in flight is not due twice."""
+    """The amount due less money in flight (payments a gateway is settling) and less what open
+    sessions reserve (they may be paid at any moment): nothing is payable twice."""
+    return max(_due_less_in_flight(invoice) - reserved_by_open_sessions(invoice), 0)
+
+
+def _due_less_in_flight(invoice: Invoice) -> int:
     in_flight = (
         invoice.payments.filter(status=InvoicePayment.Status.PROCESSING).aggregate(total=Sum("amount"))["total"] or 0
     )
@@ -102,16 +108,41 @@ def payment_session_create(
         earlier = _earlier_request(invoice, idempotency_key, amount)
         if earlier is not None:
             return SessionOutcome(earlier, created=False)
-        payable = amount_payable_now(invoice)
-        amount = payable if amount is None else amount
-        _check_amount(invoice, amount, payable)
+        requested = amount
+        amount = _due_less_in_flight(invoice) if requested is None else requested
+        _check_amount(invoice, amount, _due_less_in_flight(invoice))
         config, gateway = _gateway_for_invoice(invoice, config_id)
         reusable = _open_session_to_reuse(invoice, config, amount)
         if reusable is not None:
             return SessionOutcome(reusable, created=False)
-        payment = _open_new_session(invoice, config, gateway, amount, return_url, idempotency_key)
-        logger.info("Opened payment %s for invoice %s via %s", payment.pk, invoice.pk, config.gateway_name)
-        return SessionOutcome(payment, created=True)
+        amount, refusal = _close_other_sessions(invoice, requested)
+        if refusal is None:
+            payment = _open_new_session(invoice, config, gateway, amount, return_url, idempotency_key)
+            logger.info("Opened payment %s for invoice %s via %s", payment.pk, invoice.pk, config.gateway_name)
+            return SessionOutcome(payment, created=True)
+    # Refused after closing the other sessions: what their gateways said is kept (committed above).
+    raise refusal
+
+
+def _close_other_sessions(invoice: Invoice, requested: int | None) -> tuple[int, TrackifyError | None]:
+    """Close the invoice's other open sessions at their gateways before opening one for the rest;
+    then check the amount again against what is payable (a closed session may have been paid, a
+    session its gateway could not close still reserves its amount)."""
+    stuck = sessions_close_others(invoice_id=invoice.pk)
+    invoice.refresh_from_db()
+    payable = amount_payable_now(invoice)
+    amount = payable if requested is None else requested
+    if stuck and (amount > payable or payable <= 0):
+        return amount, Conflict(
+            "Another payment session of this invoice is still open and could not be closed; "
+            "please try again in a minute.",
+            code="payment_in_progress",
+        )
+    try:
+        _check_amount(invoice, amount, payable)
+    except TrackifyError as refusal:
+        return amount, refusal
+    return amount, None
 
 
 def _lock_invoice(invoice_id: UUID) -> Invoice:

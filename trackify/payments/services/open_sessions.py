@@ -1,0 +1,69 @@
+"""No invoice paid twice by accident: what open sessions reserve, and closing the ones in the way.
+
+An open session (a pending payment whose session has not expired) is money that may arrive at any
+moment, so it counts against what is still payable. Opening a session for the rest first closes
+the invoice's other open sessions at their gateways; a payment that succeeds (or starts settling)
+closes the ones left. A session a gateway cannot close right now stays open, and keeps reserving
+its amount. If two payments still succeed (two clients finishing at the same moment), the ledger
+records the overpayment and `invoice_refund_overpayment` returns it in one call.
+"""
+
+from __future__ import annotations
+
+import logging
+from uuid import UUID
+
+from django.db.models import QuerySet, Sum
+from django.utils import timezone
+
+from trackify.invoices.models import Invoice
+from trackify.payments.gateways.errors import GatewayError
+from trackify.payments.gateways.registry import UnknownGateway
+from trackify.payments.models import InvoicePayment
+from trackify.payments.services import ledger
+from trackify.payments.services.gateway_configs import gateway_for
+from trackify.payments.services.status import lookup_for
+
+logger = logging.getLogger(__name__)
+
+
+def open_sessions(invoice_id: UUID) -> QuerySet[InvoicePayment]:
+    """Pending payments whose session can still be paid."""
+    return InvoicePayment.objects.filter(
+        invoice_id=invoice_id, status=InvoicePayment.Status.PENDING, expires_at__gt=timezone.now()
+    ).exclude(gateway_reference="")
+
+
+def reserved_by_open_sessions(invoice: Invoice) -> int:
+    return open_sessions(invoice.pk).aggregate(total=Sum("amount"))["total"] or 0
+
+
+def sessions_close_others(*, invoice_id: UUID, keep: UUID | None = None) -> int:
+    """Close the invoice's open sessions (but `keep`) at their gateways; apply what each answers.
+
+    A session paid meanwhile is applied as paid (the gateway says so instead of closing it).
+    Returns how many stay open because their gateway could not be reached: they keep reserving.
+    """
+    still_open = 0
+    others = open_sessions(invoice_id)
+    if keep is not None:
+        others = others.exclude(pk=keep)
+    for payment in others.select_related("config"):
+        try:
+            update = gateway_for(payment.config).expire_session(lookup_for(payment))
+        except (GatewayError, UnknownGateway) as exc:
+            logger.warning("Could not close the session of payment %s: %s", payment.pk, exc)
+            still_open += 1
+            continue
+        ledger.payment_apply(
+            payment_id=payment.pk, payment_update=update, source="session_close"
+        )
+    return still_open
+
+
+def sessions_close_after_success(*, invoice_id: UUID, paid: UUID) -> None:
+    """Run after the commit that recorded a payment as paid (or settling): close the others."""
+    try:
+        sessions_close_others(invoice_id=invoice_id, keep=paid)
+    except Exception:  # the payment is recorded; a session left open expires by itself
+        logger.exception("Closing the other sessions of invoice %s failed", invoice_id)
