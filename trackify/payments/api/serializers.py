@@ -189,7 +189,9 @@ class InvoiceGatewaySerializer(serializers.Serializer):
     total = MoneyField()
     amount_due = MoneyField()
     amount_payable = MoneyField(
-        help_text="The amount due less payments still being processed and less what open sessions reserve."
+        help_text="The most a new payment session may take: the amount due less payments still being processed. "
+        "Opening a session closes the invoice's other open sessions first; one that cannot be closed "
+        "reserves its amount."
     )
     allow_partial_payment = serializers.BooleanField()
     gateway = PublicGatewaySerializer(allow_null=True)

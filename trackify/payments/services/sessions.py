@@ -45,16 +45,18 @@ def payable_config(invoice: Invoice, config_id: UUID | None = None) -> PaymentGa
 
 
 def amount_payable_now(invoice: Invoice) -> int:
-    """The amount due less money in flight (payments a gateway is settling) and less what open
-    sessions reserve (they may be paid at any moment): nothing is payable twice."""
-    return max(_due_less_in_flight(invoice) - reserved_by_open_sessions(invoice), 0)
-
-
-def _due_less_in_flight(invoice: Invoice) -> int:
+    """What a new session may take: the amount due less money in flight (payments a gateway is
+    settling). Open sessions are not subtracted here: opening a new one closes them first, and
+    those that cannot be closed are subtracted then (`_payable_beside_open_sessions`)."""
     in_flight = (
         invoice.payments.filter(status=InvoicePayment.Status.PROCESSING).aggregate(total=Sum("amount"))["total"] or 0
     )
     return max(invoice.amount_due - in_flight, 0)
+
+
+def _payable_beside_open_sessions(invoice: Invoice) -> int:
+    """The amount due less money in flight and less what the open sessions reserve."""
+    return max(amount_payable_now(invoice) - reserved_by_open_sessions(invoice), 0)
 
 
 def _check_return_url(url: str) -> str:
@@ -109,8 +111,8 @@ def payment_session_create(
         if earlier is not None:
             return SessionOutcome(earlier, created=False)
         requested = amount
-        amount = _due_less_in_flight(invoice) if requested is None else requested
-        _check_amount(invoice, amount, _due_less_in_flight(invoice))
+        amount = amount_payable_now(invoice) if requested is None else requested
+        _check_amount(invoice, amount, amount_payable_now(invoice))
         config, gateway = _gateway_for_invoice(invoice, config_id)
         reusable = _open_session_to_reuse(invoice, config, amount)
         if reusable is not None:
@@ -130,7 +132,7 @@ def _close_other_sessions(invoice: Invoice, requested: int | None) -> tuple[int,
     session its gateway could not close still reserves its amount)."""
     stuck = sessions_close_others(invoice_id=invoice.pk)
     invoice.refresh_from_db()
-    payable = amount_payable_now(invoice)
+    payable = _payable_beside_open_sessions(invoice)
     amount = payable if requested is None else requested
     if stuck and (amount > payable or payable <= 0):
         return amount, Conflict(

@@ -50,14 +50,7 @@ def test_a_full_payment_invoice_with_two_active_configs_is_payable_once(
     assert (payment(on_stripe).status, payment(on_sandbox).status) == ("expired", "pending")
 
 
-def test_open_sessions_reserve_their_amount(api, anon, make_invoice, stripe_config) -> None:
-    invoice = make_invoice(total="10.00", allow_partial_payment=True)
-    opened(anon, invoice, amount="4.00")
-    body = anon.get(f"/payment/invoice/{invoice.pk}/gateway/", {"token": invoice.public_token}).json()
-    assert (body["amount_due"], body["amount_payable"]) == ("10.00", "6.00")
-
-
-def test_a_session_stripe_cannot_close_keeps_its_reservation(
+def test_a_session_stripe_cannot_close_reserves_its_amount(
     anon, make_invoice, stripe_config, fake_stripe: FakeStripe, stripe_account: Account
 ) -> None:
     invoice = make_invoice(total="10.00", allow_partial_payment=True)
