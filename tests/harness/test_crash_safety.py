@@ -1,18 +1,25 @@
 """Crash safety: a server process killed with SIGKILL between storing an event and applying it.
 
-The pause is made in the database, not in our code: the harness holds the invoice's row lock,
-so the worker stops right after inserting the event row, at the point where the ledger locks the
-invoice to apply it. Then the worker is killed with SIGKILL. Its transaction dies with it (the
-insert and the apply are one transaction), the gateway saw no 2xx, and the next delivery, as
-Stripe makes it, applies the event once. Nothing is lost, nothing is half-made.
+The pause is made in the database, not in our code: the harness holds the invoice's row lock, so
+the process stops where the ledger locks the invoice to apply the event, waits until PostgreSQL
+shows it waiting, and kills it with SIGKILL.
+
+- Inline mode (the default): storing and applying are one transaction in the web worker. It dies
+  with the worker, the gateway saw no 2xx, and its next delivery applies the event once.
+- Async mode (`TRACKIFY_WEBHOOK_MODE=async`): the web worker commits the event as `received` and
+  queues it; the Celery worker applying it is killed. The stored event is not lost: the reprocess
+  command applies it, once.
 """
 
 from __future__ import annotations
 
 import os
 import signal
+import subprocess
+import sys
 import threading
 import time
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import timedelta
@@ -25,7 +32,7 @@ import requests
 from django.test import override_settings
 
 from tests.fakes.fake_stripe import Account, FakeStripe
-from tests.harness.live_server import LiveServer, database_url
+from tests.harness.live_server import ROOT, LiveServer, database_url
 from trackify.invoices.services import invoice_create
 from trackify.payments.models import InvoicePayment, PaymentGatewayConfig, PaymentStatusChange, PaymentWebhookEvent
 from trackify.payments.services.catch_up import webhook_events_reprocess
@@ -81,17 +88,21 @@ def wait_for_lock_waiter(observer: psycopg.Connection[Any], seconds: float = 30)
 
 
 def kill_while_applying(world: World, server: LiveServer, event: dict[str, Any]) -> Any:
-    """Deliver `event` with the invoice's row locked; SIGKILL the worker once it waits for that lock.
-
-    Returns what the sender got (a connection error, or a 5xx from a dying worker).
-    """
     [worker] = server.worker_pids()
+    return kill_with_invoice_locked(world, worker, lambda: world.deliver(server, event))
+
+
+def kill_with_invoice_locked(world: World, victim: int, action: Any) -> Any:
+    """Run `action` with the invoice's row locked; SIGKILL `victim` once a process waits for that lock.
+
+    Returns what `action` returned (or raised), e.g. what a webhook sender got.
+    """
     pause = psycopg.connect(database_url().replace("postgres://", "postgresql://", 1))
     answers: list[Any] = []
 
     def send() -> None:
         try:
-            answers.append(world.deliver(server, event))
+            answers.append(action())
         except requests.RequestException as exc:
             answers.append(exc)
 
@@ -100,7 +111,7 @@ def kill_while_applying(world: World, server: LiveServer, event: dict[str, Any])
         pause.execute("SELECT 1 FROM invoices_invoice WHERE id = %s FOR UPDATE", [world.payment.invoice_id])
         sender.start()
         wait_for_lock_waiter(pause)
-        os.kill(worker, signal.SIGKILL)
+        os.kill(victim, signal.SIGKILL)
     finally:
         pause.rollback()  # the pause ends
         pause.close()
@@ -130,4 +141,53 @@ def test_a_worker_killed_between_storing_and_applying_loses_nothing(world: World
     paid = InvoicePayment.objects.select_related("invoice").get(pk=world.payment.pk)
     assert (paid.status, paid.invoice.status, paid.invoice.amount_paid) == ("succeeded", "paid", 4200)
     assert PaymentWebhookEvent.objects.filter(gateway_event_id=completed["id"]).count() == 1
+    assert PaymentStatusChange.objects.filter(payment=paid, applied=True).count() == 1
+
+
+def test_a_celery_worker_killed_between_storing_and_applying_loses_nothing(world: World, tmp_path: Path) -> None:
+    redis = pytest.importorskip("redis").Redis(host="127.0.0.1", port=6379)
+    try:
+        redis.ping()
+    except Exception as exc:
+        pytest.skip(f"Redis is not reachable on 127.0.0.1:6379 ({exc}); async mode needs it")
+    run = uuid.uuid4().hex[:12]
+    env = {
+        "STRIPE_API_BASE": world.fake.url,
+        "TRACKIFY_WEBHOOK_MODE": "async",
+        "CELERY_BROKER_URL": "redis://127.0.0.1:6379/0",
+        "CELERY_KEY_PREFIX": f"trackify-crash-{run}:",  # the shared Redis: this run's keys only
+        "CELERY_TASK_DEFAULT_QUEUE": f"trackify-crash-{run}",
+    }
+    [completed] = [e for e in world.account.pay_checkout(world.payment.gateway_reference)
+                   if e["type"] == "checkout.session.completed"]  # fmt: skip
+    try:
+        with LiveServer(workers=1, env=env, log=tmp_path / "gunicorn.log") as server:
+            queued = world.deliver(server, completed)
+            assert (queued.status_code, queued.json()["status"]) == (200, "queued"), queued.text
+            worker = subprocess.Popen(
+                [sys.executable, "-m", "celery", "-A", "config", "worker", "--pool", "solo", "-l", "warning",
+                 "-Q", env["CELERY_TASK_DEFAULT_QUEUE"]],
+                cwd=ROOT, env=server.env | env, stdout=(tmp_path / "celery.log").open("wb"), stderr=subprocess.STDOUT,
+            )  # fmt: skip
+            try:
+                kill_with_invoice_locked(world, worker.pid, lambda: worker.wait(timeout=60))
+            finally:
+                if worker.poll() is None:
+                    worker.kill()
+                worker.wait(timeout=10)
+            assert worker.returncode == -signal.SIGKILL
+
+            # Stored, not applied, not lost.
+            row = PaymentWebhookEvent.objects.get(gateway_event_id=completed["id"])
+            assert row.status == PaymentWebhookEvent.Status.RECEIVED
+            assert InvoicePayment.objects.get(pk=world.payment.pk).status == "pending"
+
+            summary = webhook_events_reprocess(older_than=timedelta(0))
+            assert (summary.total, dict(summary.outcomes)) == (1, {"processed": 1})
+    finally:
+        for key in redis.scan_iter(f"trackify-crash-{run}*"):
+            redis.delete(key)
+
+    paid = InvoicePayment.objects.select_related("invoice").get(pk=world.payment.pk)
+    assert (paid.status, paid.invoice.status, paid.invoice.amount_paid) == ("succeeded", "paid", 4200)
     assert PaymentStatusChange.objects.filter(payment=paid, applied=True).count() == 1

@@ -268,12 +268,14 @@ def _money_arrives(payment: InvoicePayment, invoice: Invoice) -> None:
     """A payment succeeded (or started settling): no other session of the invoice may be paid now.
 
     They are closed at their gateways once this commits (no lock is held while a gateway is asked);
-    in the common case of one session per invoice that is one SELECT finding none. A payment that
+    whether there are any was read along when the payment was locked, so the common case of one
+    session per invoice costs no query. A payment that
     overpaid the invoice all the same is flagged for the owner, and refundable in one call.
     """
     from trackify.payments.services.open_sessions import sessions_close_after_success
 
-    transaction.on_commit(partial(sessions_close_after_success, invoice_id=invoice.pk, paid=payment.pk))
+    if getattr(payment, "other_sessions_open", True):  # read along when the payment was locked
+        transaction.on_commit(partial(sessions_close_after_success, invoice_id=invoice.pk, paid=payment.pk))
     if payment.status in state.PAID_STATUSES and invoice.amount_overpaid:
         _flag(
             payment,

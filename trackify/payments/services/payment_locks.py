@@ -15,9 +15,11 @@ from typing import Any
 from uuid import UUID
 
 from django.db import DEFAULT_DB_ALIAS, connection, connections
-from django.db.models import QuerySet
+from django.db.models import Exists, OuterRef, QuerySet
+from django.db.models.functions import Now
 from django.db.models.query import get_related_populators  # type: ignore[attr-defined]  # Django 5.2, as ModelIterable
 
+from trackify.payments.gateways.types import PaymentStatus
 from trackify.payments.models import InvoicePayment
 
 _SENTINEL = UUID(int=0)
@@ -25,10 +27,22 @@ _compiled = threading.local()
 
 
 def locked_payments() -> QuerySet[InvoicePayment]:
-    """Payments with their invoice (and config), both rows locked by the query that reads them."""
+    """Payments with their invoice (and config), both rows locked by the query that reads them.
+
+    Read along, at no extra query: `other_sessions_open`, whether the invoice has another session
+    that can still be paid (the ledger closes those after a success; see `ledger._money_arrives`).
+    """
+    others_open = (
+        InvoicePayment.objects.filter(
+            invoice_id=OuterRef("invoice_id"), status=PaymentStatus.PENDING, expires_at__gt=Now()
+        )
+        .exclude(pk=OuterRef("pk"))
+        .exclude(gateway_reference="")
+    )
     return (
         InvoicePayment.objects.select_related("invoice", "config")
         .select_for_update(of=("invoice", "self"))
+        .annotate(other_sessions_open=Exists(others_open))
         .order_by()
     )
 
@@ -49,6 +63,7 @@ class _Compiled:
         self.start, self.end = klass_info["select_fields"][0], klass_info["select_fields"][-1] + 1
         self.names = [column[0].target.attname for column in select[self.start : self.end]]
         self.populators = get_related_populators(klass_info, select, connection.alias)
+        self.annotations = dict(compiler.annotation_col_map)
 
     def model_from(self, row: tuple[Any, ...]) -> InvoicePayment:
         """As Django's ModelIterable builds a select_related row: the payment, then its related models."""
@@ -57,6 +72,8 @@ class _Compiled:
         payment = InvoicePayment.from_db(connection.alias, self.names, row[self.start : self.end])
         for populator in self.populators:
             populator.populate(row, payment)
+        for name, index in self.annotations.items():
+            setattr(payment, name, row[index])
         return payment
 
 
