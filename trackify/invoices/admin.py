@@ -12,7 +12,9 @@ class InvoiceAdmin(admin.ModelAdmin):
     # Amounts show in major units with their currency. Payments move the amount paid; editing it (or the
     # total under existing payments) by hand would break "amount paid = payments - refunds".
     exclude = ["total", "amount_paid"]
-    readonly_fields = ["total_display", "paid_display", "due_display", "public_token", "created_at", "updated_at"]
+    readonly_fields = [
+        "total_display", "paid_display", "due_display", "overpaid_display", "public_token", "created_at", "updated_at",
+    ]
 
     @admin.display(description="Total")
     def total_display(self, obj: Invoice) -> str:
@@ -25,6 +27,10 @@ class InvoiceAdmin(admin.ModelAdmin):
     @admin.display(description="Amount due")
     def due_display(self, obj: Invoice) -> str:
         return f"{format_amount(obj.amount_due, obj.currency)} {obj.currency}" if obj.pk and obj.currency else "-"
+
+    @admin.display(description="Amount overpaid (refund: POST /payment/invoice/<id>/refund-overpayment/)")
+    def overpaid_display(self, obj: Invoice) -> str:
+        return f"{format_amount(obj.amount_overpaid, obj.currency)} {obj.currency}" if obj.pk and obj.currency else "-"
 
     def has_add_permission(self, request: object) -> bool:
         return False  # invoices are created through the API (POST /invoices/), which checks the amounts

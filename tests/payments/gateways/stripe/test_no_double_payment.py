@@ -8,6 +8,8 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from django.contrib.auth import get_user_model
+from django.test import Client
 
 from tests.conftest import post_json
 from tests.fakes.fake_stripe import Account, FakeStripe
@@ -126,6 +128,12 @@ def test_an_overpayment_is_recorded_shown_and_refunded_in_one_call(
     assert (shown["amount_paid"], shown["amount_overpaid"]) == ("200.00", "100.00")
     assert "overpayment" in payment(second).attention_reason
     assert payment(first).attention_reason == ""
+    admin = get_user_model().objects.create_superuser("admin", "admin@example.com", "admin-pass-123")
+    admin_client = Client()
+    admin_client.force_login(admin)
+    page = admin_client.get(f"/admin/invoices/invoice/{invoice.pk}/change/").content.decode()
+    assert "Amount overpaid" in page and "100.00 EUR" in page
+    assert "overpayment" in admin_client.get("/admin/payments/invoicepayment/").content.decode()
 
     response = post_json(api, f"/payment/invoice/{invoice.pk}/refund-overpayment/")
     assert response.status_code == 201, response.content
