@@ -92,7 +92,7 @@ def kill_while_applying(world: World, server: LiveServer, event: dict[str, Any])
     return kill_with_invoice_locked(world, worker, lambda: world.deliver(server, event))
 
 
-def kill_with_invoice_locked(world: World, victim: int, action: Any) -> Any:
+def kill_with_invoice_locked(world: World, victim: int, action: Any, *, seconds: float = 30) -> Any:
     """Run `action` with the invoice's row locked; SIGKILL `victim` once a process waits for that lock.
 
     Returns what `action` returned (or raised), e.g. what a webhook sender got.
@@ -110,7 +110,7 @@ def kill_with_invoice_locked(world: World, victim: int, action: Any) -> Any:
     try:
         pause.execute("SELECT 1 FROM invoices_invoice WHERE id = %s FOR UPDATE", [world.payment.invoice_id])
         sender.start()
-        wait_for_lock_waiter(pause)
+        wait_for_lock_waiter(pause, seconds)
         os.kill(victim, signal.SIGKILL)
     finally:
         pause.rollback()  # the pause ends
@@ -155,8 +155,8 @@ def test_a_celery_worker_killed_between_storing_and_applying_loses_nothing(world
         "STRIPE_API_BASE": world.fake.url,
         "TRACKIFY_WEBHOOK_MODE": "async",
         "CELERY_BROKER_URL": "redis://127.0.0.1:6379/0",
-        "CELERY_KEY_PREFIX": f"trackify-crash-{run}:",  # the shared Redis: this run's keys only
-        "CELERY_TASK_DEFAULT_QUEUE": f"trackify-crash-{run}",
+        # The test settings' own queue and key prefix on the shared Redis, the same for server and worker.
+        "TRACKIFY_TEST_RUN_ID": f"crash{run}",
     }
     [completed] = [e for e in world.account.pay_checkout(world.payment.gateway_reference)
                    if e["type"] == "checkout.session.completed"]  # fmt: skip
@@ -166,11 +166,14 @@ def test_a_celery_worker_killed_between_storing_and_applying_loses_nothing(world
             assert (queued.status_code, queued.json()["status"]) == (200, "queued"), queued.text
             worker = subprocess.Popen(
                 [sys.executable, "-m", "celery", "-A", "config", "worker", "--pool", "solo", "-l", "warning",
-                 "-Q", env["CELERY_TASK_DEFAULT_QUEUE"]],
+                 "-Q", f"trackify-test-crash{run}"],
                 cwd=ROOT, env=server.env | env, stdout=(tmp_path / "celery.log").open("wb"), stderr=subprocess.STDOUT,
             )  # fmt: skip
-            try:
-                kill_with_invoice_locked(world, worker.pid, lambda: worker.wait(timeout=60))
+            try:  # a worker starting on a busy machine may take a while before it takes the task
+                kill_with_invoice_locked(world, worker.pid, lambda: worker.wait(timeout=180), seconds=150)
+            except AssertionError as exc:
+                log = (tmp_path / "celery.log").read_text()[-2000:]
+                raise AssertionError(f"{exc}; the worker's log: {log}") from exc
             finally:
                 if worker.poll() is None:
                     worker.kill()
@@ -185,7 +188,7 @@ def test_a_celery_worker_killed_between_storing_and_applying_loses_nothing(world
             summary = webhook_events_reprocess(older_than=timedelta(0))
             assert (summary.total, dict(summary.outcomes)) == (1, {"processed": 1})
     finally:
-        for key in redis.scan_iter(f"trackify-crash-{run}*"):
+        for key in redis.scan_iter(f"trackify-test-crash{run}*"):
             redis.delete(key)
 
     paid = InvoicePayment.objects.select_related("invoice").get(pk=world.payment.pk)
