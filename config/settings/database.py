@@ -7,8 +7,8 @@ than everything a webhook delivery does once connected. So production never open
 - `pool` (the default): Django's psycopg connection pool (psycopg[pool]), sized by
   `DATABASE_POOL_MIN_SIZE`, `DATABASE_POOL_MAX_SIZE` and `DATABASE_POOL_TIMEOUT`; with health checks
   on (`DATABASE_CONN_HEALTH_CHECKS`, default on), Django has the pool check a connection before
-  handing it out (`ConnectionPool.check_connection`). The faster of the two in `bench/webhooks.py`
-  (docs/performance.md), if narrowly.
+  handing it out (`ConnectionPool.check_connection`). In `bench/webhooks.py` it and persistent
+  connections were within noise of each other (docs/performance.md); it was ahead in the first run.
 - `persistent`: each worker keeps its connection open for `DATABASE_CONN_MAX_AGE` seconds (default
   600) and checks it is alive before reusing it (a `SELECT 1` per request with health checks on).
   The one to use behind PgBouncer, which pools already (docs/deployment.md).
