@@ -8,7 +8,6 @@ under a lock, says whether the event was applied), not on the broker.
 
 from __future__ import annotations
 
-import importlib
 import logging
 
 from celery import shared_task
@@ -40,12 +39,14 @@ def payments_catch_up_task() -> str:
 
     Idempotent: each payment's check is claimed in the database, so an overlapping run asks nothing twice.
     """
-    catch_up = importlib.import_module("trackify.payments.services.catch_up")  # the reliability module
-    return str(catch_up.payments_catch_up())
+    from trackify.payments.services.catch_up import payments_catch_up
+
+    return "; ".join(payments_catch_up().lines())
 
 
 @shared_task(acks_late=True, ignore_result=True)
 def webhook_events_reprocess_task() -> str:
     """Stored events that are not done (failed, deferred, or left received by a lost message) applied again."""
-    catch_up = importlib.import_module("trackify.payments.services.catch_up")
-    return str(catch_up.webhook_events_reprocess())
+    from trackify.payments.services.catch_up import webhook_events_reprocess
+
+    return "; ".join(webhook_events_reprocess().lines())
