@@ -7,11 +7,14 @@ scripts/bootstrap.sh base
 scripts/frontend.sh
 
 export DJANGO_SETTINGS_MODULE=config.settings.dev
+address="${TRACKIFY_ADDRESS:-127.0.0.1:8000}"
+# Pay links, redirects back from the sandbox and webhook URLs are built from the site URL: follow the address.
+export TRACKIFY_SITE_URL="${TRACKIFY_SITE_URL:-http://$address}"
 mkdir -p var
 echo "==> Preparing the database (var/trackify.sqlite3)"
 .venv/bin/python manage.py migrate --no-input -v 0
 echo "==> Demo data"
 .venv/bin/python manage.py seed_demo
 echo
-echo "==> Serving on http://127.0.0.1:8000 (Ctrl-C to stop). API docs: http://127.0.0.1:8000/api/docs/"
-exec .venv/bin/python manage.py runserver "${TRACKIFY_ADDRESS:-127.0.0.1:8000}"
+echo "==> Serving on $TRACKIFY_SITE_URL (Ctrl-C to stop). API docs: $TRACKIFY_SITE_URL/api/docs/"
+exec .venv/bin/python manage.py runserver "$address"
