@@ -78,7 +78,7 @@ MUTATIONS = (
     ),
     Mutation(
         "amount and currency check on a payment update (ledger._amount_mismatch)",
-        "trackify/payments/services/ledger.py",
+        "trackify/payments/services/ledger/payments.py",
         "    if currency is not None and currency.upper() != payment.currency:",
         "    return ''\n    if currency is not None and currency.upper() != payment.currency:",
         ("tests/payments/webhooks/", "tests/payments/gateways/stripe/test_api_webhooks.py"),

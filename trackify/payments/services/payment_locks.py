@@ -30,7 +30,7 @@ def locked_payments() -> QuerySet[InvoicePayment]:
     """Payments with their invoice (and config), both rows locked by the query that reads them.
 
     Read along, at no extra query: `other_sessions_open`, whether the invoice has another session
-    that can still be paid (the ledger closes those after a success; see `ledger._money_arrives`).
+    that can still be paid (the ledger closes those after a success; see `ledger.payments._money_arrives`).
     """
     others_open = (
         InvoicePayment.objects.filter(

@@ -1,0 +1,128 @@
+"""News about a payment itself: its state moved as the state machine allows, and a new payment saved."""
+
+from __future__ import annotations
+
+from functools import partial
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from trackify.common.errors import Conflict
+from trackify.invoices.models import Invoice
+from trackify.payments import state
+from trackify.payments.gateways.types import PaymentStatus, PaymentUpdate, SessionResult
+from trackify.payments.models import InvoicePayment, PaymentWebhookEvent
+from trackify.payments.services.ledger.records import (
+    LedgerResult,
+    Locked,
+    Outcome,
+    flag,
+    recompute_invoice,
+    record_transition,
+    save_if_changed,
+    state_of,
+)
+
+
+def apply_payment_update(
+    locked: Locked,
+    update: PaymentUpdate,
+    *,
+    source: str,
+    event: PaymentWebhookEvent | None = None,
+) -> LedgerResult:
+    """Move the payment to the reported state if the state machine allows it.
+
+    Runs inside `payment_apply`'s transaction, with the rows locked.
+    """
+    payment = locked.payment
+    before, net_before = state_of(payment), payment.net_amount
+    target = PaymentStatus(update.status)
+    if update.gateway_payment_reference and not payment.gateway_payment_reference:
+        payment.gateway_payment_reference = update.gateway_payment_reference
+
+    mismatch = _amount_mismatch(payment, update.amount, update.currency)
+    if mismatch:
+        flag(payment, mismatch)
+        record_transition(locked, target, applied=False, source=source, note=mismatch, event=event)
+        save_if_changed(payment, before)
+        return LedgerResult(Outcome.NOT_APPLIED, mismatch)
+
+    if target == payment.status:
+        save_if_changed(payment, before)
+        return LedgerResult(Outcome.UNCHANGED, f"already {target}")
+
+    if not state.gateway_transition_allowed(PaymentStatus(payment.status), target):
+        note = f"transition {payment.status} -> {target} not allowed"
+        if state.needs_attention(PaymentStatus(payment.status), target):
+            flag(payment, f"gateway reports payment succeeded after it was {payment.status}")
+        record_transition(locked, target, applied=False, source=source, note=note, event=event)
+        save_if_changed(payment, before)
+        return LedgerResult(Outcome.NOT_APPLIED, note)
+
+    record_transition(locked, target, applied=True, source=source, event=event)
+    _move(payment, target, update.failure_message, before)
+    if payment.net_amount != net_before:  # pending -> processing, say, changes no total
+        recompute_invoice(locked.invoice)
+    if target in (PaymentStatus.SUCCEEDED, PaymentStatus.PROCESSING):
+        _money_arrives(payment, locked.invoice)
+    return LedgerResult(Outcome.APPLIED, str(target))
+
+
+def _move(payment: InvoicePayment, target: PaymentStatus, failure_message: str, before: tuple[object, ...]) -> None:
+    payment.status = target
+    if target == PaymentStatus.SUCCEEDED:
+        payment.succeeded_at = timezone.now()
+        payment.failure_message = ""
+        # Refunds reported before the payment itself (out-of-order delivery) count now.
+        payment.status = state.status_for_refunds(payment.amount, payment.refunded_amount)
+    elif target == PaymentStatus.FAILED:
+        payment.failure_message = failure_message[:500]
+    save_if_changed(payment, before)
+
+
+def _money_arrives(payment: InvoicePayment, invoice: Invoice) -> None:
+    """A payment succeeded (or started settling): no other session of the invoice may be paid now.
+
+    They are closed at their gateways once this commits (no lock is held while a gateway is asked);
+    whether there are any was read along when the payment was locked, so the common case of one
+    session per invoice costs no query. A payment that
+    overpaid the invoice all the same is flagged for the owner, and refundable in one call.
+    """
+    from trackify.payments.services.open_sessions import sessions_close_after_success
+
+    if getattr(payment, "other_sessions_open", True):  # read along when the payment was locked
+        transaction.on_commit(partial(sessions_close_after_success, invoice_id=invoice.pk, paid=payment.pk))
+    if payment.status in state.PAID_STATUSES and invoice.amount_overpaid:
+        flag(
+            payment,
+            f"overpayment: the invoice was paid {invoice.amount_overpaid} (minor units) more than its total; "
+            "refund it with POST /payment/invoice/<invoice id>/refund-overpayment/",
+        )
+        payment.save(update_fields=["attention_reason", "updated_at"])
+
+
+def _amount_mismatch(payment: InvoicePayment, amount: int | None, currency: str | None) -> str:
+    if currency is not None and currency.upper() != payment.currency:
+        return f"currency {currency.upper()} does not match the payment's {payment.currency}"
+    if amount is not None and amount != payment.amount:
+        return f"amount {amount} does not match the payment's {payment.amount} (minor units)"
+    return ""
+
+
+def payment_record_opened(payment: InvoicePayment, session: SessionResult) -> InvoicePayment:
+    """Save a new payment with what the gateway answered when its session was opened.
+
+    The caller holds the invoice's lock (taken before the gateway was called).
+    """
+    payment.gateway_reference = session.gateway_reference
+    payment.status = session.status
+    payment.redirect_url = session.redirect_url or ""
+    payment.client_params = dict(session.client_params)
+    payment.expires_at = session.expires_at or payment.expires_at
+    try:
+        with transaction.atomic():
+            payment.save(force_insert=True)
+    except IntegrityError as exc:  # pragma: no cover - the invoice lock makes this unreachable
+        raise Conflict("A payment with this Idempotency-Key already exists.") from exc
+    return payment
