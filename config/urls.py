@@ -9,6 +9,8 @@ from trackify.payments.api.sandbox import urlpatterns as sandbox_api
 from trackify.sandbox.urls import hosted_urlpatterns as sandbox_hosted
 
 urlpatterns = [
+    # First: webhook deliveries, the busiest requests, are resolved here before anything else is tried.
+    path("payment/", include("trackify.payments.api.urls")),
     # Before admin.site.urls, so that the admin's own login form is the throttled one.
     path("admin/login/", login_throttled(admin.site.login), name="admin-login-throttled"),
     path("admin/", admin.site.urls),
@@ -20,7 +22,6 @@ urlpatterns = [
         name="api-redoc",
     ),
     path("invoices/", include("trackify.invoices.api.urls")),
-    path("payment/", include("trackify.payments.api.urls")),
     path("", include("trackify.web.urls")),
 ]
 

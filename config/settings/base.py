@@ -85,6 +85,16 @@ DATABASES = {
 }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+# The hot paths' statements are prepared once per PostgreSQL connection (trackify/common/statements.py).
+# Off by default behind PgBouncer in transaction mode (before 1.21 it cannot keep them).
+TRACKIFY_PREPARED_STATEMENTS = env_bool(
+    "DATABASE_PREPARED_STATEMENTS", not env_bool("DATABASE_PGBOUNCER_TRANSACTION_MODE", False)
+)
+if TRACKIFY_PREPARED_STATEMENTS and "postgresql" in DATABASES["default"]["ENGINE"]:
+    # psycopg prepares nothing while this is None, Django's default. Django's own queries stay
+    # unprepared all the same (it binds values on the client); only `statements.cursor()` asks.
+    DATABASES["default"].setdefault("OPTIONS", {})["prepare_threshold"] = 5
+
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
 ]

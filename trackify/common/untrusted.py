@@ -18,9 +18,14 @@ from typing import Any
 MAX_JSON_DEPTH = 32
 MAX_JSON_BYTES = 1024 * 1024
 
-# One left-to-right pass: a string (even an unterminated one) is consumed whole, so a "[" inside
-# it does not count and no input makes the scan backtrack.
-_TOKENS = re.compile(r'"(?:[^"\\]|\\.)*"?|[\[\]{}]', re.DOTALL)
+# One left-to-right pass that keeps only the brackets outside strings: a string (even an
+# unterminated one) is consumed whole, so a "[" inside it does not count; the unrolled string
+# pattern cannot backtrack. Done by the regular-expression engine, not a Python loop per token.
+_NOT_BRACKETS = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"?|[^"\[\]{}]+', re.DOTALL)
+# The only ways a decoded JSON string can hold a NUL or a lone surrogate: an escape for one.
+# (Raw control characters are refused by the parser itself; raw surrogates cannot survive UTF-8
+# decoding.) A body without such an escape needs no walk over its strings.
+_SUSPECT_ESCAPE = re.compile(r"\\u(?:0000|[dD][89a-fA-F])")
 
 
 class InputError(ValueError):
@@ -28,12 +33,12 @@ class InputError(ValueError):
 
 
 def _too_deep(text: str, max_depth: int) -> bool:
+    brackets = _NOT_BRACKETS.sub("", text)
+    if len(brackets) <= max_depth:  # not even that many brackets: cannot nest deeper
+        return False
     depth = 0
-    for match in _TOKENS.finditer(text):
-        token = match.group()
-        if token[0] == '"':
-            continue
-        depth += 1 if token in "[{" else -1
+    for bracket in brackets:
+        depth += 1 if bracket in "[{" else -1
         if depth > max_depth:
             return True
     return False
@@ -85,8 +90,12 @@ def load_json(
         raise InputError(f"The JSON body is larger than {max_bytes} bytes.")
     try:
         text = data.decode("utf-8") if isinstance(data, bytes) else data
+        if not isinstance(data, bytes):
+            data.encode("utf-8")  # a str may carry lone surrogates; bytes decoded strictly cannot
     except UnicodeDecodeError:
         raise InputError("The body is not UTF-8.") from None
+    except UnicodeEncodeError:
+        raise InputError("JSON strings must be valid Unicode (no lone surrogates).") from None
     if _too_deep(text, max_depth):
         raise InputError(f"The JSON is nested more than {max_depth} levels deep.")
     try:
@@ -95,7 +104,8 @@ def load_json(
         raise
     except (ValueError, RecursionError) as exc:  # RecursionError: belt and braces after the depth check
         raise InputError(f"The body is not valid JSON: {str(exc)[:200]}") from None
-    _check_strings(value)
+    if _SUSPECT_ESCAPE.search(text):  # rare: walk the strings only when an escape could be one
+        _check_strings(value)
     return value
 
 

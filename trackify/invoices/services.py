@@ -11,6 +11,7 @@ from django.db.models import QuerySet
 from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
+from trackify.common import statements
 from trackify.common.errors import Conflict, ValidationFailed
 from trackify.common.money import normalize_currency, to_minor_units
 from trackify.invoices.models import Invoice, InvoiceStatus
@@ -82,13 +83,14 @@ def invoice_record_amount_paid(invoice: Invoice, *, amount_paid: int | QuerySet[
     else:
         paid_sql, paid_params = "%s", (amount_paid,)
     now = timezone.now()
+    conn = statements.default_connection()
     params = [  # in the order of the statement's text: SET, then FROM, then WHERE
         InvoiceStatus.VOID, InvoiceStatus.DRAFT, InvoiceStatus.PAID, InvoiceStatus.PARTIALLY_PAID, InvoiceStatus.OPEN,
-        Invoice._meta.get_field("updated_at").get_db_prep_value(now, connection),
+        Invoice._meta.get_field("updated_at").get_db_prep_value(now, conn),
         *paid_params,
-        Invoice._meta.pk.get_db_prep_value(invoice.pk, connection),
+        Invoice._meta.pk.get_db_prep_value(invoice.pk, conn),
     ]
-    with connection.cursor() as cursor:
+    with statements.cursor(conn) as cursor:  # prepared: run on every delivery
         cursor.execute(_record_amount_paid_sql(paid_sql), params)
         invoice.amount_paid, invoice.status = cursor.fetchone()
     invoice.updated_at = now

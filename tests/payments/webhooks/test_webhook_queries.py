@@ -19,7 +19,7 @@ from trackify.payments.services.sessions import payment_session_create
 pytestmark = pytest.mark.django_db(transaction=True)
 
 NEW_EVENT_QUERIES = 5
-DUPLICATE_QUERIES = 2
+DUPLICATE_QUERIES = 1
 
 
 @pytest.fixture
@@ -56,13 +56,38 @@ def test_a_new_event_that_pays_the_invoice_runs_five_queries(two_payments):
     assert PaymentStatusChange.objects.filter(payment=payment, applied=True, webhook_event__isnull=False).count() == 1
 
 
-def test_a_duplicate_runs_two_queries_and_changes_nothing(two_payments):
+def test_a_duplicate_runs_one_query_and_changes_nothing(two_payments):
     _, payment = two_payments
     send(payment, "succeeded", event_id="evt_sbx_twice")
     status, sql = measured(payment, "succeeded", event_id="evt_sbx_twice")
     assert status == "duplicate"
-    assert len(sql) == DUPLICATE_QUERIES, sql  # lock, claim (finds the event done)
+    assert len(sql) == DUPLICATE_QUERIES, sql  # the lock, which reads along that the event is done
+    assert "payments_paymentwebhookevent" in sql[0]
     assert PaymentStatusChange.objects.filter(payment=payment).count() == 1
+
+
+def test_an_ignored_event_delivered_again_is_a_duplicate(two_payments):
+    _, payment = two_payments
+    body, headers = signed(payment, session_payload(payment, "succeeded", event_type="account.updated"))
+    first = deliver(Client(), payment, body, headers)
+    again = deliver(Client(), payment, body, headers)
+    assert (first.json()["status"], again.json()["status"]) == ("ignored", "duplicate")
+
+
+@pytest.mark.postgres
+def test_the_hot_statements_stay_prepared_on_the_connection(two_payments):
+    """Prepared once per connection (trackify/common/statements.py); a duplicate, answered without
+    a rollback, keeps them (psycopg forgets every prepared statement of a connection on ROLLBACK)."""
+    first, second = two_payments
+    send(second, "succeeded", event_id="evt_sbx_prep")
+    send(second, "succeeded", event_id="evt_sbx_prep")  # duplicate
+    send(first, "succeeded")
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT statement FROM pg_prepared_statements")
+        prepared = [row[0] for row in cursor.fetchall()]
+    for table in ("payments_invoicepayment", "invoices_invoice", "payments_paymentwebhookevent",
+                  "payments_paymentstatuschange"):
+        assert any(table in statement for statement in prepared), (table, prepared)
 
 
 def test_a_new_event_that_changes_nothing_writes_nothing_but_the_event(two_payments):

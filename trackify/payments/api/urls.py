@@ -4,6 +4,9 @@ from trackify.payments.api import views
 from trackify.payments.api.webhooks import ConfigWebhookView, WebhookView
 
 urlpatterns = [
+    # First: the busiest URLs, resolved on every delivery.
+    path("webhook/<str:gateway_name>/", WebhookView.as_view(), name="webhook"),
+    path("webhook/<str:gateway_name>/<uuid:config_id>/", ConfigWebhookView.as_view(), name="webhook-config"),
     path("gateway-types/", views.GatewayTypeListView.as_view(), name="gateway-types"),
     path("gateways/", views.GatewayConfigListView.as_view(), name="gateway-configs"),
     path("gateways/<uuid:config_id>/", views.GatewayConfigDetailView.as_view(), name="gateway-config"),
@@ -29,6 +32,4 @@ urlpatterns = [
         name="invoice-refund-overpayment",
     ),
     path("<uuid:payment_id>/refund/", views.RefundView.as_view(), name="payment-refund"),
-    path("webhook/<str:gateway_name>/", WebhookView.as_view(), name="webhook"),
-    path("webhook/<str:gateway_name>/<uuid:config_id>/", ConfigWebhookView.as_view(), name="webhook-config"),
 ]

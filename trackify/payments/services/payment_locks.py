@@ -6,6 +6,9 @@ the locks in that order. Django compiles such a three-model query in several tim
 PostgreSQL takes to run it, and the webhook path runs it on every delivery: so the SQL is compiled
 once per thread (Django's connections are per thread) and the rows are turned into models the way
 Django's own model iterable does.
+
+A webhook delivery also reads along, in the same query, whether its event is done already: a
+repeated delivery then costs this one statement and writes nothing (docs/performance.md).
 """
 
 from __future__ import annotations
@@ -14,16 +17,22 @@ import threading
 from typing import Any
 from uuid import UUID
 
-from django.db import DEFAULT_DB_ALIAS, connection, connections
-from django.db.models import Exists, OuterRef, QuerySet
+from django.db import DEFAULT_DB_ALIAS, connection
+from django.db.models import Exists, OuterRef, QuerySet, Value
 from django.db.models.functions import Now
 from django.db.models.query import get_related_populators  # type: ignore[attr-defined]  # Django 5.2, as ModelIterable
 
+from trackify.common import statements
 from trackify.payments.gateways.types import PaymentStatus
-from trackify.payments.models import InvoicePayment
+from trackify.payments.models import InvoicePayment, PaymentWebhookEvent
+from trackify.payments.services.webhook_events import DONE
 
 _SENTINEL = UUID(int=0)
+# Stand-ins for the event's key while the query is compiled; replaced by the real values on each run.
+_EVENT_SENTINELS = ("trackify-event-gateway-sentinel", UUID(int=1), "trackify-event-id-sentinel")
 _compiled = threading.local()
+
+EventKey = tuple[str, UUID, str]  # (gateway name, config id, the gateway's event id)
 
 
 def locked_payments() -> QuerySet[InvoicePayment]:
@@ -47,16 +56,36 @@ def locked_payments() -> QuerySet[InvoicePayment]:
     )
 
 
+def _event_done(gateway_name: str, config_id: UUID, event_id: str) -> Exists:
+    return Exists(
+        PaymentWebhookEvent.objects.filter(
+            gateway_name=gateway_name, config_id=config_id, gateway_event_id=event_id, status__in=DONE
+        )
+    )
+
+
+def _event_values(event: EventKey, conn: Any = connection) -> list[Any]:
+    names = ("gateway_name", "config_id", "gateway_event_id")
+    fields = [PaymentWebhookEvent._meta.get_field(name) for name in names]
+    return [field.get_db_prep_value(value, conn) for field, value in zip(fields, event, strict=True)]  # type: ignore[union-attr]
+
+
 class _Compiled:
     """The locking read's SQL and what turns its rows into models, prepared once."""
 
-    def __init__(self) -> None:
-        queryset = locked_payments().filter(pk=_SENTINEL)
+    def __init__(self, *, with_event: bool) -> None:
+        done = _event_done(*_EVENT_SENTINELS) if with_event else Value(False)
+        queryset = locked_payments().filter(pk=_SENTINEL).annotate(event_done=done)
         compiler = queryset.query.get_compiler(using=queryset.db)
         sql, params = compiler.as_sql()  # inside the caller's transaction, as FOR UPDATE requires
         self.connection = compiler.connection
         self.sql, self.params = sql, tuple(params)
-        self.sentinel = InvoicePayment._meta.pk.get_db_prep_value(_SENTINEL, connection)
+        pk = InvoicePayment._meta.pk.get_db_prep_value(_SENTINEL, connection)
+        self.sentinels = [pk, *_event_values(_EVENT_SENTINELS)]
+        # Where each stand-in sits among the parameters (the statement's own constants stay).
+        self.slots = [
+            next((i for i, sentinel in enumerate(self.sentinels) if sentinel == p), None) for p in self.params
+        ]
         self.compiler = compiler
         self.converters = compiler.get_converters([column[0] for column in compiler.select[: compiler.col_count]])
         klass_info, select = compiler.klass_info, compiler.select
@@ -69,7 +98,7 @@ class _Compiled:
         """As Django's ModelIterable builds a select_related row: the payment, then its related models."""
         if self.converters:
             [row] = list(self.compiler.apply_converters([row], self.converters))
-        payment = InvoicePayment.from_db(connection.alias, self.names, row[self.start : self.end])
+        payment = InvoicePayment.from_db(DEFAULT_DB_ALIAS, self.names, row[self.start : self.end])
         for populator in self.populators:
             populator.populate(row, payment)
         for name, index in self.annotations.items():
@@ -77,16 +106,24 @@ class _Compiled:
         return payment
 
 
-def locked_payment(payment_id: UUID) -> InvoicePayment | None:
+def locked_payment(payment_id: UUID, *, event: EventKey | None = None) -> InvoicePayment | None:
     """The payment (with `.invoice` and `.config`), its invoice and itself locked; None if unknown.
 
+    With `event`, the payment's `event_done` says whether that webhook event is done already (as
+    this transaction sees it: a twin delivery committing meanwhile is caught by the event's claim).
     Runs inside the caller's transaction.
     """
-    compiled: _Compiled | None = getattr(_compiled, "lock", None)
-    if compiled is None or compiled.connection is not connections[DEFAULT_DB_ALIAS]:
-        compiled = _compiled.lock = _Compiled()
-    value = InvoicePayment._meta.pk.get_db_prep_value(payment_id, connection)
-    with connection.cursor() as cursor:
-        cursor.execute(compiled.sql, tuple(value if p == compiled.sentinel else p for p in compiled.params))
+    conn = statements.default_connection()
+    name = "lock_event" if event is not None else "lock"
+    compiled: _Compiled | None = getattr(_compiled, name, None)
+    if compiled is None or compiled.connection is not conn:
+        compiled = _Compiled(with_event=event is not None)
+        setattr(_compiled, name, compiled)
+    values = [InvoicePayment._meta.pk.get_db_prep_value(payment_id, conn)]
+    if event is not None:
+        values += _event_values(event, conn)
+    params = tuple(p if slot is None else values[slot] for p, slot in zip(compiled.params, compiled.slots, strict=True))
+    with statements.cursor(conn) as cursor:  # prepared: run on every delivery
+        cursor.execute(compiled.sql, params)
         row = cursor.fetchone()
     return None if row is None else compiled.model_from(row)

@@ -14,6 +14,7 @@ from uuid import UUID
 from django.db import connection
 from django.utils import timezone
 
+from trackify.common import statements
 from trackify.payments.gateways.types import WebhookEvent
 from trackify.payments.models import PaymentGatewayConfig, PaymentWebhookEvent
 
@@ -69,22 +70,26 @@ def event_claim(
     any other status records this delivery's outcome, taking over a failed or received row.
     """
     now = timezone.now()
-    row = PaymentWebhookEvent(
-        gateway_name=config.gateway_name,
-        config_id=config.pk,
-        gateway_event_id=event.gateway_event_id,
-        event_type=event.event_type,
-        payload=dict(event.payload),
-        status=status,
-        result=result[:500],
-        payment_id=payment_id,
-        attempts=0 if status == Status.RECEIVED else 1,
-        processed_at=None if status == Status.RECEIVED else now,
-    )
-    sql, attnames = _claim_sql(connection.vendor, take_over=status != Status.RECEIVED)
+    received = status == Status.RECEIVED
+    values = {  # the new row, by column; what `PaymentWebhookEvent(...)` would hold, without building one
+        "gateway_name": config.gateway_name,
+        "config_id": config.pk,
+        "gateway_event_id": event.gateway_event_id,
+        "event_type": event.event_type,
+        "payload": dict(event.payload),
+        "status": status,
+        "result": result[:500],
+        "error": "",
+        "payment_id": payment_id,
+        "attempts": 0 if received else 1,
+        "received_at": now,
+        "processed_at": None if received else now,
+    }
+    conn = statements.default_connection()
+    sql, attnames = _claim_sql(conn.vendor, take_over=not received)
     fields = _fields()
-    values = [fields[name].get_db_prep_save(fields[name].pre_save(row, add=True), connection) for name in attnames]
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [*values, *DONE])
+    params = [fields[name].get_db_prep_save(values[name], conn) for name in attnames]
+    with statements.cursor(conn) as cursor:  # prepared: run on every delivery
+        cursor.execute(sql, [*params, *DONE])
         found = cursor.fetchone()
     return None if found is None else int(found[0])

@@ -1,16 +1,18 @@
 """Webhook deliveries: verify, store once, apply once.
 
 The one path for every gateway's events, and the hottest one. On the config's own URL a new event
-costs at most five SQL queries and a duplicate two (docs/performance.md; tests pin them):
+costs at most five SQL queries and a repeated delivery one (docs/performance.md; tests pin them):
 1. the config comes from this process's cache (`config_cache`), checked by the next query;
 2. one query finds the payment the event names and locks it with its invoice (invoice first),
-   reading the config's current version along;
+   reading along the config's current version and whether this event is done already; if it is,
+   the delivery answers "duplicate" here, having written nothing;
 3. the ledger writes the payment and the invoice only when they changed (one UPDATE each);
 4. one INSERT … ON CONFLICT stores the event with its outcome. The unique constraint on
-   (gateway, config, gateway event id) is the deduplication: a delivery of an event already done
-   gets no row back, its transaction rolls back, and it answers "duplicate". A concurrent twin
-   waits on the payment's lock (or on the index), then finds the event done;
+   (gateway, config, gateway event id) is the deduplication: a concurrent twin delivery (which
+   waited on the payment's lock, or on the index) gets no row back, its transaction rolls back,
+   and it answers "duplicate";
 5. the history rows, held back until the event row's id is known, in one INSERT.
+The statements of steps 2 to 5 are prepared once per connection (`trackify.common.statements`).
 With TRACKIFY_WEBHOOK_MODE=async the request stops after verifying and storing the event; a Celery
 worker applies it with `webhook_event_process`, through this same path.
 """
@@ -56,7 +58,7 @@ class WebhookOutcome:
 
 
 class _Duplicate(Exception):
-    """The event's row is done: roll back what this delivery wrote and answer "duplicate"."""
+    """A twin delivery finished the event first: roll back what this one wrote, answer "duplicate"."""
 
 
 DUPLICATE = WebhookOutcome("duplicate", "already processed", None)
@@ -145,10 +147,16 @@ def _apply(config: PaymentGatewayConfig, event: WebhookEvent, fresh: bool) -> We
     if not event.is_actionable:
         return _ignore(config, event, f"event type {event.event_type} is not acted on", fresh)
     locked = ledger.lock_payment_named(
-        config_id=config.pk, payment_id=event.payment_id, reference=event.gateway_reference, defer_history=True
+        config_id=config.pk,
+        payment_id=event.payment_id,
+        reference=event.gateway_reference,
+        defer_history=True,
+        event=(config.gateway_name, config.pk, event.gateway_event_id),
     )
     if locked is None:
         return _unmatched(config, event, fresh)
+    if locked.event_done:  # a repeated delivery: nothing written, nothing to roll back
+        return DUPLICATE
     return _apply_locked(config, event, fresh, locked)
 
 
@@ -178,8 +186,8 @@ def _ignore(
     if not fresh:
         config_cache.check_current(config)
     event_id = event_claim(config=config, event=event, status=status, result=detail)
-    if event_id is None:
-        raise _Duplicate
+    if event_id is None:  # this transaction wrote nothing else: it may commit
+        return DUPLICATE
     return WebhookOutcome(status, detail, event_id)
 
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 import enum
 import functools
 import logging
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
@@ -15,11 +14,12 @@ from django.db import connection
 from django.db.models import F, QuerySet, Sum
 from django.db.models.expressions import RawSQL
 
+from trackify.common.statements import insert_rows, update_fields
 from trackify.invoices.models import Invoice
 from trackify.invoices.services import invoice_record_amount_paid
 from trackify.payments import state
 from trackify.payments.models import InvoicePayment, PaymentStatusChange, PaymentWebhookEvent
-from trackify.payments.services.payment_locks import locked_payment, locked_payments
+from trackify.payments.services.payment_locks import EventKey, locked_payment, locked_payments
 
 logger = logging.getLogger("trackify.payments.services.ledger")
 
@@ -51,6 +51,8 @@ class Locked:
     # History rows held back until the caller knows the webhook event row they belong to
     # (`history_write`); None: each row is written as it is recorded.
     pending_history: list[PaymentStatusChange] | None = None
+    # The webhook event the caller asked about (`lock_payment_named(event=…)`) is done already.
+    event_done: bool = False
 
 
 def lock_payment(payment_id: UUID) -> Locked:
@@ -62,24 +64,35 @@ def lock_payment(payment_id: UUID) -> Locked:
 
 
 def lock_payment_named(
-    *, config_id: UUID, payment_id: UUID | None, reference: str, defer_history: bool = False
+    *,
+    config_id: UUID,
+    payment_id: UUID | None,
+    reference: str,
+    defer_history: bool = False,
+    event: EventKey | None = None,
 ) -> Locked | None:
     """The config's payment an event names, locked with its invoice; None when there is none.
 
-    Usually one query: events carry our id.
+    Usually one query: events carry our id. With `event` (found by our id), `Locked.event_done`
+    says whether that webhook event is done already, read in the same query.
     """
-    def by_pk(pk: UUID) -> InvoicePayment | None:
-        # By primary key alone (the compiled locking read), so that no planner ever prefers the
-        # config's index; the config is checked here (an event naming another config's payment finds none).
-        found = locked_payment(pk)
-        return found if found is not None and found.config_id == config_id else None
-
-    found = payment_named(
-        locked_payments().filter(config_id=config_id), payment_id=payment_id, reference=reference, by_pk=by_pk
-    )
+    # Our own id by primary key alone (the compiled locking read), so that no planner ever prefers
+    # the config's index; the config is checked here (an event naming another config's payment finds
+    # none). Then the gateway's references, in `payment_named`'s order; the queryset for those is
+    # built only when it is needed.
+    found = locked_payment(payment_id, event=event) if payment_id is not None else None
+    if found is not None and found.config_id != config_id:
+        found = None
+    if found is None and reference:
+        found = payment_named(locked_payments().filter(config_id=config_id), payment_id=None, reference=reference)
     if found is None:
         return None
-    return Locked(invoice=found.invoice, payment=found, pending_history=[] if defer_history else None)
+    return Locked(
+        invoice=found.invoice,
+        payment=found,
+        pending_history=[] if defer_history else None,
+        event_done=bool(getattr(found, "event_done", False)),
+    )
 
 
 def payment_named(
@@ -87,14 +100,13 @@ def payment_named(
     *,
     payment_id: UUID | None,
     reference: str,
-    by_pk: Callable[[UUID], InvoicePayment | None] | None = None,
 ) -> InvoicePayment | None:
     """The one lookup order for a payment an event names: our own id, then the gateway's reference
     to the session we opened, then its reference to the money movement (e.g. a PaymentIntent).
-    `by_pk` looks up our own id instead of `payments` (the locking read does)."""
+    (`lock_payment_named` follows the same order, with the locking read for our own id.)"""
     found = None
     if payment_id is not None:
-        found = by_pk(payment_id) if by_pk is not None else payments.filter(pk=payment_id).first()
+        found = payments.filter(pk=payment_id).first()
     if found is None and reference:
         found = (
             payments.filter(gateway_reference=reference).first()
@@ -156,7 +168,7 @@ def history_write(locked: Locked, *, event_id: int) -> None:
     if locked.pending_history:
         for change in locked.pending_history:
             change.webhook_event_id = event_id
-        PaymentStatusChange.objects.bulk_create(locked.pending_history)
+        insert_rows(locked.pending_history)
         locked.pending_history.clear()
 
 
@@ -173,7 +185,7 @@ def save_if_changed(payment: InvoicePayment, before: tuple[object, ...]) -> None
     """Write the fields that changed (and updated_at), or nothing."""
     changed = [name for name, old in zip(_TRACKED, before, strict=True) if getattr(payment, name) != old]
     if changed:
-        payment.save(update_fields=[*changed, "updated_at"])
+        update_fields(payment, [*changed, "updated_at"])  # as payment.save(update_fields=…), compiled once
 
 
 def flag(payment: InvoicePayment, reason: str) -> None:
