@@ -18,7 +18,7 @@ from typing import Any
 from uuid import UUID
 
 from django.db import DEFAULT_DB_ALIAS, connection
-from django.db.models import Exists, OuterRef, QuerySet, Value
+from django.db.models import Exists, F, OuterRef, QuerySet, Value
 from django.db.models.functions import Now
 from django.db.models.query import get_related_populators  # type: ignore[attr-defined]  # Django 5.2, as ModelIterable
 
@@ -35,11 +35,14 @@ _compiled = threading.local()
 EventKey = tuple[str, UUID, str]  # (gateway name, config id, the gateway's event id)
 
 
-def locked_payments() -> QuerySet[InvoicePayment]:
+def locked_payments(*, with_config: bool = True) -> QuerySet[InvoicePayment]:
     """Payments with their invoice (and config), both rows locked by the query that reads them.
 
     Read along, at no extra query: `other_sessions_open`, whether the invoice has another session
-    that can still be paid (the ledger closes those after a success; see `ledger.payments._money_arrives`).
+    that can still be paid (the ledger closes those after a success; see `ledger.payments._money_arrives`),
+    and `config_updated_at`, the version of the payment's config (webhook deliveries check the config
+    they were verified with against it; they have it already, so `with_config=False` leaves the
+    config's row out).
     """
     others_open = (
         InvoicePayment.objects.filter(
@@ -48,10 +51,11 @@ def locked_payments() -> QuerySet[InvoicePayment]:
         .exclude(pk=OuterRef("pk"))
         .exclude(gateway_reference="")
     )
+    related = ("invoice", "config") if with_config else ("invoice",)
     return (
-        InvoicePayment.objects.select_related("invoice", "config")
+        InvoicePayment.objects.select_related(*related)
         .select_for_update(of=("invoice", "self"))
-        .annotate(other_sessions_open=Exists(others_open))
+        .annotate(other_sessions_open=Exists(others_open), config_updated_at=F("config__updated_at"))
         .order_by()
     )
 
@@ -75,7 +79,8 @@ class _Compiled:
 
     def __init__(self, *, with_event: bool) -> None:
         done = _event_done(*_EVENT_SENTINELS) if with_event else Value(False)
-        queryset = locked_payments().filter(pk=_SENTINEL).annotate(event_done=done)
+        # A webhook delivery (with its event) has its config already: the config's row is not read.
+        queryset = locked_payments(with_config=not with_event).filter(pk=_SENTINEL).annotate(event_done=done)
         compiler = queryset.query.get_compiler(using=queryset.db)
         sql, params = compiler.as_sql()  # inside the caller's transaction, as FOR UPDATE requires
         self.connection = compiler.connection
@@ -109,8 +114,9 @@ class _Compiled:
 def locked_payment(payment_id: UUID, *, event: EventKey | None = None) -> InvoicePayment | None:
     """The payment (with `.invoice` and `.config`), its invoice and itself locked; None if unknown.
 
-    With `event`, the payment's `event_done` says whether that webhook event is done already (as
-    this transaction sees it: a twin delivery committing meanwhile is caught by the event's claim).
+    With `event` (a webhook delivery), the payment's `event_done` says whether that webhook event is
+    done already (as this transaction sees it: a twin delivery committing meanwhile is caught by the
+    event's claim), and `.config` is not read: the caller sets it (after comparing `config_updated_at`).
     Runs inside the caller's transaction.
     """
     conn = statements.default_connection()

@@ -163,8 +163,11 @@ def _apply(config: PaymentGatewayConfig, event: WebhookEvent, fresh: bool) -> We
 def _apply_locked(
     config: PaymentGatewayConfig, event: WebhookEvent, fresh: bool, locked: ledger.Locked, *, link: bool = False
 ) -> WebhookOutcome:
-    if not fresh and locked.payment.config.updated_at != config.updated_at:
-        raise config_cache.StaleConfig(locked.payment.config)
+    if locked.payment.config_updated_at != config.updated_at:  # type: ignore[attr-defined]  # read along
+        if not fresh:
+            raise config_cache.StaleConfig(PaymentGatewayConfig.objects.get(pk=config.pk))
+    else:
+        locked.payment.config = config  # the row the locking read left out, as this delivery has it
     if link:
         _link(locked.payment, event.gateway_reference)
     results = ledger.apply_updates(
