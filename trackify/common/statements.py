@@ -1,10 +1,10 @@
 """Statements of the hot paths: a cursor whose statements PostgreSQL keeps prepared, and row writes
 whose SQL is built once (an UPDATE of some columns by primary key, an INSERT of rows).
 
-`cursor()`: Django never prepares statements (it binds values into the SQL text on the client),
+`execute()`, `fetchone()`: Django never prepares statements (it binds values into the SQL text on the client),
 so PostgreSQL parses and plans every statement anew. For the webhook path's locking read (three
 tables) planning cost several times what running it did: about 0.6 ms of the database's CPU per
-delivery, measured with pgbench (docs/performance.md). Statements run through `cursor()` are
+delivery, measured with pgbench (docs/performance.md). Statements run through these are
 prepared once per connection and then only executed. Off (a plain Django cursor) on SQLite, and
 with TRACKIFY_PREPARED_STATEMENTS false: behind PgBouncer in transaction mode before 1.21, whose
 connections do not keep prepared statements (docs/deployment.md).
@@ -62,10 +62,8 @@ def default_connection() -> BaseDatabaseWrapper:
 
 
 @contextlib.contextmanager
-def cursor(conn: BaseDatabaseWrapper | None = None) -> Iterator[CursorWrapper]:
-    """A cursor on the default connection, like `connection.cursor()`, whose statements are prepared
-    (PostgreSQL). Logged and wrapped as Django's own are (query counts, database errors)."""
-    conn = conn or default_connection()
+def _cursor(conn: BaseDatabaseWrapper) -> Iterator[CursorWrapper]:
+    """A Django cursor wrapper (logged, and through `execute_wrappers`), preparing when it may."""
     if conn.vendor != "postgresql" or not settings.TRACKIFY_PREPARED_STATEMENTS:
         with conn.cursor() as django_cursor:
             yield django_cursor
@@ -77,6 +75,36 @@ def cursor(conn: BaseDatabaseWrapper | None = None) -> Iterator[CursorWrapper]:
     wrapped = _PreparedDebugWrapper(raw, conn) if conn.queries_logged else CursorWrapper(raw, conn)
     with wrapped:
         yield wrapped
+
+
+def _run(sql: str, params: Sequence[Any], conn: BaseDatabaseWrapper | None, *, fetch: bool) -> Any:
+    conn = conn or default_connection()
+    if (
+        conn.vendor != "postgresql"
+        or not settings.TRACKIFY_PREPARED_STATEMENTS
+        or conn.queries_logged
+        or conn.execute_wrappers
+    ):  # through Django's cursor wrapper, which logs the statement and runs the wrappers
+        with _cursor(conn) as wrapped:
+            wrapped.execute(sql, params)
+            return wrapped.fetchone() if fetch else None
+    # The same steps as Django's cursor wrapper takes, without building one for a single statement.
+    conn.close_if_health_check_failed()
+    conn.ensure_connection()
+    conn.validate_no_broken_transaction()
+    with _PreparingCursor(conn.connection) as raw, conn.wrap_database_errors:
+        raw.execute(sql, params)
+        return raw.fetchone() if fetch else None
+
+
+def execute(sql: str, params: Sequence[Any], conn: BaseDatabaseWrapper | None = None) -> None:
+    """Run one statement on the default connection (or `conn`), prepared on PostgreSQL."""
+    _run(sql, params, conn, fetch=False)
+
+
+def fetchone(sql: str, params: Sequence[Any], conn: BaseDatabaseWrapper | None = None) -> tuple[Any, ...] | None:
+    """Run one statement and return its first row (None if it has none), prepared on PostgreSQL."""
+    return _run(sql, params, conn, fetch=True)
 
 
 @functools.cache
@@ -100,8 +128,7 @@ def update_fields(instance: Model, names: Sequence[str]) -> None:
     values = [field.get_db_prep_save(field.pre_save(instance, add=False), conn) for field in fields]
     pk = instance._meta.pk
     values.append(pk.get_db_prep_value(instance.pk, conn))
-    with cursor(conn) as prepared:
-        prepared.execute(sql, values)
+    execute(sql, values, conn)
 
 
 @functools.cache
@@ -125,5 +152,4 @@ def insert_rows(instances: Sequence[Model]) -> None:
     values = [
         field.get_db_prep_save(field.pre_save(instance, add=True), conn) for instance in instances for field in fields
     ]
-    with cursor(conn) as prepared:
-        prepared.execute(sql, values)
+    execute(sql, values, conn)

@@ -90,9 +90,10 @@ def invoice_record_amount_paid(invoice: Invoice, *, amount_paid: int | QuerySet[
         *paid_params,
         Invoice._meta.pk.get_db_prep_value(invoice.pk, conn),
     ]
-    with statements.cursor(conn) as cursor:  # prepared: run on every delivery
-        cursor.execute(_record_amount_paid_sql(paid_sql), params)
-        invoice.amount_paid, invoice.status = cursor.fetchone()
+    row = statements.fetchone(_record_amount_paid_sql(paid_sql), params, conn)  # prepared: run on every delivery
+    if row is None:  # cannot happen while the caller holds its lock
+        raise Invoice.DoesNotExist(f"No invoice {invoice.pk}")
+    invoice.amount_paid, invoice.status = row
     invoice.updated_at = now
     if invoice.amount_overpaid:
         logger.warning("Invoice %s is overpaid by %s minor units", invoice.pk, invoice.amount_overpaid)

@@ -129,7 +129,5 @@ def locked_payment(payment_id: UUID, *, event: EventKey | None = None) -> Invoic
     if event is not None:
         values += _event_values(event, conn)
     params = tuple(p if slot is None else values[slot] for p, slot in zip(compiled.params, compiled.slots, strict=True))
-    with statements.cursor(conn) as cursor:  # prepared: run on every delivery
-        cursor.execute(compiled.sql, params)
-        row = cursor.fetchone()
+    row = statements.fetchone(compiled.sql, params, conn)  # prepared: run on every delivery
     return None if row is None else compiled.model_from(row)

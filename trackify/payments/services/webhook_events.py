@@ -89,7 +89,5 @@ def event_claim(
     sql, attnames = _claim_sql(conn.vendor, take_over=not received)
     fields = _fields()
     params = [fields[name].get_db_prep_save(values[name], conn) for name in attnames]
-    with statements.cursor(conn) as cursor:  # prepared: run on every delivery
-        cursor.execute(sql, [*params, *DONE])
-        found = cursor.fetchone()
+    found = statements.fetchone(sql, [*params, *DONE], conn)  # prepared: run on every delivery
     return None if found is None else int(found[0])
