@@ -108,7 +108,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--workers", type=int, default=0, help="gunicorn workers (default: the config's)")
     parser.add_argument("--rate", type=float, default=200.0, help="events/s of the fixed-rate run")
     parser.add_argument("--rate-seconds", type=float, default=10.0)
-    parser.add_argument("--connections", default="pool", help="comma-separated: persistent, pool, per-request")
+    parser.add_argument("--connections", default="persistent",
+                        help="comma-separated: persistent (the production default), pool, per-request")
     parser.add_argument("--async", dest="async_mode", action="store_true",
                         help="also measure ingestion with TRACKIFY_WEBHOOK_MODE=async and a Celery worker (Redis)")
     parser.add_argument("--quick", action="store_true", help="a few events, one round: checks the script works")

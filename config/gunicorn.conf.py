@@ -2,7 +2,7 @@
 
 Every value comes from the environment, with defaults sized for the machine it runs on. Sync workers:
 a request is short database work (a webhook delivery, a status poll), so one process per request in
-flight, each with its own (pooled) connection, is the arrangement measured (docs/performance.md).
+flight, each with its own kept connection, is the arrangement measured (docs/performance.md).
 Calls to a gateway (create-session) block a worker for the gateway's time; raise
 `GUNICORN_WORKERS`, or use `GUNICORN_THREADS` > 1 (gthread workers) when most traffic waits on a
 gateway. Each worker holds one PostgreSQL connection per thread: size PostgreSQL or PgBouncer for it.

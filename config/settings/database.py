@@ -4,14 +4,16 @@ Opening a PostgreSQL connection costs a TCP handshake, authentication and a back
 than everything a webhook delivery does once connected. So production never opens one per request.
 
 `DATABASE_CONNECTIONS`:
-- `pool` (the default): Django's psycopg connection pool (psycopg[pool]), sized by
-  `DATABASE_POOL_MIN_SIZE`, `DATABASE_POOL_MAX_SIZE` and `DATABASE_POOL_TIMEOUT`; with health checks
-  on (`DATABASE_CONN_HEALTH_CHECKS`, default on), Django has the pool check a connection before
-  handing it out (`ConnectionPool.check_connection`). In `bench/webhooks.py` it and persistent
-  connections were within noise of each other (docs/performance.md); it was ahead in the first run.
-- `persistent`: each worker keeps its connection open for `DATABASE_CONN_MAX_AGE` seconds (default
-  600) and checks it is alive before reusing it (a `SELECT 1` per request with health checks on).
-  The one to use behind PgBouncer, which pools already (docs/deployment.md).
+- `persistent` (the default): each worker keeps its connection open for `DATABASE_CONN_MAX_AGE`
+  seconds (default 600) and checks it is alive before reusing it (a `SELECT 1` per request with
+  health checks on, `DATABASE_CONN_HEALTH_CHECKS`, default on). A sync gunicorn worker serves one
+  request at a time, so one connection each is all a pool would hold. In `bench/webhooks.py` it was
+  ahead of the pool in 3 of 4 rounds (throughput ratio to the baseline, median 0.74 against 0.61;
+  docs/performance.md). Also the one to use behind PgBouncer, which pools already (docs/deployment.md).
+- `pool`: Django's psycopg connection pool (psycopg[pool]), sized by `DATABASE_POOL_MIN_SIZE`,
+  `DATABASE_POOL_MAX_SIZE` and `DATABASE_POOL_TIMEOUT`; with health checks on, Django has the pool
+  check a connection before handing it out (`ConnectionPool.check_connection`). For threaded workers
+  (`GUNICORN_THREADS` > 1), whose threads then share a few connections.
 - `per-request`: a new connection for each request (behind PgBouncer, for example, if one insists).
 
 Behind PgBouncer in transaction mode, see docs/deployment.md: persistent connections to PgBouncer
@@ -48,7 +50,7 @@ def connection_settings(database: Mapping[str, Any]) -> Any:
     Typed `Any` because Django reads the result as a plain dict while the stubs know DATABASES
     entries as a TypedDict without the pool option.
     """
-    mode = os.environ.get("DATABASE_CONNECTIONS", "pool").strip().lower() or "pool"
+    mode = os.environ.get("DATABASE_CONNECTIONS", "persistent").strip().lower() or "persistent"
     if mode not in CHOICES:
         raise ImproperlyConfigured(f"DATABASE_CONNECTIONS must be one of {', '.join(CHOICES)}, not {mode!r}.")
     health_checks = _bool("DATABASE_CONN_HEALTH_CHECKS", True)

@@ -22,10 +22,10 @@ def _clean_env(monkeypatch):
         monkeypatch.delenv(name, raising=False)
 
 
-def test_the_default_is_the_pool_with_health_checks():
+def test_the_default_is_persistent_connections_with_health_checks():
     result = connection_settings(POSTGRES)
-    assert result["OPTIONS"]["pool"]["min_size"] >= 1
-    assert (result["CONN_MAX_AGE"], result["CONN_HEALTH_CHECKS"]) == (0, True)
+    assert (result["CONN_MAX_AGE"], result["CONN_HEALTH_CHECKS"]) == (600, True)
+    assert "pool" not in result.get("OPTIONS", {})
 
 
 def test_persistent_connections_with_health_checks_on_request(monkeypatch):
@@ -72,6 +72,7 @@ def test_pgbouncer_transaction_mode_disables_server_side_cursors(monkeypatch):
 
 @pytest.mark.parametrize(("name", "value"), [("DATABASE_CONNECTIONS", "sometimes"), ("DATABASE_POOL_MAX_SIZE", "ten")])
 def test_a_wrong_value_is_refused_by_name(monkeypatch, name, value):
+    monkeypatch.setenv("DATABASE_CONNECTIONS", "pool")  # where the pool's sizes are read
     monkeypatch.setenv(name, value)
     with pytest.raises(ImproperlyConfigured, match=name):
         connection_settings(POSTGRES)
