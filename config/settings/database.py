@@ -8,8 +8,9 @@ than everything a webhook delivery does once connected. So production never open
   seconds (default 600) and checks it is alive before reusing it (a `SELECT 1` per request with
   health checks on, `DATABASE_CONN_HEALTH_CHECKS`, default on). A sync gunicorn worker serves one
   request at a time, so one connection each is all a pool would hold. In `bench/webhooks.py` it was
-  ahead of the pool in 3 of 4 rounds (throughput ratio to the baseline, median 0.74 against 0.61;
-  docs/performance.md). Also the one to use behind PgBouncer, which pools already (docs/deployment.md).
+  ahead of or level with the pool in 7 of 8 rounds over two runs (throughput ratio to the baseline,
+  medians 0.74 against 0.61, then 0.71 against 0.69; docs/performance.md). Also the one to use
+  behind PgBouncer, which pools already (docs/deployment.md).
 - `pool`: Django's psycopg connection pool (psycopg[pool]), sized by `DATABASE_POOL_MIN_SIZE`,
   `DATABASE_POOL_MAX_SIZE` and `DATABASE_POOL_TIMEOUT`; with health checks on, Django has the pool
   check a connection before handing it out (`ConnectionPool.check_connection`). For threaded workers
