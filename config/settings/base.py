@@ -10,6 +10,8 @@ from pathlib import Path
 
 import dj_database_url
 
+from .database import prepared_statements
+
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
 
@@ -93,14 +95,12 @@ DATABASES = {
 }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
-# The hot paths' statements are prepared once per PostgreSQL connection (trackify/common/statements.py).
-# Off by default behind PgBouncer in transaction mode (before 1.21 it cannot keep them).
-TRACKIFY_PREPARED_STATEMENTS = env_bool(
-    "DATABASE_PREPARED_STATEMENTS", not env_bool("DATABASE_PGBOUNCER_TRANSACTION_MODE", False)
-)
+# The hot paths' statements are prepared once per PostgreSQL connection (trackify/common/statements.py);
+# see config/settings/database.py for when they are not.
+TRACKIFY_PREPARED_STATEMENTS = prepared_statements()
 if TRACKIFY_PREPARED_STATEMENTS and "postgresql" in DATABASES["default"]["ENGINE"]:
     # psycopg prepares nothing while this is None, Django's default. Django's own queries stay
-    # unprepared all the same (it binds values on the client); only `statements.cursor()` asks.
+    # unprepared all the same (it binds values on the client); only `statements.execute()` asks.
     DATABASES["default"].setdefault("OPTIONS", {})["prepare_threshold"] = 5
 
 AUTH_PASSWORD_VALIDATORS = [

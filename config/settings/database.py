@@ -73,3 +73,15 @@ def connection_settings(database: Mapping[str, Any]) -> Any:
         # A server-side cursor lives across transactions, which transaction pooling cannot promise.
         result["DISABLE_SERVER_SIDE_CURSORS"] = True
     return result
+
+
+def prepared_statements() -> bool:
+    """Whether the hot paths prepare their statements (`DATABASE_PREPARED_STATEMENTS`).
+
+    On by default. Off by default behind PgBouncer in transaction mode (before 1.21 it cannot keep
+    a prepared statement from one transaction to the next), and with per-request connections, where
+    preparing (one round trip more, the first time on each connection) never pays back.
+    """
+    mode = os.environ.get("DATABASE_CONNECTIONS", "").strip().lower()
+    default = not _bool("DATABASE_PGBOUNCER_TRANSACTION_MODE", False) and mode != "per-request"
+    return _bool("DATABASE_PREPARED_STATEMENTS", default)

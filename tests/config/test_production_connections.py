@@ -18,7 +18,7 @@ ROOT = Path(__file__).resolve().parents[2]
 @pytest.fixture(autouse=True)
 def _clean_env(monkeypatch):
     for name in ("DATABASE_CONNECTIONS", "DATABASE_CONN_MAX_AGE", "DATABASE_CONN_HEALTH_CHECKS",
-                 "DATABASE_POOL_MAX_SIZE", "DATABASE_PGBOUNCER_TRANSACTION_MODE"):
+                 "DATABASE_POOL_MAX_SIZE", "DATABASE_PGBOUNCER_TRANSACTION_MODE", "DATABASE_PREPARED_STATEMENTS"):
         monkeypatch.delenv(name, raising=False)
 
 
@@ -107,3 +107,22 @@ def test_the_pool_settings_open_a_working_pooled_connection(monkeypatch, db):
     finally:
         wrapper.close()
         wrapper.close_pool()
+
+
+@pytest.mark.parametrize(
+    ("environ", "prepared"),
+    [
+        ({}, True),
+        ({"DATABASE_CONNECTIONS": "pool"}, True),
+        ({"DATABASE_CONNECTIONS": "per-request"}, False),  # a new connection each time: never pays back
+        ({"DATABASE_PGBOUNCER_TRANSACTION_MODE": "1"}, False),  # PgBouncer before 1.21 cannot keep them
+        ({"DATABASE_PGBOUNCER_TRANSACTION_MODE": "1", "DATABASE_PREPARED_STATEMENTS": "1"}, True),
+        ({"DATABASE_PREPARED_STATEMENTS": "0"}, False),
+    ],
+)
+def test_prepared_statements_are_on_unless_they_cannot_pay_back(monkeypatch, environ, prepared):
+    from config.settings.database import prepared_statements
+
+    for name, value in environ.items():
+        monkeypatch.setenv(name, value)
+    assert prepared_statements() is prepared
