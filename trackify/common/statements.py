@@ -19,9 +19,8 @@ into database values through each field's own `pre_save` and `get_db_prep_save`,
 
 from __future__ import annotations
 
-import contextlib
 import functools
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 import psycopg
@@ -61,38 +60,24 @@ def default_connection() -> BaseDatabaseWrapper:
     return connections[DEFAULT_DB_ALIAS]
 
 
-@contextlib.contextmanager
-def _cursor(conn: BaseDatabaseWrapper) -> Iterator[CursorWrapper]:
-    """A Django cursor wrapper (logged, and through `execute_wrappers`), preparing when it may."""
+def _run(sql: str, params: Sequence[Any], conn: BaseDatabaseWrapper | None, *, fetch: bool) -> Any:
+    conn = conn or default_connection()
     if conn.vendor != "postgresql" or not settings.TRACKIFY_PREPARED_STATEMENTS:
         with conn.cursor() as django_cursor:
-            yield django_cursor
-        return
+            django_cursor.execute(sql, params)
+            return django_cursor.fetchone() if fetch else None
     # What `connection.cursor()` does first: the per-request health check, then connect if needed.
     conn.close_if_health_check_failed()
     conn.ensure_connection()
     raw = _PreparingCursor(conn.connection)
-    wrapped = _PreparedDebugWrapper(raw, conn) if conn.queries_logged else CursorWrapper(raw, conn)
-    with wrapped:
-        yield wrapped
-
-
-def _run(sql: str, params: Sequence[Any], conn: BaseDatabaseWrapper | None, *, fetch: bool) -> Any:
-    conn = conn or default_connection()
-    if (
-        conn.vendor != "postgresql"
-        or not settings.TRACKIFY_PREPARED_STATEMENTS
-        or conn.queries_logged
-        or conn.execute_wrappers
-    ):  # through Django's cursor wrapper, which logs the statement and runs the wrappers
-        with _cursor(conn) as wrapped:
+    if conn.queries_logged or conn.execute_wrappers:  # through Django's wrapper: logged, wrappers run
+        wrapped = _PreparedDebugWrapper(raw, conn) if conn.queries_logged else CursorWrapper(raw, conn)
+        with wrapped:
             wrapped.execute(sql, params)
             return wrapped.fetchone() if fetch else None
-    # The same steps as Django's cursor wrapper takes, without building one for a single statement.
-    conn.close_if_health_check_failed()
-    conn.ensure_connection()
+    # The steps Django's cursor wrapper takes, without building one for a single statement.
     conn.validate_no_broken_transaction()
-    with _PreparingCursor(conn.connection) as raw, conn.wrap_database_errors:
+    with raw, conn.wrap_database_errors:
         raw.execute(sql, params)
         return raw.fetchone() if fetch else None
 
