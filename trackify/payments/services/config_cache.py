@@ -2,9 +2,9 @@
 
 A delivery to `/payment/webhook/<gateway>/<config_id>/` is verified with the config this process
 last read. It is never applied with a stale one: the query that locks the payment reads the config's
-`updated_at` along (and the whole row), and a delivery whose config changed meanwhile is verified
-again with the config just read (`StaleConfig`); deliveries that lock nothing check `updated_at`
-with a query of their own. Every save of a config (`auto_now`) moves `updated_at`; a save in this
+`updated_at` along, and a delivery whose config changed meanwhile is verified again with the config
+read afresh (`StaleConfig`); deliveries that lock nothing check `updated_at` with a query of their own.
+Every save of a config (`auto_now`) moves `updated_at`; a save in this
 process also drops the entry at once. Decrypted credentials are cached by `crypto` in the same way.
 """
 
