@@ -144,13 +144,18 @@ def gunicorn(
         _wait_until_serving(server, probe)
         yield server
     finally:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        terminate(process)
         log.unlink(missing_ok=True)
+
+
+def terminate(process: subprocess.Popen[bytes], timeout: float = 30) -> None:
+    """Stop a server or worker we started: SIGTERM (a graceful shutdown), SIGKILL after `timeout` s."""
+    process.send_signal(signal.SIGTERM)
+    try:
+        process.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
 
 
 @dataclass

@@ -9,7 +9,6 @@ apply everything that was queued.
 from __future__ import annotations
 
 import os
-import signal
 import subprocess
 import tempfile
 import time
@@ -50,8 +49,7 @@ def run(db_url: str, config_id: str, slices: Any, args: Any, workers: int) -> No
             left = _wait_until_applied(db_url)
             drained = time.monotonic() - started
         finally:
-            worker.send_signal(signal.SIGTERM)
-            worker.wait(timeout=60)
+            harness.terminate(worker, timeout=60)
     print(f"\n==> async mode (TRACKIFY_WEBHOOK_MODE=async, one Celery worker, {os.cpu_count()} processes)")
     harness.print_table([ingest])
     applied_in = ingest.seconds + drained

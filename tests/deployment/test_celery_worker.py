@@ -23,6 +23,7 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.test import Client, override_settings
 
+from bench import harness
 from config.celery import app as celery_app
 from tests.deployment.conftest import database_url_for_servers
 from tests.payments.webhooks.sandbox_events import deliver, session_payload, signed
@@ -76,12 +77,7 @@ def worker() -> Iterator[subprocess.Popen[bytes]]:
     try:
         yield process
     finally:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        harness.terminate(process)
         if process.returncode not in (0, -signal.SIGTERM):
             print(log.read_text()[-5000:])
         log.unlink(missing_ok=True)

@@ -8,7 +8,6 @@ other process can take the port between choosing and serving it.
 from __future__ import annotations
 
 import os
-import signal
 import socket
 import subprocess
 import sys
@@ -18,6 +17,8 @@ from typing import Any
 
 import requests
 from django.db import connection
+
+from bench import harness
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -87,12 +88,7 @@ class LiveServer:
 
     def stop(self) -> None:
         if self.process is not None and self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(timeout=5)
+            harness.terminate(self.process, timeout=15)
         self.listener.close()
 
     def __enter__(self) -> LiveServer:
