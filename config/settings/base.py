@@ -208,6 +208,9 @@ TRACKIFY_SESSION_LIFETIME_MINUTES = int(os.environ.get("TRACKIFY_SESSION_LIFETIM
 
 # Webhook bodies larger than this are refused with 413 before being read.
 TRACKIFY_WEBHOOK_MAX_BYTES = 64 * 1024
+# Deliveries served by the webhook lane, in front of Django's request handling (config/wsgi.py,
+# trackify/payments/api/webhook_lane.py); off: through the middleware's short lane and the view.
+TRACKIFY_WEBHOOK_LANE = env_bool("TRACKIFY_WEBHOOK_LANE", True)
 # Webhook health warns when a config with payments open longer than this has heard nothing as long.
 TRACKIFY_WEBHOOK_SILENCE_MINUTES = int(os.environ.get("TRACKIFY_WEBHOOK_SILENCE_MINUTES", "60"))
 # JSON API bodies: larger ones are refused with 413, deeper nesting with 400 (trackify/common/untrusted.py).

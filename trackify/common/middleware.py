@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import re
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from typing import Any
 
 from django.conf import settings
 from django.core.handlers.exception import convert_exception_to_response
@@ -20,13 +21,18 @@ HEADER = "X-Request-ID"
 _WELL_FORMED = re.compile(r"[A-Za-z0-9._-]{8,64}")
 
 
+def request_id_from(meta: Mapping[str, Any]) -> str:
+    """The id of a request with this WSGI environ: the proxy's X-Request-ID if well formed, else a new one."""
+    given = meta.get("HTTP_X_REQUEST_ID", "")  # not request.headers: that parses every header
+    return given if _WELL_FORMED.fullmatch(given) else uuid.uuid4().hex
+
+
 class RequestIdMiddleware:
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]):
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        given = request.META.get("HTTP_X_REQUEST_ID", "")  # not request.headers: that parses every header
-        request_id = given if _WELL_FORMED.fullmatch(given) else uuid.uuid4().hex
+        request_id = request_id_from(request.META)
         request.request_id = request_id  # type: ignore[attr-defined]
         token = current_request_id.set(request_id)
         try:

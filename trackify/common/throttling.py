@@ -16,13 +16,14 @@ from __future__ import annotations
 import hashlib
 import math
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from functools import wraps
 from typing import Any
 
 from django.conf import settings
 from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse, HttpResponseBase
+from django.http.request import HttpHeaders
 from rest_framework.request import Request
 from rest_framework.throttling import BaseThrottle, SimpleRateThrottle
 
@@ -38,6 +39,19 @@ def parse_rate(rate: str) -> tuple[int, int]:
 def client_address(request: HttpRequest | Request) -> str:
     """The caller's address: REMOTE_ADDR, or the address TRACKIFY_NUM_PROXIES proxies in front saw."""
     return BaseThrottle().get_ident(request)  # type: ignore[arg-type]
+
+
+class _EnvironOnly:
+    """What `BaseThrottle.get_ident` reads of a request (its headers and META), from a WSGI environ."""
+
+    def __init__(self, meta: Mapping[str, Any]):
+        self.META = meta
+        self.headers = HttpHeaders(meta)
+
+
+def client_address_of(meta: Mapping[str, Any]) -> str:
+    """`client_address`, from a request's WSGI environ (the webhook lane has no request object)."""
+    return client_address(_EnvironOnly(meta))  # type: ignore[arg-type]  # duck-typed as get_ident reads it
 
 
 class FailureCounter:

@@ -12,6 +12,8 @@ returns the plain view. docs/performance.md has the figures.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from typing import Any
 from uuid import UUID
 
@@ -24,7 +26,7 @@ from rest_framework.views import APIView
 
 from trackify.common.api import error_body
 from trackify.common.errors import TrackifyError
-from trackify.common.throttling import client_address, webhook_rejections
+from trackify.common.throttling import client_address_of, webhook_rejections
 from trackify.payments.api.serializers import WebhookAnswerSerializer
 from trackify.payments.gateways.errors import WebhookVerificationError
 from trackify.payments.services.health import webhook_rejection_record
@@ -44,14 +46,7 @@ WEBHOOK_RESPONSES = {
 _REJECTED = frozenset({400, 404})
 
 
-def _error(status: int, code: str, message: str, **headers: str) -> JsonResponse:
-    response = JsonResponse(error_body(code, message), status=status)
-    for name, value in headers.items():
-        response[name] = value
-    return response
-
-
-def _headers(meta: dict[str, Any]) -> dict[str, str]:
+def _headers(meta: Mapping[str, Any]) -> dict[str, str]:
     """The request's headers by lower-case name, as `request.headers` has them, in one pass over the
     WSGI environ: `request.headers` parses each name in calls of its own, about 75 Python calls a
     delivery (4% of it; `bench/webhook_cost.py`), and nothing else on this path builds it."""
@@ -61,35 +56,61 @@ def _headers(meta: dict[str, Any]) -> dict[str, str]:
     return headers
 
 
-@csrf_exempt
-def webhook_receive_view(request: HttpRequest, gateway_name: str, config_id: UUID | None = None) -> HttpResponse:
-    if request.method != "POST":
-        return _error(405, "method_not_allowed", f'Method "{request.method}" not allowed.', Allow="POST, OPTIONS")
+@dataclass(frozen=True)
+class WebhookAnswer:
+    """What the endpoint answers a delivery: the status, the JSON body, extra headers."""
+
+    status: int
+    body: dict[str, Any]
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+def _error(status: int, code: str, message: str, **headers: str) -> WebhookAnswer:
+    return WebhookAnswer(status, error_body(code, message), headers)
+
+
+def webhook_answer(
+    *, method: str, gateway_name: str, config_id: UUID | None, meta: Mapping[str, Any], read: Callable[[int], bytes]
+) -> WebhookAnswer:
+    """A delivery's answer, from its WSGI environ (`meta`) and a reader of its body: the endpoint's
+    one logic, served by the Django view below and by the webhook lane (`webhook_lane`)."""
+    if method != "POST":
+        return _error(405, "method_not_allowed", f'Method "{method}" not allowed.', Allow="POST, OPTIONS")
     # Per config on its own URL; per gateway and address on the shared one.
-    ident = f"config:{config_id}" if config_id else f"shared:{gateway_name}:{client_address(request)}"
+    ident = f"config:{config_id}" if config_id else f"shared:{gateway_name}:{client_address_of(meta)}"
     wait = webhook_rejections.wait(ident)
     if wait is not None:
         return _error(429, "throttled", f"Request was throttled. Expected available in {wait} seconds.",
                       **{"Retry-After": str(wait)})
     limit = settings.TRACKIFY_WEBHOOK_MAX_BYTES
     try:
-        declared = int(request.META.get("CONTENT_LENGTH") or 0)
+        declared = int(meta.get("CONTENT_LENGTH") or 0)
     except ValueError:
         declared = 0
-    body = b"" if declared > limit else request.read(limit + 1)
+    body = b"" if declared > limit else read(limit + 1)
     if declared > limit or len(body) > limit:
         return _error(413, "payload_too_large", f"Webhook bodies are limited to {limit} bytes.")
     try:
-        outcome = webhook_receive(
-            gateway_name=gateway_name, config_id=config_id, body=body, headers=_headers(request.META)
-        )
+        outcome = webhook_receive(gateway_name=gateway_name, config_id=config_id, body=body, headers=_headers(meta))
     except TrackifyError as exc:
         if isinstance(exc, WebhookVerificationError) and config_id is not None:
             webhook_rejection_record(config_id=config_id)  # the config's webhook health counts it
         if exc.status_code in _REJECTED:
             webhook_rejections.record(ident)
-        return JsonResponse(error_body(exc.code, exc.message, field=exc.field), status=exc.status_code)
-    return JsonResponse({"status": outcome.status, "detail": outcome.detail})
+        return WebhookAnswer(exc.status_code, error_body(exc.code, exc.message, field=exc.field))
+    return WebhookAnswer(200, {"status": outcome.status, "detail": outcome.detail})
+
+
+@csrf_exempt
+def webhook_receive_view(request: HttpRequest, gateway_name: str, config_id: UUID | None = None) -> HttpResponse:
+    answer = webhook_answer(
+        method=request.method or "", gateway_name=gateway_name, config_id=config_id, meta=request.META,
+        read=request.read,
+    )
+    response = JsonResponse(answer.body, status=answer.status)
+    for name, value in answer.headers.items():
+        response[name] = value
+    return response
 
 
 class _SchemaOnly(APIView):
