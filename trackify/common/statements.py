@@ -19,13 +19,15 @@ into database values through each field's own `pre_save` and `get_db_prep_save`,
 
 from __future__ import annotations
 
+import datetime
 import functools
+import uuid
 from collections.abc import Sequence
 from typing import Any
 
 import psycopg
 from django.conf import settings
-from django.db import DEFAULT_DB_ALIAS, connection, connections
+from django.db import DEFAULT_DB_ALIAS, connection, connections, models
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.backends.utils import CursorDebugWrapper, CursorWrapper
 from django.db.models import Field, Model
@@ -69,17 +71,29 @@ def _run(sql: str, params: Sequence[Any], conn: BaseDatabaseWrapper | None, *, f
     # What `connection.cursor()` does first: the per-request health check, then connect if needed.
     conn.close_if_health_check_failed()
     conn.ensure_connection()
-    raw = _PreparingCursor(conn.connection)
     if conn.queries_logged or conn.execute_wrappers:  # through Django's wrapper: logged, wrappers run
+        raw = _PreparingCursor(conn.connection)
         wrapped = _PreparedDebugWrapper(raw, conn) if conn.queries_logged else CursorWrapper(raw, conn)
         with wrapped:
             wrapped.execute(sql, params)
             return wrapped.fetchone() if fetch else None
     # The steps Django's cursor wrapper takes, without building one for a single statement.
     conn.validate_no_broken_transaction()
-    with raw, conn.wrap_database_errors:
+    raw = _cursor_of(conn)
+    with conn.wrap_database_errors:
         raw.execute(sql, params)
         return raw.fetchone() if fetch else None
+
+
+def _cursor_of(conn: BaseDatabaseWrapper) -> _PreparingCursor:
+    """One cursor per database connection, used again for each statement: a new one starts with cold
+    caches of how to send and read each type (about 40 Python calls a statement, bench/webhook_cost.py).
+    A Django connection belongs to one thread; a new database connection gets a new cursor."""
+    kept: _PreparingCursor | None = getattr(conn, "_trackify_cursor", None)
+    if kept is None or kept.connection is not conn.connection or kept.closed:
+        kept = _PreparingCursor(conn.connection)
+        conn._trackify_cursor = kept  # type: ignore[attr-defined]
+    return kept
 
 
 def execute(sql: str, params: Sequence[Any], conn: BaseDatabaseWrapper | None = None) -> None:
@@ -90,6 +104,42 @@ def execute(sql: str, params: Sequence[Any], conn: BaseDatabaseWrapper | None = 
 def fetchone(sql: str, params: Sequence[Any], conn: BaseDatabaseWrapper | None = None) -> tuple[Any, ...] | None:
     """Run one statement and return its first row (None if it has none), prepared on PostgreSQL."""
     return _run(sql, params, conn, fetch=True)
+
+
+# Fields whose own preparation of a value of this exact type, on PostgreSQL, returns it as it is
+# (psycopg adapts it): `db_values` skips the calls. Exact classes only: a subclass may prepare otherwise.
+_PLAIN = {
+    models.CharField: str,
+    models.TextField: str,
+    models.UUIDField: uuid.UUID,
+    models.BooleanField: bool,
+    # Not integers: Django's PostgreSQL backend gives each its exact type (Int4, Int8), and the
+    # parameters' types are part of a prepared statement's identity.
+    models.DateTimeField: datetime.datetime,  # an aware one (USE_TZ); a naive one is converted, with a warning
+}
+
+
+@functools.cache
+def _plain_type(field: Field) -> type | None:
+    target = field.target_field if isinstance(field, models.ForeignKey) else field
+    return _PLAIN.get(type(target))
+
+
+def db_values(fields: Sequence[Field], values: Sequence[Any], conn: BaseDatabaseWrapper) -> list[Any]:
+    """The values as the database takes them: each field's `get_db_prep_save`, as the ORM does, except
+    for plain values on PostgreSQL (a str for a CharField, an aware datetime for a DateTimeField, …),
+    passed as they are: that is all their preparation would do, at a few Python calls a value."""
+    if conn.vendor != "postgresql":
+        return [field.get_db_prep_save(value, conn) for field, value in zip(fields, values, strict=True)]
+    prepared = []
+    for field, value in zip(fields, values, strict=True):
+        plain = _plain_type(field)
+        naive = isinstance(value, datetime.datetime) and value.tzinfo is None
+        if plain is not None and (value is None or (type(value) is plain and not naive)):
+            prepared.append(value)
+        else:
+            prepared.append(field.get_db_prep_save(value, conn))
+    return prepared
 
 
 @functools.cache
@@ -110,7 +160,7 @@ def update_fields(instance: Model, names: Sequence[str]) -> None:
     `auto_now`) from the instance: what `instance.save(update_fields=names)` writes."""
     conn = default_connection()
     sql, fields = _update_sql(type(instance), tuple(names), conn.vendor)
-    values = [field.get_db_prep_save(field.pre_save(instance, add=False), conn) for field in fields]
+    values = db_values(fields, [field.pre_save(instance, add=False) for field in fields], conn)
     pk = instance._meta.pk
     values.append(pk.get_db_prep_value(instance.pk, conn))
     execute(sql, values, conn)
@@ -135,6 +185,8 @@ def insert_rows(instances: Sequence[Model]) -> None:
     conn = default_connection()
     sql, fields = _insert_sql(type(instances[0]), len(instances), conn.vendor)
     values = [
-        field.get_db_prep_save(field.pre_save(instance, add=True), conn) for instance in instances for field in fields
+        value
+        for instance in instances
+        for value in db_values(fields, [field.pre_save(instance, add=True) for field in fields], conn)
     ]
     execute(sql, values, conn)

@@ -88,6 +88,6 @@ def event_claim(
     conn = statements.default_connection()
     sql, attnames = _claim_sql(conn.vendor, take_over=not received)
     fields = _fields()
-    params = [fields[name].get_db_prep_save(values[name], conn) for name in attnames]
+    params = statements.db_values([fields[name] for name in attnames], [values[name] for name in attnames], conn)
     found = statements.fetchone(sql, [*params, *DONE], conn)  # prepared: run on every delivery
     return None if found is None else int(found[0])

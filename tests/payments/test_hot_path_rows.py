@@ -1,0 +1,109 @@
+"""The hot path's shortcuts give what the ORM gives: model instances from the locking read, values
+bound to its statements, the cursor kept per connection (trackify/payments/services/payment_locks.py,
+trackify/common/statements.py)."""
+
+from __future__ import annotations
+
+import datetime
+import uuid
+
+import pytest
+from django.db import connection, transaction
+from django.db.models.signals import post_init
+from django.utils import timezone
+
+from trackify.common import statements
+from trackify.invoices.models import Invoice
+from trackify.payments.models import InvoicePayment, PaymentStatusChange, PaymentWebhookEvent
+from trackify.payments.services import payment_locks
+
+
+def _state(instance):
+    return {k: v for k, v in vars(instance).items() if k != "_state"}, instance._state.adding, instance._state.db
+
+
+def _fresh_compiled(monkeypatch):
+    monkeypatch.setattr(payment_locks, "_compiled", type(payment_locks._compiled)())
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("event", [None, ("sandbox", uuid.uuid4(), "evt_1")])
+def test_the_locking_read_builds_the_instances_the_orm_builds(open_payment, monkeypatch, event):
+    _fresh_compiled(monkeypatch)
+    with transaction.atomic():
+        direct = payment_locks.locked_payment(open_payment.pk, event=event)
+        by_orm = payment_locks.locked_payments(with_config=event is None).get(pk=open_payment.pk)
+    assert getattr(payment_locks._compiled, "lock_event" if event else "lock").direct
+    direct_fields, adding, db = _state(direct)
+    orm_fields, orm_adding, orm_db = _state(by_orm)
+    assert (adding, db) == (orm_adding, orm_db) == (False, "default")
+    for name, value in orm_fields.items():
+        if name in ("other_sessions_open", "config_updated_at"):
+            continue
+        assert direct_fields[name] == value, name
+    assert _state(direct.invoice)[0] == _state(by_orm.invoice)[0]
+    assert direct.invoice.pk == direct.invoice_id
+    assert set(direct._state.fields_cache) == set(by_orm._state.fields_cache)  # the config: not on a webhook's
+    # A saved instance behaves as one the ORM loaded: an update writes the row.
+    direct.failure_message = "checked"
+    direct.save(update_fields=["failure_message"])
+    assert InvoicePayment.objects.get(pk=open_payment.pk).failure_message == "checked"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_with_a_listener_of_the_init_signals_the_orm_builds_them(open_payment, monkeypatch):
+    _fresh_compiled(monkeypatch)
+    seen = []
+
+    def listener(sender, instance, **kwargs):
+        seen.append(type(instance))
+
+    post_init.connect(listener, sender=Invoice)
+    try:
+        with transaction.atomic():
+            payment = payment_locks.locked_payment(open_payment.pk)
+        assert not payment_locks._compiled.lock.direct
+    finally:
+        post_init.disconnect(listener, sender=Invoice)
+    assert seen == [Invoice] and payment.invoice.pk == open_payment.invoice_id
+
+
+@pytest.mark.django_db
+def test_db_values_are_what_the_fields_prepare(open_payment):
+    fields = {f.attname: f for f in PaymentWebhookEvent._meta.concrete_fields}
+    aware = timezone.now()
+    naive = datetime.datetime(2026, 1, 2, 3, 4, 5)
+    cases = [
+        ("gateway_name", "stripe"),
+        ("config_id", open_payment.config_id),
+        ("config_id", str(open_payment.config_id)),  # not a UUID: the field's way
+        ("attempts", 3),
+        ("received_at", aware),
+        ("processed_at", None),
+        ("payload", {"a": [1, "b"]}),  # JSON: always the field's way
+        ("status", PaymentWebhookEvent.Status.PROCESSED),  # an enum member: the field's way
+    ]
+    for name, value in cases:
+        [prepared] = statements.db_values([fields[name]], [value], connection)
+        expected = fields[name].get_db_prep_save(value, connection)
+        if name == "payload":
+            assert type(prepared) is type(expected)
+        else:
+            assert prepared == expected and type(prepared) is type(expected), name
+    with pytest.warns(RuntimeWarning, match="naive datetime"):
+        [prepared] = statements.db_values([fields["received_at"]], [naive], connection)
+    assert prepared is not naive
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_one_cursor_per_connection_and_a_new_one_after_reconnecting(open_payment, settings):
+    settings.TRACKIFY_PREPARED_STATEMENTS = True
+    assert statements.fetchone("SELECT 1", []) == (1,)
+    kept = connection._trackify_cursor
+    assert statements.fetchone("SELECT %s::int", [2]) == (2,)
+    assert connection._trackify_cursor is kept
+    connection.close()
+    assert statements.fetchone("SELECT 3", []) == (3,)
+    assert connection._trackify_cursor is not kept
+    PaymentStatusChange.objects.count()  # the ORM's own cursors are unaffected
