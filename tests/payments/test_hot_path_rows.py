@@ -32,7 +32,11 @@ def test_the_locking_read_builds_the_instances_the_orm_builds(open_payment, monk
     _fresh_compiled(monkeypatch)
     with transaction.atomic():
         direct = payment_locks.locked_payment(open_payment.pk, event=event)
-        by_orm = payment_locks.locked_payments(with_config=event is None).get(pk=open_payment.pk)
+        orm = payment_locks.locked_payments(with_config=event is None)
+        if event:  # the webhook's read loads the ledger's columns only
+            orm = orm.only(*payment_locks.WEBHOOK_PAYMENT_FIELDS,
+                           *(f"invoice__{name}" for name in payment_locks.WEBHOOK_INVOICE_FIELDS))
+        by_orm = orm.get(pk=open_payment.pk)
     assert getattr(payment_locks._compiled, "lock_event" if event else "lock").direct
     direct_fields, adding, db = _state(direct)
     orm_fields, orm_adding, orm_db = _state(by_orm)
@@ -42,12 +46,16 @@ def test_the_locking_read_builds_the_instances_the_orm_builds(open_payment, monk
             continue
         assert direct_fields[name] == value, name
     assert _state(direct.invoice)[0] == _state(by_orm.invoice)[0]
+    assert direct.get_deferred_fields() == by_orm.get_deferred_fields()
+    assert direct.invoice.get_deferred_fields() == by_orm.invoice.get_deferred_fields()
+    assert bool(direct.get_deferred_fields()) == bool(event)
     assert direct.invoice.pk == direct.invoice_id
     assert set(direct._state.fields_cache) == set(by_orm._state.fields_cache)  # the config: not on a webhook's
     # A saved instance behaves as one the ORM loaded: an update writes the row.
     direct.failure_message = "checked"
     direct.save(update_fields=["failure_message"])
     assert InvoicePayment.objects.get(pk=open_payment.pk).failure_message == "checked"
+    assert direct.return_url == open_payment.return_url  # a deferred field: loaded when read
 
 
 @pytest.mark.django_db(transaction=True)

@@ -127,3 +127,24 @@ def test_odd_idempotency_keys_and_tokens_are_a_4xx(api, anon, invoice, open_paym
     assert_error(anon.get(f"/payment/status/{open_payment.pk}/", HTTP_X_INVOICE_TOKEN=value), 404)
     assert_error(anon.get(f"/payment/status/{open_payment.pk}/?token=%00%ED%B3%BF"), 404)
     assert_error(anon.get(f"/payment/invoice/{invoice.pk}/gateway/", HTTP_X_INVOICE_TOKEN=value), 404)
+
+
+@pytest.mark.parametrize(
+    ("text", "refused"),
+    [
+        ("[" * 32 + "]" * 32, False),  # exactly as deep as allowed
+        ("[" * 33 + "]" * 33, True),
+        ('{"a": "' + "[" * 100 + '"}', False),  # brackets in a string are not nesting
+        ("[" + ", ".join(["{}"] * 100) + "]", False),  # many brackets, shallow
+        ('{"a": "' + "[" * 40 + '", "b": ' + "[" * 33 + "]" * 33 + "}", True),
+        ("[" * 33, True),  # unterminated and deep: refused before the parser sees it
+    ],
+)
+def test_the_depth_check_counts_nesting_not_brackets(text, refused):
+    from trackify.common.untrusted import InputError, load_json
+
+    if refused:
+        with pytest.raises(InputError, match="nested more than 32"):
+            load_json(text)
+    else:
+        load_json(text)

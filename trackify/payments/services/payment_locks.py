@@ -63,6 +63,18 @@ def locked_payments(*, with_config: bool = True) -> QuerySet[InvoicePayment]:
     )
 
 
+# What the ledger reads of a payment and its invoice when it applies a webhook event: the webhook's
+# locking read loads these columns only, not the session's URLs, client parameters, idempotency key
+# or bookkeeping timestamps (turning those into Python values was about a tenth of a delivery's
+# calls; docs/performance.md). Another field is loaded when first read, at the cost of a query,
+# which the pinned query counts would show (tests/payments/webhooks/test_webhook_queries.py).
+WEBHOOK_PAYMENT_FIELDS = (
+    "invoice", "config", "gateway_name", "amount", "currency", "status", "refunded_amount", "gateway_reference",
+    "gateway_payment_reference", "failure_message", "attention_reason", "succeeded_at",
+)
+WEBHOOK_INVOICE_FIELDS = ("currency", "total", "amount_paid", "status")
+
+
 def _event_done(gateway_name: str, config_id: UUID, event_id: str) -> Exists:
     return Exists(
         PaymentWebhookEvent.objects.filter(
@@ -84,6 +96,8 @@ class _Compiled:
         done = _event_done(*_EVENT_SENTINELS) if with_event else Value(False)
         # A webhook delivery (with its event) has its config already: the config's row is not read.
         queryset = locked_payments(with_config=not with_event).filter(pk=_SENTINEL).annotate(event_done=done)
+        if with_event:
+            queryset = queryset.only(*WEBHOOK_PAYMENT_FIELDS, *(f"invoice__{name}" for name in WEBHOOK_INVOICE_FIELDS))
         compiler = queryset.query.get_compiler(using=queryset.db)
         sql, params = compiler.as_sql()  # inside the caller's transaction, as FOR UPDATE requires
         self.connection = compiler.connection
@@ -102,15 +116,13 @@ class _Compiled:
         self.populators = get_related_populators(klass_info, select, connection.alias)
         self.annotations = list(compiler.annotation_col_map.items())
         # Each model's instance straight from its columns, as `Model.from_db` makes it but without its
-        # per-field loop (about 60 Python calls a delivery), when nothing it skips matters here: every
-        # column read, in the model's own order, no nested relation, and no listener of the models'
-        # init signals (Django's own are for generic relations and image fields, which these lack).
+        # per-field loop (about 60 Python calls a delivery), when nothing it skips matters here: the
+        # columns in the model's own order, no nested relation, and no listener of the models' init
+        # signals (Django's own are for generic relations and image fields, which these lack).
         self.direct = (
-            self.names == [f.attname for f in InvoicePayment._meta.concrete_fields]
+            _in_field_order(InvoicePayment, self.names)
             and all(
-                p.reorder_for_init is None
-                and not p.related_populators
-                and p.init_list == [f.attname for f in p.model_cls._meta.concrete_fields]
+                p.reorder_for_init is None and not p.related_populators and _in_field_order(p.model_cls, p.init_list)
                 for p in self.populators
             )
             and not any(
@@ -139,8 +151,16 @@ class _Compiled:
         return payment
 
 
+def _in_field_order(model: type[Model], attnames: list[str]) -> bool:
+    """The columns are the model's own (its primary key among them), in its fields' order, as
+    `Model.from_db` takes them; the missing ones are deferred."""
+    order = [f.attname for f in model._meta.concrete_fields]
+    return model._meta.pk.attname in attnames and attnames == [name for name in order if name in attnames]
+
+
 def _instance(model: type[M], attnames: list[str], values: tuple[Any, ...]) -> M:
-    """A model instance loaded from the database with these column values (see `_Compiled.direct`)."""
+    """A model instance loaded from the database with these column values (see `_Compiled.direct`);
+    a column not among them is deferred, as Django defers it (absent, loaded when first read)."""
     instance = model.__new__(model)
     instance.__dict__.update(zip(attnames, values, strict=True))
     state = instance._state = ModelState()
