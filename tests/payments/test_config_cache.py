@@ -95,3 +95,16 @@ def test_events_that_lock_nothing_check_the_config_too(open_payment):
 
     unknown = session_payload(open_payment, "succeeded", event_type="session.something_new")
     assert deliver(client, open_payment, *signed(open_payment, unknown, secret=old_secret)).status_code == 400
+
+
+def test_a_cached_config_keeps_its_gateway_and_a_config_read_afresh_gets_a_new_one(open_payment):
+    from trackify.payments.services import config_cache
+
+    config, _ = config_cache.webhook_config(open_payment.config_id, "sandbox")
+    gateway = config_cache.gateway_of(config)
+    assert config_cache.gateway_of(config) is gateway
+    assert config_cache.webhook_config(open_payment.config_id, "sandbox")[0] is config  # from the cache
+    fresh = config_cache.reload(config)
+    assert fresh is not config
+    assert config_cache.gateway_of(fresh) is not gateway
+    assert config_cache.gateway_of(fresh).context.config_id == config.pk

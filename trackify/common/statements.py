@@ -119,23 +119,29 @@ _PLAIN = {
 }
 
 
-@functools.cache
 def _plain_type(field: Field) -> type | None:
     target = field.target_field if isinstance(field, models.ForeignKey) else field
     return _PLAIN.get(type(target))
 
 
-def db_values(fields: Sequence[Field], values: Sequence[Any], conn: BaseDatabaseWrapper) -> list[Any]:
+def plain_types(fields: Sequence[Field]) -> tuple[type | None, ...]:
+    """For `db_values`: each field's plain type, or None. Hot callers work it out once per statement."""
+    return tuple(_plain_type(field) for field in fields)
+
+
+def db_values(
+    fields: Sequence[Field], values: Sequence[Any], conn: BaseDatabaseWrapper, plain: Sequence[type | None] = ()
+) -> list[Any]:
     """The values as the database takes them: each field's `get_db_prep_save`, as the ORM does, except
     for plain values on PostgreSQL (a str for a CharField, an aware datetime for a DateTimeField, …),
-    passed as they are: that is all their preparation would do, at a few Python calls a value."""
+    passed as they are: that is all their preparation would do, at a few Python calls a value.
+    `plain`: `plain_types(fields)`, when the caller has it."""
     if conn.vendor != "postgresql":
         return [field.get_db_prep_save(value, conn) for field, value in zip(fields, values, strict=True)]
     prepared = []
-    for field, value in zip(fields, values, strict=True):
-        plain = _plain_type(field)
+    for field, value, kind in zip(fields, values, plain or plain_types(fields), strict=True):
         naive = isinstance(value, datetime.datetime) and value.tzinfo is None
-        if plain is not None and (value is None or (type(value) is plain and not naive)):
+        if kind is not None and (value is None or (type(value) is kind and not naive)):
             prepared.append(value)
         else:
             prepared.append(field.get_db_prep_save(value, conn))
@@ -143,7 +149,9 @@ def db_values(fields: Sequence[Field], values: Sequence[Any], conn: BaseDatabase
 
 
 @functools.cache
-def _update_sql(model: type[Model], names: tuple[str, ...], vendor: str) -> tuple[str, tuple[Field, ...]]:
+def _update_sql(
+    model: type[Model], names: tuple[str, ...], vendor: str
+) -> tuple[str, tuple[Field, ...], tuple[type | None, ...]]:
     meta = model._meta
     qn = connection.ops.quote_name
     fields = tuple(field for name in names if isinstance(field := meta.get_field(name), Field) and field.concrete)
@@ -152,29 +160,31 @@ def _update_sql(model: type[Model], names: tuple[str, ...], vendor: str) -> tupl
     assignments = ", ".join(f"{qn(field.column)} = %s" for field in fields)
     # Table and column names come from the model's own meta; every value is a parameter.
     sql = f"UPDATE {qn(meta.db_table)} SET {assignments} WHERE {qn(meta.pk.column)} = %s"  # noqa: S608
-    return sql, fields
+    return sql, fields, plain_types(fields)
 
 
 def update_fields(instance: Model, names: Sequence[str]) -> None:
     """UPDATE the instance's row, setting the named fields (and running their `pre_save`, for
     `auto_now`) from the instance: what `instance.save(update_fields=names)` writes."""
     conn = default_connection()
-    sql, fields = _update_sql(type(instance), tuple(names), conn.vendor)
-    values = db_values(fields, [field.pre_save(instance, add=False) for field in fields], conn)
+    sql, fields, plain = _update_sql(type(instance), tuple(names), conn.vendor)
+    values = db_values(fields, [field.pre_save(instance, add=False) for field in fields], conn, plain)
     pk = instance._meta.pk
     values.append(pk.get_db_prep_value(instance.pk, conn))
     execute(sql, values, conn)
 
 
 @functools.cache
-def _insert_sql(model: type[Model], rows: int, vendor: str) -> tuple[str, tuple[Field, ...]]:
+def _insert_sql(
+    model: type[Model], rows: int, vendor: str
+) -> tuple[str, tuple[Field, ...], tuple[type | None, ...]]:
     meta = model._meta
     qn = connection.ops.quote_name
     fields = tuple(f for f in meta.concrete_fields if not f.primary_key)
     columns = ", ".join(qn(field.column) for field in fields)
     placeholders = ", ".join(["(" + ", ".join(["%s"] * len(fields)) + ")"] * rows)
     sql = f"INSERT INTO {qn(meta.db_table)} ({columns}) VALUES {placeholders}"  # noqa: S608 (names from meta)
-    return sql, fields
+    return sql, fields, plain_types(fields)
 
 
 def insert_rows(instances: Sequence[Model]) -> None:
@@ -183,10 +193,10 @@ def insert_rows(instances: Sequence[Model]) -> None:
     if not instances:
         return
     conn = default_connection()
-    sql, fields = _insert_sql(type(instances[0]), len(instances), conn.vendor)
+    sql, fields, plain = _insert_sql(type(instances[0]), len(instances), conn.vendor)
     values = [
         value
         for instance in instances
-        for value in db_values(fields, [field.pre_save(instance, add=True) for field in fields], conn)
+        for value in db_values(fields, [field.pre_save(instance, add=True) for field in fields], conn, plain)
     ]
     execute(sql, values, conn)

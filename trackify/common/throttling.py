@@ -13,6 +13,7 @@ without a restart of the class definitions:
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import math
 import time
@@ -30,6 +31,7 @@ from rest_framework.throttling import BaseThrottle, SimpleRateThrottle
 _DURATIONS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 
 
+@functools.cache
 def parse_rate(rate: str) -> tuple[int, int]:
     """"10/min" → (10, 60)."""
     count, period = rate.split("/")

@@ -20,7 +20,9 @@ from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 
 from trackify.common.errors import NotFound
+from trackify.payments.gateways.base import PaymentGatewayBase
 from trackify.payments.models import PaymentGatewayConfig
+from trackify.payments.services.gateway_configs import gateway_for
 
 _LIMIT = 1024
 _configs: OrderedDict[UUID, PaymentGatewayConfig] = OrderedDict()
@@ -56,6 +58,16 @@ def remember(config: PaymentGatewayConfig) -> PaymentGatewayConfig:
         while len(_configs) > _LIMIT:
             _configs.popitem(last=False)
     return config
+
+
+def gateway_of(config: PaymentGatewayConfig) -> PaymentGatewayBase:
+    """The gateway bound to `config`, made once per config as read (`gateway_for`): a delivery with a
+    cached config does not build its gateway again. A config read afresh is a new instance, so a
+    changed config gets a new gateway."""
+    gateway: PaymentGatewayBase | None = config.__dict__.get("_webhook_gateway")
+    if gateway is None:
+        gateway = config.__dict__["_webhook_gateway"] = gateway_for(config)
+    return gateway
 
 
 def reload(config: PaymentGatewayConfig) -> PaymentGatewayConfig:

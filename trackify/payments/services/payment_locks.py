@@ -185,6 +185,6 @@ def locked_payment(payment_id: UUID, *, event: EventKey | None = None) -> Invoic
     values = [InvoicePayment._meta.pk.get_db_prep_value(payment_id, conn)]
     if event is not None:
         values += _event_values(event, conn)
-    params = tuple(p if slot is None else values[slot] for p, slot in zip(compiled.params, compiled.slots, strict=True))
+    params = [p if slot is None else values[slot] for p, slot in zip(compiled.params, compiled.slots, strict=True)]
     row = statements.fetchone(compiled.sql, params, conn)  # prepared: run on every delivery
     return None if row is None else compiled.model_from(row)

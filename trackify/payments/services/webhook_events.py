@@ -25,7 +25,7 @@ DONE = (Status.PROCESSED, Status.IGNORED)
 
 
 @functools.cache
-def _claim_sql(vendor: str, *, take_over: bool) -> tuple[str, list[str]]:
+def _claim_sql(vendor: str, *, take_over: bool) -> tuple[str, tuple[str, ...]]:
     """The statement, built once per database vendor and kind."""
     meta = PaymentWebhookEvent._meta
     qn = connection.ops.quote_name
@@ -48,12 +48,15 @@ def _claim_sql(vendor: str, *, take_over: bool) -> tuple[str, list[str]]:
         f"INSERT INTO {table} ({columns}) VALUES ({placeholders}) ON CONFLICT ({unique}) "  # noqa: S608
         f"DO UPDATE SET {assignments} WHERE {table}.{column['status']} NOT IN ({done}) RETURNING {column['id']}"
     )
-    return sql, [f.attname for f in fields]
+    return sql, tuple(f.attname for f in fields)
 
 
 @functools.cache
-def _fields() -> dict[str, Any]:
-    return {f.attname: f for f in PaymentWebhookEvent._meta.concrete_fields}
+def _fields(attnames: tuple[str, ...]) -> tuple[list[Any], tuple[type | None, ...]]:
+    """The claim's fields in the statement's order, and their plain types (`statements.db_values`)."""
+    by_name = {f.attname: f for f in PaymentWebhookEvent._meta.concrete_fields}
+    fields = [by_name[name] for name in attnames]
+    return fields, statements.plain_types(fields)
 
 
 def event_claim(
@@ -87,7 +90,7 @@ def event_claim(
     }
     conn = statements.default_connection()
     sql, attnames = _claim_sql(conn.vendor, take_over=not received)
-    fields = _fields()
-    params = statements.db_values([fields[name] for name in attnames], [values[name] for name in attnames], conn)
+    fields, plain = _fields(attnames)
+    params = statements.db_values(fields, [values[name] for name in attnames], conn, plain)
     found = statements.fetchone(sql, [*params, *DONE], conn)  # prepared: run on every delivery
     return None if found is None else int(found[0])

@@ -80,7 +80,7 @@ def webhook_receive(
         config, fresh = _config_from_hints(gateway_name, *hints), True
     while True:
         try:
-            event = gateway_for(config).handle_webhook(request)
+            event = config_cache.gateway_of(config).handle_webhook(request)
         except WebhookVerificationError:
             if fresh:
                 raise

@@ -6,6 +6,7 @@ from __future__ import annotations
 import enum
 import functools
 import logging
+import operator
 from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
@@ -177,8 +178,11 @@ _TRACKED = ("status", "gateway_payment_reference", "attention_reason", "failure_
             "succeeded_at")
 
 
+_tracked_of = operator.attrgetter(*_TRACKED)
+
+
 def state_of(payment: InvoicePayment) -> tuple[object, ...]:
-    return tuple(getattr(payment, name) for name in _TRACKED)
+    return _tracked_of(payment)
 
 
 def save_if_changed(payment: InvoicePayment, before: tuple[object, ...]) -> None:
