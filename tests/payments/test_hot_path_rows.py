@@ -115,3 +115,32 @@ def test_one_cursor_per_connection_and_a_new_one_after_reconnecting(open_payment
     assert statements.fetchone("SELECT 3", []) == (3,)
     assert connection._trackify_cursor is not kept
     PaymentStatusChange.objects.count()  # the ORM's own cursors are unaffected
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_event_and_its_history_are_stored_together_and_not_at_all_for_a_done_event(open_payment):
+    from trackify.payments.gateways.types import WebhookEvent
+    from trackify.payments.services.webhook_events import event_claim
+
+    def history(note):
+        return [
+            PaymentStatusChange(payment=open_payment, from_status="pending", to_status="succeeded", applied=True,
+                                source="webhook", note=note),
+            PaymentStatusChange(payment=open_payment, from_status="pending", to_status="failed", applied=False,
+                                source="webhook", note=note),
+        ]
+
+    event = WebhookEvent(gateway_event_id="evt_linked", event_type="session.succeeded", payload={"id": "evt_linked"})
+    with transaction.atomic():
+        first = event_claim(config=open_payment.config, event=event, status="processed", payment_id=open_payment.pk,
+                            history=history("first"))
+    assert first is not None
+    stored = PaymentStatusChange.objects.filter(webhook_event_id=first).order_by("id")
+    assert [(c.to_status, c.applied, c.note, c.payment_id) for c in stored] == [
+        ("succeeded", True, "first", open_payment.pk), ("failed", False, "first", open_payment.pk)]
+    assert all(c.created_at is not None for c in stored)
+    with transaction.atomic():
+        again = event_claim(config=open_payment.config, event=event, status="processed", payment_id=open_payment.pk,
+                            history=history("again"))
+    assert again is None  # done already: nothing stored
+    assert not PaymentStatusChange.objects.filter(note="again").exists()

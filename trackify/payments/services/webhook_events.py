@@ -8,6 +8,7 @@ check-then-insert, no savepoint, one statement, on PostgreSQL and SQLite alike.
 from __future__ import annotations
 
 import functools
+from collections.abc import Sequence
 from typing import Any
 from uuid import UUID
 
@@ -16,7 +17,7 @@ from django.utils import timezone
 
 from trackify.common import statements
 from trackify.payments.gateways.types import WebhookEvent
-from trackify.payments.models import PaymentGatewayConfig, PaymentWebhookEvent
+from trackify.payments.models import PaymentGatewayConfig, PaymentStatusChange, PaymentWebhookEvent
 
 Status = PaymentWebhookEvent.Status
 
@@ -66,11 +67,14 @@ def event_claim(
     status: str,
     result: str = "",
     payment_id: UUID | None = None,
+    history: Sequence[PaymentStatusChange] = (),
 ) -> int | None:
     """Store the event with its outcome and return the row's id; None if the event is already done.
 
     `status` received stores it for a worker (an existing row that is not done is left as it is);
     any other status records this delivery's outcome, taking over a failed or received row.
+    `history`: the ledger's history rows of this delivery (held back until now), stored pointing at
+    the event row, in the same statement on PostgreSQL; not stored when the event is done already.
     """
     now = timezone.now()
     received = status == Status.RECEIVED
@@ -92,5 +96,7 @@ def event_claim(
     sql, attnames = _claim_sql(conn.vendor, take_over=not received)
     fields, plain = _fields(attnames)
     params = statements.db_values(fields, [values[name] for name in attnames], conn, plain)
-    found = statements.fetchone(sql, [*params, *DONE], conn)  # prepared: run on every delivery
+    found = statements.fetchone_and_insert_linked(  # prepared: run on every delivery
+        sql, [*params, *DONE], history, pointer="webhook_event", conn=conn
+    )
     return None if found is None else int(found[0])

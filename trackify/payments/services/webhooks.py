@@ -1,18 +1,19 @@
 """Webhook deliveries: verify, store once, apply once.
 
 The one path for every gateway's events, and the hottest one. On the config's own URL a new event
-costs at most five SQL queries and a repeated delivery one (docs/performance.md; tests pin them):
+costs at most four SQL queries on PostgreSQL (five elsewhere) and a repeated delivery one
+(docs/performance.md; tests pin them):
 1. the config comes from this process's cache (`config_cache`), checked by the next query;
 2. one query finds the payment the event names and locks it with its invoice (invoice first),
    reading along the config's current version and whether this event is done already; if it is,
    the delivery answers "duplicate" here, having written nothing;
 3. the ledger writes the payment and the invoice only when they changed (one UPDATE each);
-4. one INSERT … ON CONFLICT stores the event with its outcome. The unique constraint on
-   (gateway, config, gateway event id) is the deduplication: a concurrent twin delivery (which
-   waited on the payment's lock, or on the index) gets no row back, its transaction rolls back,
-   and it answers "duplicate";
-5. the history rows, held back until the event row's id is known, in one INSERT.
-The statements of steps 2 to 5 are prepared once per connection (`trackify.common.statements`).
+4. one INSERT … ON CONFLICT stores the event with its outcome, and the ledger's history rows
+   (held back until the event row's id is known) in the same statement on PostgreSQL, in a second
+   elsewhere. The unique constraint on (gateway, config, gateway event id) is the deduplication: a
+   concurrent twin delivery (which waited on the payment's lock, or on the index) gets no row
+   back, its transaction rolls back, and it answers "duplicate".
+The statements of steps 2 to 4 are prepared once per connection (`trackify.common.statements`).
 With TRACKIFY_WEBHOOK_MODE=async the request stops after verifying and storing the event; a Celery
 worker applies it with `webhook_event_process`, through this same path.
 """
@@ -174,12 +175,12 @@ def _apply_locked(
         locked, event.payment_update, event.refund_updates, source="webhook"
     )
     detail = "; ".join(str(result) for result in results)
-    event_id = event_claim(
-        config=config, event=event, status=Status.PROCESSED, result=detail, payment_id=locked.payment.pk
+    event_id = event_claim(  # with the ledger's history rows, held back until now
+        config=config, event=event, status=Status.PROCESSED, result=detail, payment_id=locked.payment.pk,
+        history=locked.pending_history or (),
     )
     if event_id is None:
         raise _Duplicate
-    ledger.history_write(locked, event_id=event_id)
     return WebhookOutcome(Status.PROCESSED, detail, event_id, results)
 
 

@@ -29,8 +29,14 @@ def measured(delivery, config_id):
     return response.json()["status"], sql
 
 
-@pytest.mark.parametrize(("shared_url", "new_event"), [(False, 5), (True, 6)], ids=["config-url", "shared-url"])
-def test_a_stripe_delivery_runs_five_queries_and_its_duplicate_one(
+# The event and its history rows are one statement on PostgreSQL, two elsewhere.
+_NEW = 4 if connection.vendor == "postgresql" else 5
+
+
+@pytest.mark.parametrize(
+    ("shared_url", "new_event"), [(False, _NEW), (True, _NEW + 1)], ids=["config-url", "shared-url"]
+)
+def test_a_stripe_delivery_runs_at_most_five_queries_and_its_duplicate_one(
     anon, make_invoice, stripe_config, stripe_account, capsys, shared_url, new_event
 ) -> None:
     warm, paid = (opened(anon, make_invoice())["payment_id"] for _ in range(2))
@@ -43,7 +49,7 @@ def test_a_stripe_delivery_runs_five_queries_and_its_duplicate_one(
     assert len(sql) == new_event, sql
     again, duplicate_sql = measured(delivery, config_id)
     assert again == "duplicate"
-    assert len(duplicate_sql) == new_event - 4, duplicate_sql  # the locking read finds the event done
+    assert len(duplicate_sql) == new_event - _NEW + 1, duplicate_sql  # the locking read finds the event done
 
     url = "/payment/webhook/stripe/" if shared_url else "/payment/webhook/stripe/<config_id>/"
     with capsys.disabled():

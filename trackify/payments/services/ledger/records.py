@@ -15,7 +15,7 @@ from django.db import connection
 from django.db.models import F, QuerySet, Sum
 from django.db.models.expressions import RawSQL
 
-from trackify.common.statements import insert_rows, update_fields
+from trackify.common.statements import update_fields
 from trackify.invoices.models import Invoice
 from trackify.invoices.services import invoice_record_amount_paid
 from trackify.payments import state
@@ -49,8 +49,8 @@ class LedgerResult:
 class Locked:
     invoice: Invoice
     payment: InvoicePayment
-    # History rows held back until the caller knows the webhook event row they belong to
-    # (`history_write`); None: each row is written as it is recorded.
+    # History rows held back until the caller knows the webhook event row they belong to (the
+    # webhook's `event_claim` stores them with the event); None: each row is written as it is recorded.
     pending_history: list[PaymentStatusChange] | None = None
     # The webhook event the caller asked about (`lock_payment_named(event=…)`) is done already.
     event_done: bool = False
@@ -162,15 +162,6 @@ def record_transition(
         locked.pending_history.append(change)
     else:
         change.save(force_insert=True)
-
-
-def history_write(locked: Locked, *, event_id: int) -> None:
-    """Write the held-back history rows, pointed at their webhook event (one INSERT)."""
-    if locked.pending_history:
-        for change in locked.pending_history:
-            change.webhook_event_id = event_id
-        insert_rows(locked.pending_history)
-        locked.pending_history.clear()
 
 
 # What a payment row holds that the ledger may change; it is written only when one of them did.
