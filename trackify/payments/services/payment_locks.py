@@ -7,8 +7,8 @@ PostgreSQL takes to run it, and the webhook path runs it on every delivery: so t
 once per thread (Django's connections are per thread) and the rows are turned into models the way
 Django's own model iterable does.
 
-A webhook delivery also reads along, in the same query, whether its event is done already: a
-repeated delivery then costs this one statement and writes nothing (docs/performance.md).
+A webhook delivery also reads, in the same query, whether its event is done already: a repeated
+delivery then costs this one statement, locks nothing and writes nothing (docs/performance.md).
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from typing import Any, TypeVar
 from uuid import UUID
 
 from django.db import DEFAULT_DB_ALIAS, connection
-from django.db.models import Exists, F, Model, OuterRef, QuerySet, Value
+from django.db.models import Exists, F, Model, OuterRef, QuerySet
 from django.db.models.base import ModelState
 from django.db.models.functions import Now
 from django.db.models.query import get_related_populators  # type: ignore[attr-defined]  # Django 5.2, as ModelIterable
@@ -75,12 +75,18 @@ WEBHOOK_PAYMENT_FIELDS = (
 WEBHOOK_INVOICE_FIELDS = ("currency", "total", "amount_paid", "status")
 
 
+def _done_query(gateway_name: str, config_id: UUID, event_id: str) -> QuerySet[PaymentWebhookEvent, Any]:
+    return PaymentWebhookEvent.objects.filter(
+        gateway_name=gateway_name, config_id=config_id, gateway_event_id=event_id, status__in=DONE
+    ).values("pk")
+
+
 def _event_done(gateway_name: str, config_id: UUID, event_id: str) -> Exists:
-    return Exists(
-        PaymentWebhookEvent.objects.filter(
-            gateway_name=gateway_name, config_id=config_id, gateway_event_id=event_id, status__in=DONE
-        )
-    )
+    return Exists(_done_query(gateway_name, config_id, event_id))
+
+
+class EventDone(Exception):
+    """The webhook event a delivery names is done already (`locked_payment(event=…)`): nothing was locked."""
 
 
 def _event_values(event: EventKey, conn: Any = connection) -> list[Any]:
@@ -93,13 +99,25 @@ class _Compiled:
     """The locking read's SQL and what turns its rows into models, prepared once."""
 
     def __init__(self, *, with_event: bool) -> None:
-        done = _event_done(*_EVENT_SENTINELS) if with_event else Value(False)
         # A webhook delivery (with its event) has its config already: the config's row is not read.
-        queryset = locked_payments(with_config=not with_event).filter(pk=_SENTINEL).annotate(event_done=done)
+        queryset = locked_payments(with_config=not with_event).filter(pk=_SENTINEL)
         if with_event:
-            queryset = queryset.only(*WEBHOOK_PAYMENT_FIELDS, *(f"invoice__{name}" for name in WEBHOOK_INVOICE_FIELDS))
+            queryset = queryset.filter(~_event_done(*_EVENT_SENTINELS)).only(
+                *WEBHOOK_PAYMENT_FIELDS, *(f"invoice__{name}" for name in WEBHOOK_INVOICE_FIELDS)
+            )
         compiler = queryset.query.get_compiler(using=queryset.db)
         sql, params = compiler.as_sql()  # inside the caller's transaction, as FOR UPDATE requires
+        if with_event:
+            # One row always: the locked payment's columns (NULL when the event is done, or the payment
+            # unknown) and whether the event is done. A done event locks nothing, so its delivery's
+            # transaction writes nothing and commits without waiting for the disk.
+            done_sql, done_params = _done_query(*_EVENT_SENTINELS).query.sql_with_params()
+            sql = (  # both parts compiled by the ORM; every value is a parameter
+                f"SELECT locked.*, done.event_done FROM (SELECT EXISTS({done_sql}) AS event_done) AS done "  # noqa: S608
+                f"LEFT JOIN ({sql}) AS locked ON TRUE"
+            )
+            params = (*done_params, *params)
+        self.with_event = with_event
         self.connection = compiler.connection
         self.sql, self.params = sql, tuple(params)
         pk = InvoicePayment._meta.pk.get_db_prep_value(_SENTINEL, connection)
@@ -171,10 +189,10 @@ def _instance(model: type[M], attnames: list[str], values: tuple[Any, ...]) -> M
 def locked_payment(payment_id: UUID, *, event: EventKey | None = None) -> InvoicePayment | None:
     """The payment (with `.invoice` and `.config`), its invoice and itself locked; None if unknown.
 
-    With `event` (a webhook delivery), the payment's `event_done` says whether that webhook event is
-    done already (as this transaction sees it: a twin delivery committing meanwhile is caught by the
-    event's claim), and `.config` is not read: the caller sets it (after comparing `config_updated_at`).
-    Runs inside the caller's transaction.
+    With `event` (a webhook delivery): raises `EventDone`, having locked nothing, when that webhook
+    event is done already (as this transaction sees it: a twin delivery committing meanwhile is caught
+    by the event's claim); and `.config` is not read: the caller sets it (after comparing
+    `config_updated_at`). Runs inside the caller's transaction.
     """
     conn = statements.default_connection()
     name = "lock_event" if event is not None else "lock"
@@ -187,4 +205,8 @@ def locked_payment(payment_id: UUID, *, event: EventKey | None = None) -> Invoic
         values += _event_values(event, conn)
     params = [p if slot is None else values[slot] for p, slot in zip(compiled.params, compiled.slots, strict=True)]
     row = statements.fetchone(compiled.sql, params, conn)  # prepared: run on every delivery
+    if row is not None and compiled.with_event:
+        if row[-1]:
+            raise EventDone
+        row = row[:-1] if row[compiled.start] is not None else None  # NULLs: no such payment
     return None if row is None else compiled.model_from(row)

@@ -6,7 +6,7 @@ costs at most four SQL queries on PostgreSQL (five elsewhere) and a repeated del
 1. the config comes from this process's cache (`config_cache`), checked by the next query;
 2. one query finds the payment the event names and locks it with its invoice (invoice first),
    reading along the config's current version and whether this event is done already; if it is,
-   the delivery answers "duplicate" here, having written nothing;
+   the delivery answers "duplicate" here, having locked and written nothing;
 3. the ledger writes the payment and the invoice only when they changed (one UPDATE each);
 4. one INSERT … ON CONFLICT stores the event with its outcome, and the ledger's history rows
    (held back until the event row's id is known) in the same statement on PostgreSQL, in a second
@@ -147,17 +147,18 @@ def webhook_apply(*, config: PaymentGatewayConfig, event: WebhookEvent, fresh: b
 def _apply(config: PaymentGatewayConfig, event: WebhookEvent, fresh: bool) -> WebhookOutcome:
     if not event.is_actionable:
         return _ignore(config, event, f"event type {event.event_type} is not acted on", fresh)
-    locked = ledger.lock_payment_named(
-        config_id=config.pk,
-        payment_id=event.payment_id,
-        reference=event.gateway_reference,
-        defer_history=True,
-        event=(config.gateway_name, config.pk, event.gateway_event_id),
-    )
+    try:
+        locked = ledger.lock_payment_named(
+            config_id=config.pk,
+            payment_id=event.payment_id,
+            reference=event.gateway_reference,
+            defer_history=True,
+            event=(config.gateway_name, config.pk, event.gateway_event_id),
+        )
+    except ledger.EventDone:  # a repeated delivery: nothing locked, nothing written
+        return DUPLICATE
     if locked is None:
         return _unmatched(config, event, fresh)
-    if locked.event_done:  # a repeated delivery: nothing written, nothing to roll back
-        return DUPLICATE
     return _apply_locked(config, event, fresh, locked)
 
 

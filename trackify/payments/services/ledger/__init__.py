@@ -40,8 +40,10 @@ from trackify.payments.services.ledger.refunds import (
     refund_reserve,
     refund_reserved_amount,
 )
+from trackify.payments.services.payment_locks import EventDone
 
 __all__ = [
+    "EventDone",
     "LedgerResult",
     "Locked",
     "Outcome",

@@ -52,8 +52,6 @@ class Locked:
     # History rows held back until the caller knows the webhook event row they belong to (the
     # webhook's `event_claim` stores them with the event); None: each row is written as it is recorded.
     pending_history: list[PaymentStatusChange] | None = None
-    # The webhook event the caller asked about (`lock_payment_named(event=…)`) is done already.
-    event_done: bool = False
 
 
 def lock_payment(payment_id: UUID) -> Locked:
@@ -74,8 +72,8 @@ def lock_payment_named(
 ) -> Locked | None:
     """The config's payment an event names, locked with its invoice; None when there is none.
 
-    Usually one query: events carry our id. With `event` (found by our id), `Locked.event_done`
-    says whether that webhook event is done already, read in the same query.
+    Usually one query: events carry our id. With `event` (found by our id), raises `EventDone`
+    (having locked nothing) when that webhook event is done already, read in the same query.
     """
     # Our own id by primary key alone (the compiled locking read), so that no planner ever prefers
     # the config's index; the config is checked here (an event naming another config's payment finds
@@ -92,7 +90,6 @@ def lock_payment_named(
         invoice=found.invoice,
         payment=found,
         pending_history=[] if defer_history else None,
-        event_done=bool(getattr(found, "event_done", False)),
     )
 
 
