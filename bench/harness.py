@@ -219,6 +219,23 @@ def run_load(
     )
 
 
+def combined(label: str, parts: Sequence[LoadResult]) -> LoadResult:
+    """One result from runs of one server taken in turns with another's (interleaved segments)."""
+    outcomes: dict[str, int] = {}
+    for part in parts:
+        for outcome, count in part.outcomes.items():
+            outcomes[outcome] = outcomes.get(outcome, 0) + count
+    return LoadResult(
+        label=label,
+        sent=sum(p.sent for p in parts),
+        seconds=sum(p.seconds for p in parts),
+        latencies_ms=[ms for p in parts for ms in p.latencies_ms],
+        errors=sum(p.errors for p in parts),
+        outcomes=outcomes,
+        error_samples=[sample for p in parts for sample in p.error_samples],
+    )
+
+
 def print_table(results: Sequence[LoadResult], *, unit: str = "events/s") -> None:
     print(f"  {'':34} {unit:>10} {'p50':>8} {'p95':>8} {'p99':>8} {'errors':>7}  outcomes")
     for r in results:

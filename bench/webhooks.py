@@ -6,9 +6,10 @@
 In one run, on a database of its own (`bench`, dropped and created again):
 1. seeds payments, in Trackify's tables and in the baseline's;
 2. for each round, starts gunicorn (config/gunicorn.conf.py) with the bare baseline (bench/baseline/)
-   and then with Trackify, and sends both the same signed Stripe deliveries from a separate process
-   (bench/loadgen.py) over several connections at once: a mix of new, duplicate and out-of-order events
-   over many payments (bench/stripe_events.py); the order of the two alternates between rounds;
+   and gunicorn with Trackify, side by side, and sends both the same signed Stripe deliveries from a
+   separate process (bench/loadgen.py) over several connections at once: a mix of new, duplicate and
+   out-of-order events over many payments (bench/stripe_events.py), in segments sent to the two
+   sides in turns (A B B A …), so that a slow spell of a shared machine falls on both alike;
 3. sends deliveries at a fixed rate (200 events/s) to both, for the p99 at that rate;
 4. counts the SQL queries of one delivery of each kind, in process (Django's CaptureQueriesContext);
 5. with `--async` (and Redis answering), measures Trackify's ingestion with TRACKIFY_WEBHOOK_MODE=async
@@ -62,6 +63,31 @@ def _load(label: str, server: harness.Server, events: list[dict[str, Any]], path
                             sign_secret=se.WEBHOOK_SECRET, headers=headers)
 
 
+def _interleaved(
+    sides: dict[str, tuple[harness.Server, str]], labels: dict[str, str], events: list[dict[str, Any]],
+    warmup: list[dict[str, Any]], args: Any, *, first: str,
+) -> dict[str, harness.LoadResult]:
+    """Both servers up at once (an idle one costs nothing), loaded in turns: the events in
+    `args.segments` segments, each sent to one side and then to the other, which side goes first
+    alternating (A B B A …). A slow spell of a shared machine then falls on both sides alike, where
+    a run of one side and then of the other would put it on whichever ran during it."""
+    headers = {"X-Forwarded-Proto": "https"}
+    for server, path in sides.values():
+        harness.run_load("warmup", server, se.requests_for(warmup, path), concurrency=args.concurrency,
+                         sign_secret=se.WEBHOOK_SECRET, headers=headers)
+    size = -(-len(events) // max(1, args.segments))
+    order = [first, next(side for side in sides if side != first)]
+    parts: dict[str, list[harness.LoadResult]] = {side: [] for side in sides}
+    for index, start in enumerate(range(0, len(events), size)):
+        for side in order if index % 2 == 0 else order[::-1]:
+            server, path = sides[side]
+            parts[side].append(harness.run_load(
+                labels[side], server, se.requests_for(events[start:start + size], path),
+                concurrency=args.concurrency, sign_secret=se.WEBHOOK_SECRET, headers=headers,
+            ))
+    return {side: harness.combined(labels[side], results) for side, results in parts.items()}
+
+
 def _measure_queries(config_id: str, slices: Slices) -> dict[str, int]:
     """SQL queries of one delivery of each kind, in this process, on the benchmark's database."""
     import json
@@ -105,6 +131,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--events", type=int, default=3000, help="events per closed-loop run")
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--concurrency", type=int, default=4, help="connections at once (closed loop)")
+    parser.add_argument("--segments", type=int, default=6,
+                        help="each round's events in this many segments, sent to the two sides in turns")
     parser.add_argument("--workers", type=int, default=0, help="gunicorn workers (default: the config's)")
     parser.add_argument("--rate", type=float, default=200.0, help="events/s of the fixed-rate run")
     parser.add_argument("--rate-seconds", type=float, default=10.0)
@@ -144,19 +172,13 @@ def main(argv: Sequence[str] | None = None) -> None:
             batch = slices.take(per_run)
             events = se.mixed_events(batch, seed=round_no)
             warm = [se.session_completed(p) for p in slices.take(warmup)]  # one set serves both: own tables
-            order = ["baseline", "ours"] if round_no % 2 else ["ours", "baseline"]
-            by: dict[str, harness.LoadResult] = {}
-            for which in order:
-                if which == "baseline":
-                    with harness.gunicorn("bench.baseline.wsgi:application", _baseline_env(db_url),
-                                          workers=workers) as server:
-                        by[which] = _load(f"bare baseline, round {round_no}", server, events, base_path, args,
-                                          warm)
-                else:
-                    with harness.gunicorn("config.wsgi:application", _server_env(db_url, mode),
-                                          workers=workers) as server:
-                        by[which] = _load(f"Trackify ({mode}), round {round_no}", server, events, ours_path,
-                                          args, warm)
+            labels = {"baseline": f"bare baseline, round {round_no}", "ours": f"Trackify ({mode}), round {round_no}"}
+            with harness.gunicorn("bench.baseline.wsgi:application", _baseline_env(db_url),
+                                  workers=workers) as base_server, \
+                    harness.gunicorn("config.wsgi:application", _server_env(db_url, mode),
+                                     workers=workers) as our_server:
+                sides = {"baseline": (base_server, base_path), "ours": (our_server, ours_path)}
+                by = _interleaved(sides, labels, events, warm, args, first="baseline" if round_no % 2 else "ours")
             results += [by["baseline"], by["ours"]]
             harness.print_table([by["baseline"], by["ours"]])
             ratio = by["ours"].rate / by["baseline"].rate

@@ -161,3 +161,33 @@ def test_throttle_counters_live_in_redis_when_configured(anon, invoice, sandbox_
         keys = list(client.scan_iter(f"{prefix}:*"))
         if keys:
             client.delete(*keys)
+
+
+def test_with_local_memory_an_identity_never_counted_here_is_not_looked_up(settings, monkeypatch):
+    """The counts of the local-memory cache are this process's own: `wait` for an identity this process
+    never counted answers without reading the cache; once counted, it reads and throttles as before."""
+    from django.core.cache import cache
+
+    from trackify.common.throttling import FailureCounter
+
+    settings.TRACKIFY_THROTTLE_RATES = {**settings.TRACKIFY_THROTTLE_RATES, "webhook_rejected": "2/min"}
+    counter = FailureCounter("webhook_rejected")
+    reads = []
+    real_get = cache.get
+    monkeypatch.setattr(cache, "get", lambda *args, **kwargs: reads.append(args[0]) or real_get(*args, **kwargs))
+    ident = "config:never-counted-test"
+    assert counter.wait(ident) is None
+    assert reads == []
+    FailureCounter("webhook_rejected").record(ident)  # another instance of the same scope
+    FailureCounter("webhook_rejected").record(ident)
+    reads.clear()
+    assert counter.wait(ident) is not None  # throttled, read from the cache
+    assert reads
+    counter.clear(ident)
+
+
+def test_with_a_shared_cache_every_wait_reads_it(settings):
+    from trackify.common.throttling import FailureCounter
+
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.dummy.DummyCache"}}
+    assert not FailureCounter("webhook_rejected")._never_counted("config:anything")

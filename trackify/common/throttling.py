@@ -56,15 +56,29 @@ def client_address_of(meta: Mapping[str, Any]) -> str:
     return client_address(_EnvironOnly(meta))  # type: ignore[arg-type]  # duck-typed as get_ident reads it
 
 
+_COUNTED_HERE: dict[str, set[str]] = {}
+
+
 class FailureCounter:
     """Counts events (failures) per identity in a sliding window; `wait()` says how long until allowed."""
 
+    # With the local-memory cache (no CACHE_URL), counts live in this process alone: an identity
+    # this process never counted has none, and `wait` answers without reading the cache (a webhook
+    # delivery's check cost some 40 Python calls; docs/performance.md). Up to this many identities.
+    _LOCAL_LIMIT = 10_000
+
     def __init__(self, scope: str):
         self.scope = scope
+        self._counted_here = _COUNTED_HERE.setdefault(scope, set())  # one per scope, whichever instance counts
 
     def _key(self, ident: str) -> str:
         digest = hashlib.sha256(ident.encode("utf-8", "surrogatepass")).hexdigest()[:32]
         return f"trackify:throttle:{self.scope}:{digest}"
+
+    def _never_counted(self, ident: str) -> bool:
+        """True only when the cache is this process's own memory and this process never counted `ident`."""
+        local = settings.CACHES["default"]["BACKEND"] == "django.core.cache.backends.locmem.LocMemCache"
+        return local and ident not in self._counted_here and len(self._counted_here) < self._LOCAL_LIMIT
 
     def _history(self, ident: str) -> tuple[list[float], int, int]:
         limit, duration = parse_rate(settings.TRACKIFY_THROTTLE_RATES[self.scope])
@@ -73,12 +87,15 @@ class FailureCounter:
         return history, limit, duration
 
     def wait(self, ident: str) -> int | None:
+        if self._never_counted(ident):
+            return None
         history, limit, duration = self._history(ident)
         if len(history) < limit:
             return None
         return max(1, math.ceil(duration - (time.time() - history[-1])))
 
     def record(self, ident: str) -> None:
+        self._counted_here.add(ident)
         history, limit, duration = self._history(ident)
         cache.set(self._key(ident), [time.time(), *history][: limit + 1], duration)
 

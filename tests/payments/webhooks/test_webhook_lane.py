@@ -140,3 +140,17 @@ def test_the_wsgi_application_serves_webhooks_through_the_lane():
     from config import wsgi
 
     assert isinstance(wsgi.application, webhook_lane.WebhookLane)
+
+
+def test_the_headers_a_gateway_reads_come_from_the_environ_by_lower_case_name():
+    from trackify.payments.api.webhooks import _EnvironHeaders
+
+    headers = _EnvironHeaders({"HTTP_STRIPE_SIGNATURE": "t=1,v1=ab", "CONTENT_TYPE": "application/json",
+                               "CONTENT_LENGTH": "12", "REMOTE_ADDR": "127.0.0.1", "HTTP_X_REQUEST_ID": "r"})
+    assert headers["stripe-signature"] == "t=1,v1=ab"
+    assert headers.get("content-type") == "application/json"
+    assert headers.get("Stripe-Signature") is None  # names are lower-case, as WebhookRequest.header asks
+    assert headers.get("remote-addr") is None
+    assert dict(headers) == {"stripe-signature": "t=1,v1=ab", "content-type": "application/json",
+                             "content-length": "12", "x-request-id": "r"}
+    assert len(headers) == 4

@@ -12,7 +12,7 @@ returns the plain view. docs/performance.md has the figures.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 from uuid import UUID
@@ -46,14 +46,31 @@ WEBHOOK_RESPONSES = {
 _REJECTED = frozenset({400, 404})
 
 
-def _headers(meta: Mapping[str, Any]) -> dict[str, str]:
-    """The request's headers by lower-case name, as `request.headers` has them, in one pass over the
-    WSGI environ: `request.headers` parses each name in calls of its own, about 75 Python calls a
-    delivery (4% of it; `bench/webhook_cost.py`), and nothing else on this path builds it."""
-    headers = {name[5:].replace("_", "-").lower(): value for name, value in meta.items() if name.startswith("HTTP_")}
-    if "CONTENT_TYPE" in meta:
-        headers["content-type"] = meta["CONTENT_TYPE"]
-    return headers
+class _EnvironHeaders(Mapping[str, str]):
+    """A request's headers by lower-case name, read from its WSGI environ when asked for: a gateway
+    reads one or two of them (its signature), and turning every header's name into its HTTP form
+    cost some 30 Python calls a delivery (docs/performance.md)."""
+
+    _NOT_PREFIXED = {"content-type": "CONTENT_TYPE", "content-length": "CONTENT_LENGTH"}
+
+    def __init__(self, meta: Mapping[str, Any]):
+        self._meta = meta
+
+    def __getitem__(self, name: str) -> str:
+        key = self._NOT_PREFIXED.get(name) or "HTTP_" + name.upper().replace("-", "_")
+        if name != name.lower() or key not in self._meta:
+            raise KeyError(name)
+        return str(self._meta[key])
+
+    def __iter__(self) -> Iterator[str]:
+        for key in self._meta:
+            if key.startswith("HTTP_"):
+                yield key[5:].replace("_", "-").lower()
+            elif key in ("CONTENT_TYPE", "CONTENT_LENGTH"):
+                yield key.replace("_", "-").lower()
+
+    def __len__(self) -> int:
+        return sum(1 for _ in self)
 
 
 @dataclass(frozen=True)
@@ -91,7 +108,9 @@ def webhook_answer(
     if declared > limit or len(body) > limit:
         return _error(413, "payload_too_large", f"Webhook bodies are limited to {limit} bytes.")
     try:
-        outcome = webhook_receive(gateway_name=gateway_name, config_id=config_id, body=body, headers=_headers(meta))
+        outcome = webhook_receive(
+            gateway_name=gateway_name, config_id=config_id, body=body, headers=_EnvironHeaders(meta)
+        )
     except TrackifyError as exc:
         if isinstance(exc, WebhookVerificationError) and config_id is not None:
             webhook_rejection_record(config_id=config_id)  # the config's webhook health counts it

@@ -72,7 +72,8 @@ def webhook_receive(
     body: bytes,
     headers: Mapping[str, str],
 ) -> WebhookOutcome:
-    request = WebhookRequest(body=body, headers={k.lower(): v for k, v in headers.items()})
+    """A delivery to the webhook URL of `gateway_name` (and `config_id`): `headers` by lower-case name."""
+    request = WebhookRequest(body=body, headers=headers)
     gateway_cls = get_gateway_class(gateway_name)
     if config_id is not None:
         config, fresh = config_cache.webhook_config(config_id, gateway_name)
