@@ -167,6 +167,19 @@ class LoadResult:
     errors: int
     outcomes: dict[str, int] = field(default_factory=dict)
     error_samples: list[str] = field(default_factory=list)
+    # CPU seconds of the whole machine while the deliveries were sent, and of the load generator itself
+    # (bench/loadgen.py measures both over its sending alone).
+    machine_cpu: float | None = None
+    loadgen_cpu: float = 0.0
+
+    @property
+    def cost_in_loadgen_units(self) -> float | None:
+        """The machine's CPU during the run over the load generator's: what serving a delivery costs,
+        in units of what sending it costs (the same work for any server). A machine that slows down for
+        a while slows both, so this drifts less than events per second do."""
+        if self.machine_cpu is None or not self.loadgen_cpu:
+            return None
+        return self.machine_cpu / self.loadgen_cpu
 
     @property
     def rate(self) -> float:
@@ -216,6 +229,8 @@ def run_load(
         errors=out["errors"],
         outcomes=out["outcomes"],
         error_samples=out["error_samples"],
+        machine_cpu=out["machine_cpu"],
+        loadgen_cpu=out["cpu"],
     )
 
 
@@ -233,6 +248,8 @@ def combined(label: str, parts: Sequence[LoadResult]) -> LoadResult:
         errors=sum(p.errors for p in parts),
         outcomes=outcomes,
         error_samples=[sample for p in parts for sample in p.error_samples],
+        machine_cpu=None if any(p.machine_cpu is None for p in parts) else sum(p.machine_cpu or 0.0 for p in parts),
+        loadgen_cpu=sum(p.loadgen_cpu for p in parts),
     )
 
 

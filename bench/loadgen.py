@@ -17,6 +17,7 @@ import hmac
 import http.client
 import itertools
 import json
+import os
 import sys
 import threading
 import time
@@ -80,6 +81,7 @@ class Generator:
 
     def run(self) -> dict[str, Any]:
         rate = float(self.spec.get("rate") or 0)
+        machine, cpu = machine_cpu_seconds(), time.process_time()
         start = time.perf_counter()
         threads = [
             threading.Thread(target=self.worker, args=(start, rate)) for _ in range(self.spec["concurrency"])
@@ -89,6 +91,8 @@ class Generator:
         for thread in threads:
             thread.join()
         seconds = time.perf_counter() - start
+        cpu = time.process_time() - cpu
+        machine = machine_cpu_seconds() - machine if machine is not None else None
         outcomes: dict[str, int] = {}
         for status in self.statuses:
             outcomes[status] = outcomes.get(status, 0) + 1
@@ -99,7 +103,20 @@ class Generator:
             "errors": len(self.errors),
             "error_samples": self.errors[:5],
             "outcomes": outcomes,
+            "cpu": cpu,  # this process's, while sending
+            "machine_cpu": machine,  # the whole machine's, meanwhile
         }
+
+
+def machine_cpu_seconds() -> float | None:
+    """CPU time the whole machine has spent working (user, system, interrupts; not idle, I/O wait or
+    steal), from /proc/stat; None where there is none."""
+    try:
+        fields = Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]
+    except OSError:
+        return None
+    user, nice, system, _idle, _iowait, irq, softirq = (int(v) for v in fields[:7])
+    return (user + nice + system + irq + softirq) / os.sysconf("SC_CLK_TCK")
 
 
 def main() -> None:

@@ -166,6 +166,7 @@ def main(argv: Sequence[str] | None = None) -> None:
           f"late), {args.concurrency} connections, {workers} gunicorn sync workers", flush=True)
 
     ratios: dict[str, list[float]] = {m: [] for m in modes}
+    costs: dict[str, list[float]] = {m: [] for m in modes}  # the same ratio from CPU (see harness.LoadResult)
     results: list[harness.LoadResult] = []
     for round_no in range(1, args.rounds + 1):
         for mode in modes:
@@ -187,6 +188,11 @@ def main(argv: Sequence[str] | None = None) -> None:
             else:
                 ratios[mode].append(ratio)
                 print(f"  ratio Trackify/baseline: {ratio:.2f}", flush=True)
+            base_cost, our_cost = by["baseline"].cost_in_loadgen_units, by["ours"].cost_in_loadgen_units
+            if base_cost and our_cost and not (by["ours"].errors or by["baseline"].errors):
+                costs[mode].append(base_cost / our_cost)
+                print(f"  machine CPU per delivery, in units of the load generator's: baseline {base_cost:.2f}, "
+                      f"Trackify {our_cost:.2f}; ratio {base_cost / our_cost:.2f}", flush=True)
 
     print(f"\n==> fixed rate: {args.rate:.0f} events/s for {args.rate_seconds:.0f} s")
     rate_batch = slices.take(rate_events // 4)
@@ -215,6 +221,9 @@ def main(argv: Sequence[str] | None = None) -> None:
     print("\n==> summary")
     for mode, values in ratios.items():
         print(f"  throughput ratio Trackify ({mode}) / bare baseline: {harness.spread(values)}")
+        if costs[mode]:
+            print(f"    the same from the machine's CPU per delivery (a diagnostic, steadier on a shared machine): "
+                  f"{harness.spread(costs[mode])}")
     ours_rate = rate_results[-1]
     print(f"  p99 at {args.rate:.0f} events/s: Trackify {ours_rate.percentile(99):.1f} ms, "
           f"baseline {rate_results[0].percentile(99):.1f} ms")
