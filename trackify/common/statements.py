@@ -195,18 +195,24 @@ def insert_rows(instances: Sequence[Model]) -> None:
         return
     conn = default_connection()
     sql, fields, plain = _insert_sql(type(instances[0]), len(instances), conn.vendor)
-    values = [
+    execute(sql, _new_row_values(instances, fields, plain, conn), conn)
+
+
+def _new_row_values(
+    instances: Sequence[Model], fields: Sequence[Field], plain: Sequence[type | None], conn: BaseDatabaseWrapper
+) -> list[Any]:
+    """The values of new rows, row after row, as an INSERT binds them (each field's `pre_save` run)."""
+    return [
         value
         for instance in instances
         for value in db_values(fields, [field.pre_save(instance, add=True) for field in fields], conn, plain)
     ]
-    execute(sql, values, conn)
 
 
 @functools.cache
 def _linked_insert_sql(
     sql: str, model: type[Model], pointer: str, rows: int, vendor: str
-) -> tuple[str, tuple[Field, ...]]:
+) -> tuple[str, tuple[Field, ...], tuple[type | None, ...]]:
     """`sql` with an INSERT of `rows` rows of `model` in front of its result, on PostgreSQL."""
     meta = model._meta
     qn = connection.ops.quote_name
@@ -222,7 +228,7 @@ def _linked_insert_sql(
     table = qn(meta.db_table)
     # Table and column names come from the model's own meta; every value is a parameter.
     linked = f"WITH linked AS ({sql}), inserted AS (INSERT INTO {table} ({columns}) {selects}) "
-    return f"{linked}SELECT id FROM linked", fields  # noqa: S608
+    return f"{linked}SELECT id FROM linked", fields, plain_types(fields)  # noqa: S608
 
 
 def fetchone_and_insert_linked(
@@ -240,13 +246,10 @@ def fetchone_and_insert_linked(
     if conn.vendor != "postgresql":
         found = fetchone(sql, params, conn)
         if found is not None:
+            link = type(rows[0])._meta.get_field(pointer).attname  # type: ignore[union-attr]
             for row in rows:
-                setattr(row, f"{pointer}_id", found[0])
+                setattr(row, link, found[0])
             insert_rows(rows)
         return found
-    linked_sql, fields = _linked_insert_sql(sql, type(rows[0]), pointer, len(rows), conn.vendor)
-    plain = plain_types(fields)
-    values = [
-        value for row in rows for value in db_values(fields, [f.pre_save(row, add=True) for f in fields], conn, plain)
-    ]
-    return fetchone(linked_sql, [*params, *values], conn)
+    linked_sql, fields, plain = _linked_insert_sql(sql, type(rows[0]), pointer, len(rows), conn.vendor)
+    return fetchone(linked_sql, [*params, *_new_row_values(rows, fields, plain, conn)], conn)

@@ -23,7 +23,6 @@ PREPEND_WWW or DISALLOWED_USER_AGENTS. TRACKIFY_WEBHOOK_LANE=off turns the lane 
 from __future__ import annotations
 
 import json
-import logging
 import re
 from collections.abc import Callable, Iterable
 from http.client import responses
@@ -38,13 +37,12 @@ from django.http import HttpRequest, HttpResponse
 from django.http.request import split_domain_port, validate_host
 from django.middleware.security import SecurityMiddleware
 from django.urls import reverse
+from django.utils.log import log_response
 
 from trackify.common.logs import current_request_id
 from trackify.common.middleware import HEADER as REQUEST_ID_HEADER
 from trackify.common.middleware import request_id_from
 from trackify.payments.api.webhooks import webhook_answer
-
-request_logger = logging.getLogger("django.request")
 
 WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 
@@ -153,12 +151,11 @@ class WebhookLane:
 
 
 def _log(status: int, environ: dict[str, Any]) -> None:
-    """As Django logs a 4xx or 5xx answer (`django.utils.log.log_response`)."""
+    """A 4xx or 5xx answer logged by Django's own `log_response`, as its handler logs one."""
     path = environ.get("PATH_INFO", "").encode("latin-1", "replace").decode("utf-8", "replace")
-    level = logging.ERROR if status >= 500 else logging.WARNING
-    request_logger.log(
-        level, "%s: %s", responses.get(status, "Unknown Status Code"), path.encode("unicode_escape").decode("ascii"),
-        extra={"status_code": status, "request": _Logged(path)},
+    response = HttpResponse(status=status)
+    log_response(  # the request as far as a log line reads it (no HttpRequest is built here)
+        "%s: %s", response.reason_phrase, path, response=response, request=_Logged(path)  # type: ignore[arg-type]
     )
 
 

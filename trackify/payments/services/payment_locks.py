@@ -110,7 +110,9 @@ class _Compiled:
         if with_event:
             # One row always: the locked payment's columns (NULL when the event is done, or the payment
             # unknown) and whether the event is done. A done event locks nothing, so its delivery's
-            # transaction writes nothing and commits without waiting for the disk.
+            # transaction writes nothing and commits without waiting for the disk. The done check is
+            # in both parts on purpose: a join condition on the outer one would not stop the inner
+            # part from taking its locks (PostgreSQL locks the rows before joining them).
             done_sql, done_params = _done_query(*_EVENT_SENTINELS).query.sql_with_params()
             sql = (  # both parts compiled by the ORM; every value is a parameter
                 f"SELECT locked.*, done.event_done FROM (SELECT EXISTS({done_sql}) AS event_done) AS done "  # noqa: S608

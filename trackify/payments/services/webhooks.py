@@ -125,7 +125,7 @@ def webhook_apply(*, config: PaymentGatewayConfig, event: WebhookEvent, fresh: b
             if done is not None:
                 return done
             # Outside the transaction: no row is locked while the provider is asked.
-            event = gateway_for(config).complete_event(event)
+            event = config_cache.gateway_of(config).complete_event(event)
         with transaction.atomic():
             return _apply(config, event, fresh)
     except _Duplicate:
@@ -207,7 +207,7 @@ def _unmatched(config: PaymentGatewayConfig, event: WebhookEvent, fresh: bool) -
     Only unmatched events get here: a matched one costs no extra query and no call.
     """
     try:
-        payment_id = gateway_for(config).resolve_payment(event)
+        payment_id = config_cache.gateway_of(config).resolve_payment(event)
     except GatewayError as exc:
         detail = f"deferred: the gateway could not tell whose payment this is ({exc.message})"
         return _ignore(config, event, detail, fresh, Status.DEFERRED)
