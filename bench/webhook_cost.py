@@ -11,6 +11,8 @@ out-of-order events). It prints per delivery:
   the machine is doing, so a change to the code shows in it at once;
 - CPU time of the process, and of every PostgreSQL process on the machine (read from /proc: run it
   on a machine with nothing else using PostgreSQL), without the profiler;
+- WAL records and bytes written per delivery (`pg_stat_wal`, the whole server's: as steady as the
+  call count);
 - wall time.
 This is what docs/performance.md's profile figures come from; `bench/webhooks.py` measures the same
 deliveries under gunicorn.
@@ -91,10 +93,12 @@ def _side(spec: dict[str, Any]) -> dict[str, float]:
     for body in bodies("warmup"):  # the config cache, compiled and prepared statements, imports
         deliver(body)
     measured = bodies("events")
+    wal = _wal_written()
     cpu, wall, pg = time.process_time(), time.perf_counter(), _postgres_cpu_seconds()
     for body in measured:
         deliver(body)
     cpu, wall, pg = time.process_time() - cpu, time.perf_counter() - wall, _postgres_cpu_seconds() - pg
+    wal_records, wal_bytes = (after - before for before, after in zip(wal, _wal_written(), strict=True))
     profiled = bodies("profiled")
     profile = cProfile.Profile()
     profile.enable()
@@ -106,7 +110,17 @@ def _side(spec: dict[str, Any]) -> dict[str, float]:
     calls = pstats.Stats(profile).total_calls  # type: ignore[attr-defined]
     n = len(measured)
     return {"calls": calls / len(profiled), "cpu_ms": 1000 * cpu / n, "pg_cpu_ms": 1000 * pg / n,
-            "wall_ms": 1000 * wall / n}
+            "wal_records": wal_records / n, "wal_bytes": wal_bytes / n, "wall_ms": 1000 * wall / n}
+
+
+def _wal_written() -> tuple[int, int]:
+    """WAL records and bytes the PostgreSQL server has written so far (all databases)."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT wal_records, wal_bytes FROM pg_stat_wal")
+        records, written = cursor.fetchone()
+    return int(records), int(written)
 
 
 WARMUP_PAYMENTS = 10
@@ -142,6 +156,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--events", type=int, default=2000, help="measured deliveries per side and round")
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--past-events", type=int, default=se.PAST_EVENTS,
+                        help="events stored before the run, in each side's table (bench/stripe_events.py)")
     parser.add_argument("--database", default=DATABASE)
     parser.add_argument("--side", nargs=2, help=argparse.SUPPRESS)  # the child process
     args = parser.parse_args(argv)
@@ -150,13 +166,14 @@ def main(argv: Sequence[str] | None = None) -> None:
         Path(args.side[1]).write_text(json.dumps(_side(spec)))
         return
     if args.quick:
-        args.events, args.rounds = 80, 1
+        args.events, args.rounds, args.past_events = 80, 1, min(args.past_events, 1000)
     per_side = WARMUP_PAYMENTS + sum(_shares(args.events))
     print(f"==> machine: {harness.machine()}")
-    print(f"==> seeding {2 * per_side * args.rounds} payments in database '{args.database}'", flush=True)
+    print(f"==> seeding {2 * per_side * args.rounds} payments and {args.past_events} past events per side in "
+          f"database '{args.database}'", flush=True)
     db_url = harness.recreate_database(args.database)
     harness.setup_django(db_url)
-    config_id, payments = se.seed(2 * per_side * args.rounds)
+    config_id, payments = se.seed(2 * per_side * args.rounds, past_events=args.past_events)
     from django.db import connections
 
     connections.close_all()
@@ -174,13 +191,16 @@ def main(argv: Sequence[str] | None = None) -> None:
             side = "ours" if label == "Trackify" else "base"
             figures = _run_side(side, env, path, share, args.events, seed=round_no)
             rows.append((f"{label}, round {round_no + 1}", figures))
-    print(f"  {'':24} {'calls':>8} {'CPU ms':>8} {'PG CPU ms':>10} {'wall ms':>8}   (per delivery)")
+    print(f"  {'':24} {'calls':>8} {'CPU ms':>8} {'PG CPU ms':>10} {'WAL recs':>9} {'WAL bytes':>10} {'wall ms':>8}"
+          "   (per delivery)")
     for label, f in rows:
-        print(f"  {label:24} {f['calls']:8.0f} {f['cpu_ms']:8.3f} {f['pg_cpu_ms']:10.3f} {f['wall_ms']:8.3f}")
+        print(f"  {label:24} {f['calls']:8.0f} {f['cpu_ms']:8.3f} {f['pg_cpu_ms']:10.3f} {f['wal_records']:9.2f} "
+              f"{f['wal_bytes']:10.0f} {f['wall_ms']:8.3f}")
     print("\n==> summary")
     ours = [f for label, f in rows if label.startswith("Trackify")]
     base = [f for label, f in rows if label.startswith("baseline")]
-    for key, name in (("calls", "Python calls"), ("cpu_ms", "CPU"), ("pg_cpu_ms", "PostgreSQL CPU")):
+    for key, name in (("calls", "Python calls"), ("cpu_ms", "CPU"), ("pg_cpu_ms", "PostgreSQL CPU"),
+                      ("wal_records", "WAL records"), ("wal_bytes", "WAL bytes")):
         ratios = [o[key] / b[key] for o, b in zip(ours, base, strict=True) if b[key]]
         print(f"  {name} per delivery, Trackify / baseline: {harness.spread(ratios)}")
     harness.drop_database(args.database)

@@ -4,7 +4,8 @@
     .venv/bin/python -m bench.webhooks --quick    # a smoke run (seconds)
 
 In one run, on a database of its own (`bench`, dropped and created again):
-1. seeds payments, in Trackify's tables and in the baseline's;
+1. seeds payments, and events already processed (a table of past events, as in production; `--past-events`),
+   in Trackify's tables and in the baseline's;
 2. for each round, starts gunicorn (config/gunicorn.conf.py) with the bare baseline (bench/baseline/)
    and gunicorn with Trackify, side by side, and sends both the same signed Stripe deliveries from a
    separate process (bench/loadgen.py) over several connections at once: a mix of new, duplicate and
@@ -141,10 +142,13 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--async", dest="async_mode", action="store_true",
                         help="also measure ingestion with TRACKIFY_WEBHOOK_MODE=async and a Celery worker (Redis)")
     parser.add_argument("--quick", action="store_true", help="a few events, one round: checks the script works")
+    parser.add_argument("--past-events", type=int, default=se.PAST_EVENTS,
+                        help="events stored before the run, in each side's table (bench/stripe_events.py)")
     parser.add_argument("--database", default=DATABASE)
     args = parser.parse_args(argv)
     if args.quick:
         args.events, args.rounds, args.rate_seconds = 80, 1, 1.0
+        args.past_events = min(args.past_events, 1000)
     modes = [m.strip() for m in args.connections.split(",") if m.strip()]
     workers = args.workers or harness.default_workers()
     per_run = args.events // 4
@@ -152,10 +156,11 @@ def main(argv: Sequence[str] | None = None) -> None:
     warmup = 10 * workers
     needed = (per_run + warmup) * args.rounds * len(modes) + rate_events // 4 + warmup * 3 + per_run * 2 + 16
     print(f"==> machine: {harness.machine()}")
-    print(f"==> seeding {needed} payments in database '{args.database}'", flush=True)
+    print(f"==> seeding {needed} payments and {args.past_events} past events per side in database "
+          f"'{args.database}'", flush=True)
     db_url = harness.recreate_database(args.database)
     harness.setup_django(db_url, DATABASE_CONNECTIONS=modes[0])
-    config_id, payments = se.seed(needed)
+    config_id, payments = se.seed(needed, past_events=args.past_events)
     from django.db import connections
 
     connections.close_all()
