@@ -86,7 +86,7 @@ def seed(count: int, *, past_events: int = PAST_EVENTS) -> tuple[str, list[Seede
             [(p.id, p.invoice_id, AMOUNT) for p in payments],
         )
         _store_past_events(cursor, str(config.id), payments[0], past_events)
-        cursor.execute("ANALYZE")  # as autovacuum would have, in production, long before
+        cursor.execute("VACUUM ANALYZE")  # as autovacuum would have, in production, long before
     return str(config.id), payments
 
 

@@ -24,10 +24,11 @@ def pytest_collection_modifyitems(config: Any, items: list[Any]) -> None:
     engine = settings.DATABASES["default"]["ENGINE"]
     if "postgresql" in engine:
         return
-    skip = pytest.mark.skip(reason="needs PostgreSQL (row locks and real concurrency); running on SQLite")
     for item in items:
-        if "postgres" in item.keywords:
-            item.add_marker(skip)
+        marker = item.get_closest_marker("postgres")
+        if marker is not None:
+            why = marker.kwargs.get("reason", "row locks and real concurrency")
+            item.add_marker(pytest.mark.skip(reason=f"needs PostgreSQL ({why}); running on SQLite"))
 
 
 @pytest.fixture(autouse=True)

@@ -125,8 +125,11 @@ class PaymentStatusChange(models.Model):
     applied = models.BooleanField()
     source = models.CharField(max_length=20)  # webhook, status_check, refund, api
     note = models.CharField(max_length=500, blank=True)
+    # No index: nothing looks history up by its event, and events are never deleted (their config
+    # protects them; the admin is read-only), so the index would only cost every transition stored
+    # by a webhook one more write (docs/performance.md).
     webhook_event = models.ForeignKey(
-        "PaymentWebhookEvent", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        "PaymentWebhookEvent", null=True, blank=True, on_delete=models.SET_NULL, related_name="+", db_index=False
     )
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -205,8 +208,12 @@ class PaymentWebhookEvent(models.Model):
     )
     result = models.CharField(max_length=500, blank=True)
     error = models.TextField(blank=True)
+    # No index: nothing looks events up by their payment, and payments are never deleted (their invoice
+    # and refunds protect them; the admin is read-only), so the index would only cost every stored event
+    # one more write (docs/performance.md).
     payment = models.ForeignKey(
-        InvoicePayment, null=True, blank=True, on_delete=models.SET_NULL, related_name="webhook_events"
+        InvoicePayment, null=True, blank=True, on_delete=models.SET_NULL, related_name="webhook_events",
+        db_index=False,
     )
     attempts = models.PositiveIntegerField(default=0)
     received_at = models.DateTimeField(auto_now_add=True)

@@ -22,7 +22,7 @@ from trackify.payments.models import PaymentWebhookEvent
 from trackify.payments.services import payment_locks
 from trackify.payments.services.webhook_events import event_claim
 
-pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
+pytestmark = [pytest.mark.postgres(reason="its query plans"), pytest.mark.django_db(transaction=True)]
 
 PAST_EVENTS = 2_000
 
