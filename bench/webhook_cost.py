@@ -11,8 +11,8 @@ out-of-order events). It prints per delivery:
   the machine is doing, so a change to the code shows in it at once;
 - CPU time of the process, and of every PostgreSQL process on the machine (read from /proc: run it
   on a machine with nothing else using PostgreSQL), without the profiler;
-- WAL records and bytes written per delivery (`pg_stat_wal`, the whole server's: as steady as the
-  call count);
+- WAL records and bytes written per delivery (`pg_stat_wal`, the whole server's: autovacuum and the
+  pruning of pages count too, so they move by a tenth or two from run to run);
 - wall time.
 This is what docs/performance.md's profile figures come from; `bench/webhooks.py` measures the same
 deliveries under gunicorn.

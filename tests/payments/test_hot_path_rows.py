@@ -105,16 +105,28 @@ def test_db_values_are_what_the_fields_prepare(open_payment):
 
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
-def test_one_cursor_per_connection_and_a_new_one_after_reconnecting(open_payment, settings):
+def test_one_cursor_per_statement_and_connection_and_new_ones_after_reconnecting(open_payment, settings):
     settings.TRACKIFY_PREPARED_STATEMENTS = True
-    assert statements.fetchone("SELECT 1", []) == (1,)
-    kept = connection._trackify_cursor
-    assert statements.fetchone("SELECT %s::int", [2]) == (2,)
-    assert connection._trackify_cursor is kept
+    one, two = "SELECT 1", "SELECT %s::int"
+    assert statements.fetchone(one, []) == (1,)
+    kept = connection._trackify_cursors.by_sql[one]
+    assert statements.fetchone(two, [2]) == (2,)
+    assert statements.fetchone(one, []) == (1,)
+    assert connection._trackify_cursors.by_sql[one] is kept  # the same statement: the same cursor
+    assert connection._trackify_cursors.by_sql[two] is not kept
     connection.close()
-    assert statements.fetchone("SELECT 3", []) == (3,)
-    assert connection._trackify_cursor is not kept
+    assert statements.fetchone(one, []) == (1,)
+    assert connection._trackify_cursors.by_sql[one] is not kept
     PaymentStatusChange.objects.count()  # the ORM's own cursors are unaffected
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_the_kept_cursors_are_bounded(settings):
+    settings.TRACKIFY_PREPARED_STATEMENTS = True
+    for n in range(statements._KeptCursors.LIMIT + 5):
+        assert statements.fetchone(f"SELECT {n}", []) == (n,)
+    assert 0 < len(connection._trackify_cursors.by_sql) <= statements._KeptCursors.LIMIT
 
 
 @pytest.mark.django_db(transaction=True)

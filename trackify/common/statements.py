@@ -80,21 +80,40 @@ def _run(sql: str, params: Sequence[Any], conn: BaseDatabaseWrapper | None, *, f
             return wrapped.fetchone() if fetch else None
     # The steps Django's cursor wrapper takes, without building one for a single statement.
     conn.validate_no_broken_transaction()
-    raw = _cursor_of(conn)
+    raw = _cursor_of(conn, sql)
     with conn.wrap_database_errors:
         raw.execute(sql, params)
         return raw.fetchone() if fetch else None
 
 
-def _cursor_of(conn: BaseDatabaseWrapper) -> _PreparingCursor:
-    """One cursor per database connection, used again for each statement: a new one starts with cold
-    caches of how to send and read each type (about 40 Python calls a statement, bench/webhook_cost.py).
-    A Django connection belongs to one thread; a new database connection gets a new cursor."""
-    kept: _PreparingCursor | None = getattr(conn, "_trackify_cursor", None)
-    if kept is None or kept.connection is not conn.connection or kept.closed:
-        kept = _PreparingCursor(conn.connection)
-        conn._trackify_cursor = kept  # type: ignore[attr-defined]
-    return kept
+class _KeptCursors:
+    """The cursors kept for one database connection, one per hot statement."""
+
+    LIMIT = 32  # a safeguard: the hot paths run a handful of statements; past this, all are let go
+
+    def __init__(self, connection: Any) -> None:
+        self.connection = connection
+        self.by_sql: dict[str, _PreparingCursor] = {}
+
+
+def _cursor_of(conn: BaseDatabaseWrapper, sql: str) -> _PreparingCursor:
+    """The cursor this database connection keeps for `sql`, used again each time it runs.
+
+    psycopg keeps what it learned about sending a statement's values and reading its columns (the
+    cursor's adapters, by type and by column) while the same cursor runs the same query string
+    again; another query, or a new cursor, starts over, at about 40 Python calls a statement
+    (bench/webhook_cost.py). The hot statements' strings are built once, so each comes back as the
+    same string. A Django connection belongs to one thread; a new database connection gets new cursors.
+    """
+    kept: _KeptCursors | None = getattr(conn, "_trackify_cursors", None)
+    if kept is None or kept.connection is not conn.connection:
+        kept = conn._trackify_cursors = _KeptCursors(conn.connection)  # type: ignore[attr-defined]
+    cursor = kept.by_sql.get(sql)
+    if cursor is None or cursor.closed:
+        if len(kept.by_sql) >= _KeptCursors.LIMIT:
+            kept.by_sql.clear()
+        cursor = kept.by_sql[sql] = _PreparingCursor(conn.connection)
+    return cursor
 
 
 def execute(sql: str, params: Sequence[Any], conn: BaseDatabaseWrapper | None = None) -> None:

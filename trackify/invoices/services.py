@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 from datetime import date
 from typing import Any
@@ -90,7 +91,8 @@ def invoice_record_amount_paid(invoice: Invoice, *, amount_paid: int | QuerySet[
         *paid_params,
         Invoice._meta.pk.get_db_prep_value(invoice.pk, conn),
     ]
-    row = statements.fetchone(_record_amount_paid_sql(paid_sql), params, conn)  # prepared: run on every delivery
+    sql = _record_amount_paid_sql(paid_sql, conn.vendor)
+    row = statements.fetchone(sql, params, conn)  # prepared: run on every delivery
     if row is None:  # cannot happen while the caller holds its lock
         raise Invoice.DoesNotExist(f"No invoice {invoice.pk}")
     invoice.amount_paid, invoice.status = row
@@ -99,7 +101,8 @@ def invoice_record_amount_paid(invoice: Invoice, *, amount_paid: int | QuerySet[
         logger.warning("Invoice %s is overpaid by %s minor units", invoice.pk, invoice.amount_overpaid)
 
 
-def _record_amount_paid_sql(paid_sql: str) -> str:
+@functools.lru_cache(maxsize=16)  # the same string each time: its cursor is kept (`statements`)
+def _record_amount_paid_sql(paid_sql: str, vendor: str) -> str:
     table = connection.ops.quote_name(Invoice._meta.db_table)
     # Names come from the model's own meta and `paid_sql` from the ORM; every value is a parameter.
     return (
