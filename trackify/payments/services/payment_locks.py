@@ -13,6 +13,7 @@ delivery then costs this one statement, locks nothing and writes nothing (docs/p
 
 from __future__ import annotations
 
+import functools
 import threading
 from typing import Any, TypeVar
 from uuid import UUID
@@ -89,10 +90,15 @@ class EventDone(Exception):
     """The webhook event a delivery names is done already (`locked_payment(event=…)`): nothing was locked."""
 
 
+@functools.cache
+def _event_key_fields() -> tuple[list[Any], tuple[type | None, ...]]:
+    fields = [PaymentWebhookEvent._meta.get_field(name) for name in ("gateway_name", "config_id", "gateway_event_id")]
+    return fields, statements.plain_types(fields)  # type: ignore[arg-type]
+
+
 def _event_values(event: EventKey, conn: Any = connection) -> list[Any]:
-    names = ("gateway_name", "config_id", "gateway_event_id")
-    fields = [PaymentWebhookEvent._meta.get_field(name) for name in names]
-    return [field.get_db_prep_value(value, conn) for field, value in zip(fields, event, strict=True)]  # type: ignore[union-attr]
+    fields, plain = _event_key_fields()
+    return statements.db_values(fields, event, conn, plain)
 
 
 class _Compiled:
