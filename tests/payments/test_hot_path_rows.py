@@ -156,3 +156,28 @@ def test_the_event_and_its_history_are_stored_together_and_not_at_all_for_a_done
                             history=history("again"))
     assert again is None  # done already: nothing stored
     assert not PaymentStatusChange.objects.filter(note="again").exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_payload_parsed_from_the_delivery_is_stored_as_delivered(sandbox_config):
+    """The claim stores a gateway's `JsonObject` payload by its own text on PostgreSQL (no second
+    encoding), and what is read back is the same object either way."""
+    from trackify.common.untrusted import JsonObject, finite_float, load_json
+    from trackify.payments.gateways.types import WebhookEvent
+    from trackify.payments.services.webhook_events import event_claim
+
+    text = '{"id": "evt_text", "type": "x", "data": {"amount": 1.10, "note": "caf\\u00e9"}}'
+    payload = load_json(text, parse_float=finite_float, keep_text=True)  # as the gateways parse a delivery
+    assert isinstance(payload, JsonObject) and payload.text == text
+    assert payload == {"id": "evt_text", "type": "x", "data": {"amount": 1.1, "note": "café"}}
+    assert not isinstance(load_json("[1]", keep_text=True), JsonObject)
+    event = WebhookEvent(gateway_event_id="evt_text", event_type="x", payload=payload)
+    with transaction.atomic():
+        pk = event_claim(config=sandbox_config, event=event, status=PaymentWebhookEvent.Status.PROCESSED)
+    assert PaymentWebhookEvent.objects.get(pk=pk).payload == {"id": "evt_text", "type": "x",
+                                                              "data": {"amount": 1.1, "note": "café"}}
+    if connection.vendor == "postgresql":  # the text itself: 1.10 keeps its digits (encoded again: 1.1)
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT payload -> 'data' ->> 'amount' FROM payments_paymentwebhookevent WHERE id = %s",
+                           [pk])
+            assert cursor.fetchone() == ("1.10",)

@@ -80,16 +80,26 @@ def _check_strings(value: Any) -> None:
             stack.extend(item)
 
 
+class JsonObject(dict[str, Any]):
+    """A JSON object that `load_json(..., keep_text=True)` parsed, with the text it was parsed from
+    (`text`): whoever stores the object as JSON can store that text, checked by the parse, instead
+    of encoding the object again (a webhook's event, on every delivery)."""
+
+    text: str
+
+
 def load_json(
     data: bytes | str,
     *,
     max_depth: int = MAX_JSON_DEPTH,
     max_bytes: int = MAX_JSON_BYTES,
     parse_float: Callable[[str], Any] = Decimal,
+    keep_text: bool = False,
 ) -> Any:
     """Parse JSON whose size and nesting are bounded; numbers with a fraction become Decimal.
 
-    Raises `InputError` for anything that is not a small, well-formed JSON document.
+    Raises `InputError` for anything that is not a small, well-formed JSON document. With
+    `keep_text`, an object comes back as a `JsonObject` holding its text.
     """
     if len(data) > max_bytes:
         raise InputError(f"The JSON body is larger than {max_bytes} bytes.")
@@ -111,6 +121,9 @@ def load_json(
         raise InputError(f"The body is not valid JSON: {str(exc)[:200]}") from None
     if _SUSPECT_ESCAPE.search(text):  # rare: walk the strings only when an escape could be one
         _check_strings(value)
+    if keep_text and type(value) is dict:
+        value = JsonObject(value)
+        value.text = text
     return value
 
 

@@ -111,7 +111,7 @@ class SandboxGateway(PaymentGatewayBase):
         except provider.SignatureError as exc:
             raise WebhookVerificationError(f"Signature verification failed: {exc}.") from exc
         try:
-            payload = load_json(request.body, parse_float=finite_float)
+            payload = load_json(request.body, parse_float=finite_float, keep_text=True)  # stored as delivered
         except InputError as exc:
             raise WebhookVerificationError(f"The body is not acceptable JSON: {exc}") from exc
         well_formed = isinstance(payload, dict) and all(isinstance(payload.get(k), str) for k in ("id", "type"))

@@ -224,7 +224,7 @@ def construct_event(body: bytes, signature_header: str, secret: str) -> dict[str
     except InputError as exc:
         raise WebhookVerificationError(f"Stripe signature verification failed: {exc}") from exc
     try:
-        payload = load_json(body, parse_float=finite_float)
+        payload = load_json(body, parse_float=finite_float, keep_text=True)  # stored as delivered
     except InputError as exc:
         raise WebhookVerificationError(f"The body is not a Stripe event: {exc}") from exc
     try:
