@@ -93,6 +93,10 @@ DATABASES = {
         conn_max_age=int(os.environ.get("DATABASE_CONN_MAX_AGE", "0")),
     )
 }
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # Django's own backend, whose health check of a kept connection needs no round trip when the
+    # server has said nothing since (trackify/common/postgresql/base.py).
+    DATABASES["default"]["ENGINE"] = "trackify.common.postgresql"
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # The hot paths' statements are prepared once per PostgreSQL connection (trackify/common/statements.py);
