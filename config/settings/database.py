@@ -5,15 +5,16 @@ than everything a webhook delivery does once connected. So production never open
 
 `DATABASE_CONNECTIONS`:
 - `persistent` (the default): each worker keeps its connection open for `DATABASE_CONN_MAX_AGE`
-  seconds (default 600) and checks it is alive before reusing it (a `SELECT 1` per request with
-  health checks on, `DATABASE_CONN_HEALTH_CHECKS`, default on). A sync gunicorn worker serves one
-  request at a time, so one connection each is all a pool would hold. In `bench/webhooks.py` it was
-  ahead of or level with the pool in 7 of 8 rounds over two runs (throughput ratio to the baseline,
-  medians 0.74 against 0.61, then 0.71 against 0.69; docs/performance.md). Also the one to use
-  behind PgBouncer, which pools already (docs/deployment.md).
+  seconds (default 600) and checks it is alive before reusing it, with health checks on
+  (`DATABASE_CONN_HEALTH_CHECKS`, default on): the socket is looked at, and a `SELECT 1` is sent only
+  when the server has said something since or a transaction is open (trackify/common/postgresql/base.py).
+  A sync gunicorn worker serves one request at a time, so one connection each is all a pool would hold.
+  In `bench/webhooks.py` it was ahead of the pool in every round of the last run (throughput ratio to
+  the baseline, medians 0.98 against 0.84; docs/performance.md). Also the one to use behind PgBouncer,
+  which pools already (docs/deployment.md).
 - `pool`: Django's psycopg connection pool (psycopg[pool]), sized by `DATABASE_POOL_MIN_SIZE`,
   `DATABASE_POOL_MAX_SIZE` and `DATABASE_POOL_TIMEOUT`; with health checks on, Django has the pool
-  check a connection before handing it out (`ConnectionPool.check_connection`). For threaded workers
+  check a connection before handing it out (`ConnectionPool.check_connection`, a round trip). For threaded workers
   (`GUNICORN_THREADS` > 1), whose threads then share a few connections.
 - `per-request`: a new connection for each request (behind PgBouncer, for example, if one insists).
 
