@@ -83,7 +83,8 @@ def _check_strings(value: Any) -> None:
 class JsonObject(dict[str, Any]):
     """A JSON object that `load_json(..., keep_text=True)` parsed, with the text it was parsed from
     (`text`): whoever stores the object as JSON can store that text, checked by the parse, instead
-    of encoding the object again (a webhook's event, on every delivery)."""
+    of encoding the object again (a webhook's event, on every delivery). Read-only by convention: the
+    text does not follow a change to the object, so change a copy (`dict(obj)`), which has no text."""
 
     text: str
 
