@@ -118,6 +118,8 @@ def _wal_written() -> tuple[int, int]:
     from django.db import connection
 
     with connection.cursor() as cursor:
+        # A backend reports its WAL counts at most once a second; make this one report what it has.
+        cursor.execute("SELECT pg_stat_force_next_flush()")
         cursor.execute("SELECT wal_records, wal_bytes FROM pg_stat_wal")
         records, written = cursor.fetchone()
     return int(records), int(written)
