@@ -10,7 +10,7 @@ than everything a webhook delivery does once connected. So production never open
   when the server has said something since or a transaction is open (trackify/common/postgresql/base.py).
   A sync gunicorn worker serves one request at a time, so one connection each is all a pool would hold.
   In `bench/webhooks.py` it was ahead of the pool in every round of the last run (throughput ratio to
-  the baseline, medians 0.98 against 0.84; docs/performance.md). Also the one to use behind PgBouncer,
+  the baseline, medians 0.97 against 0.80; docs/performance.md). Also the one to use behind PgBouncer,
   which pools already (docs/deployment.md).
 - `pool`: Django's psycopg connection pool (psycopg[pool]), sized by `DATABASE_POOL_MIN_SIZE`,
   `DATABASE_POOL_MAX_SIZE` and `DATABASE_POOL_TIMEOUT`; with health checks on, Django has the pool
