@@ -10,8 +10,6 @@ from pathlib import Path
 
 import dj_database_url
 
-from .database import prepared_statements
-
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
 
@@ -50,8 +48,6 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "trackify.common.middleware.RequestIdMiddleware",
-    # Webhook deliveries turn off here, through SHORT_LANE_MIDDLEWARE only (trackify/common/middleware.py).
-    "trackify.common.middleware.ShortLaneMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -60,12 +56,6 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
-]
-
-SHORT_LANE_PREFIXES = ["/payment/webhook/"]
-SHORT_LANE_MIDDLEWARE = [
-    "django.middleware.security.SecurityMiddleware",
-    "django.middleware.common.CommonMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -93,19 +83,7 @@ DATABASES = {
         conn_max_age=int(os.environ.get("DATABASE_CONN_MAX_AGE", "0")),
     )
 }
-if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
-    # Django's own backend, whose health check of a kept connection needs no round trip when the
-    # server has said nothing since (trackify/common/postgresql/base.py).
-    DATABASES["default"]["ENGINE"] = "trackify.common.postgresql"
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
-
-# The hot paths' statements are prepared once per PostgreSQL connection (trackify/common/statements.py);
-# see config/settings/database.py for when they are not.
-TRACKIFY_PREPARED_STATEMENTS = prepared_statements()
-if TRACKIFY_PREPARED_STATEMENTS and "postgresql" in DATABASES["default"]["ENGINE"]:
-    # psycopg prepares nothing while this is None, Django's default. Django's own queries stay
-    # unprepared all the same (it binds values on the client); only `statements.execute()` asks.
-    DATABASES["default"].setdefault("OPTIONS", {})["prepare_threshold"] = 5
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
@@ -212,9 +190,6 @@ TRACKIFY_SESSION_LIFETIME_MINUTES = int(os.environ.get("TRACKIFY_SESSION_LIFETIM
 
 # Webhook bodies larger than this are refused with 413 before being read.
 TRACKIFY_WEBHOOK_MAX_BYTES = 64 * 1024
-# Deliveries served by the webhook lane, in front of Django's request handling (config/wsgi.py,
-# trackify/payments/api/webhook_lane.py); off: through the middleware's short lane and the view.
-TRACKIFY_WEBHOOK_LANE = env_bool("TRACKIFY_WEBHOOK_LANE", True)
 # Webhook health warns when a config with payments open longer than this has heard nothing as long.
 TRACKIFY_WEBHOOK_SILENCE_MINUTES = int(os.environ.get("TRACKIFY_WEBHOOK_SILENCE_MINUTES", "60"))
 # JSON API bodies: larger ones are refused with 413, deeper nesting with 400 (trackify/common/untrusted.py).

@@ -5,13 +5,12 @@ than everything a webhook delivery does once connected. So production never open
 
 `DATABASE_CONNECTIONS`:
 - `persistent` (the default): each worker keeps its connection open for `DATABASE_CONN_MAX_AGE`
-  seconds (default 600) and checks it is alive before reusing it, with health checks on
-  (`DATABASE_CONN_HEALTH_CHECKS`, default on): the socket is looked at, and a `SELECT 1` is sent only
-  when the server has said something since or a transaction is open (trackify/common/postgresql/base.py).
-  A sync gunicorn worker serves one request at a time, so one connection each is all a pool would hold.
-  In `bench/webhooks.py` it was ahead of the pool in every round of the last run (throughput ratio to
-  the baseline, medians 0.97 against 0.80; docs/performance.md). Also the one to use behind PgBouncer,
-  which pools already (docs/deployment.md).
+  seconds (default 600) and, with Django's health checks on (`DATABASE_CONN_HEALTH_CHECKS`, default
+  on), checks it with Django's `SELECT 1` before a request first uses it, so that a connection the
+  server, a load balancer or a NAT dropped is replaced instead of failing the request. A sync
+  gunicorn worker serves one request at a time, so one connection each is all a pool would hold;
+  `bench/webhooks.py --connections persistent,pool` compares the two (docs/performance.md). Also
+  the one to use behind PgBouncer, which pools already (docs/deployment.md).
 - `pool`: Django's psycopg connection pool (psycopg[pool]), sized by `DATABASE_POOL_MIN_SIZE`,
   `DATABASE_POOL_MAX_SIZE` and `DATABASE_POOL_TIMEOUT`; with health checks on, Django has the pool
   check a connection before handing it out (`ConnectionPool.check_connection`, a round trip). For threaded workers
@@ -74,15 +73,3 @@ def connection_settings(database: Mapping[str, Any]) -> Any:
         # A server-side cursor lives across transactions, which transaction pooling cannot promise.
         result["DISABLE_SERVER_SIDE_CURSORS"] = True
     return result
-
-
-def prepared_statements() -> bool:
-    """Whether the hot paths prepare their statements (`DATABASE_PREPARED_STATEMENTS`).
-
-    On by default. Off by default behind PgBouncer in transaction mode (before 1.21 it cannot keep
-    a prepared statement from one transaction to the next), and with per-request connections, where
-    preparing (one round trip more, the first time on each connection) never pays back.
-    """
-    mode = os.environ.get("DATABASE_CONNECTIONS", "").strip().lower()
-    default = not _bool("DATABASE_PGBOUNCER_TRANSACTION_MODE", False) and mode != "per-request"
-    return _bool("DATABASE_PREPARED_STATEMENTS", default)

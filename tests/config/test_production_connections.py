@@ -109,20 +109,6 @@ def test_the_pool_settings_open_a_working_pooled_connection(monkeypatch, db):
         wrapper.close_pool()
 
 
-@pytest.mark.parametrize(
-    ("environ", "prepared"),
-    [
-        ({}, True),
-        ({"DATABASE_CONNECTIONS": "pool"}, True),
-        ({"DATABASE_CONNECTIONS": "per-request"}, False),  # a new connection each time: never pays back
-        ({"DATABASE_PGBOUNCER_TRANSACTION_MODE": "1"}, False),  # PgBouncer before 1.21 cannot keep them
-        ({"DATABASE_PGBOUNCER_TRANSACTION_MODE": "1", "DATABASE_PREPARED_STATEMENTS": "1"}, True),
-        ({"DATABASE_PREPARED_STATEMENTS": "0"}, False),
-    ],
-)
-def test_prepared_statements_are_on_unless_they_cannot_pay_back(monkeypatch, environ, prepared):
-    from config.settings.database import prepared_statements
-
-    for name, value in environ.items():
-        monkeypatch.setenv(name, value)
-    assert prepared_statements() is prepared
+def test_the_database_backend_is_djangos_own(settings):
+    assert settings.DATABASES["default"]["ENGINE"] in ("django.db.backends.postgresql", "django.db.backends.sqlite3")
+    assert connection_settings({"ENGINE": "django.db.backends.postgresql"})["CONN_HEALTH_CHECKS"] is True

@@ -192,3 +192,15 @@ def parse_signature_header(header: str, *, scheme: str = "v1") -> tuple[int, lis
     if len(signatures) > MAX_SIGNATURES:
         raise InputError("The signature header has too many signatures.")
     return timestamp, signatures
+
+
+def top_level_string(body: bytes, name: str) -> str:
+    """The string at key `name` of a JSON object body, or "" (not JSON, not an object, no such string).
+
+    For reading a hint from an unverified body: nothing read here may be trusted.
+    """
+    try:
+        value = load_json(body, parse_float=finite_float).get(name)
+    except (InputError, AttributeError):
+        return ""
+    return value if isinstance(value, str) else ""

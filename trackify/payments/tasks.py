@@ -12,6 +12,9 @@ import logging
 
 from celery import shared_task
 
+from trackify.payments.services.catch_up import payments_catch_up, webhook_events_reprocess
+from trackify.payments.services.webhooks import webhook_event_process
+
 logger = logging.getLogger(__name__)
 
 
@@ -25,8 +28,6 @@ logger = logging.getLogger(__name__)
 )
 def webhook_event_apply(event_pk: int) -> str:
     """Apply a stored, verified webhook event; a no-op for one already applied or ignored."""
-    from trackify.payments.services.webhooks import webhook_event_process
-
     return webhook_event_process(event_pk=event_pk).status
 
 
@@ -39,14 +40,10 @@ def payments_catch_up_task() -> str:
 
     Idempotent: each payment's check is claimed in the database, so an overlapping run asks nothing twice.
     """
-    from trackify.payments.services.catch_up import payments_catch_up
-
     return "; ".join(payments_catch_up().lines())
 
 
 @shared_task(acks_late=True, ignore_result=True)
 def webhook_events_reprocess_task() -> str:
     """Stored events that are not done (failed, deferred, or left received by a lost message) applied again."""
-    from trackify.payments.services.catch_up import webhook_events_reprocess
-
     return "; ".join(webhook_events_reprocess().lines())

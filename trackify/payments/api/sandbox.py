@@ -22,7 +22,7 @@ from trackify.common.throttling import PUBLIC_THROTTLES
 from trackify.payments import selectors
 from trackify.payments.gateways.sandbox import SandboxGateway
 from trackify.payments.services.gateway_configs import gateway_for
-from trackify.payments.services.status import lookup_for
+from trackify.payments.services.lookups import lookup_for
 
 
 class CompleteInputSerializer(StrictInputSerializer):

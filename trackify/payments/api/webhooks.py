@@ -3,17 +3,14 @@
 Authenticity comes from the gateway's signature instead, checked in the service before anything
 in the body is trusted. The raw body is passed on untouched: signatures cover its exact bytes.
 
-It is the hottest endpoint, and it needs none of what DRF adds to a request (authentication,
-content negotiation, parsers, serializers): the delivery is served by a plain Django view,
-`webhook_receive_view`, which answers the API's JSON error bodies itself. The DRF classes below
-only describe it for the OpenAPI schema (drf-spectacular reads `callback.cls`); their `as_view()`
-returns the plain view. docs/performance.md has the figures.
+A delivery is an ordinary Django view behind the whole middleware stack. It needs none of what DRF
+adds to a request (authentication, content negotiation, parsers, serializers), so it is a plain
+view that answers the API's JSON error bodies itself; the DRF classes at the end only describe it
+for the OpenAPI schema (drf-spectacular reads `callback.cls`), and their `as_view()` returns it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass, field
 from typing import Any
 from uuid import UUID
 
@@ -31,6 +28,7 @@ from trackify.payments.api.serializers import WebhookAnswerSerializer
 from trackify.payments.gateways.errors import WebhookVerificationError
 from trackify.payments.services.health import webhook_rejection_record
 from trackify.payments.services.webhooks import webhook_receive
+from trackify.payments.tasks import webhook_event_apply
 
 WEBHOOK_RESPONSES = {
     200: WebhookAnswerSerializer,
@@ -46,90 +44,42 @@ WEBHOOK_RESPONSES = {
 _REJECTED = frozenset({400, 404})
 
 
-class _EnvironHeaders(Mapping[str, str]):
-    """A request's headers by lower-case name, read from its WSGI environ when asked for: a gateway
-    reads one or two of them (its signature), and turning every header's name into its HTTP form
-    cost some 30 Python calls a delivery (docs/performance.md)."""
-
-    _NOT_PREFIXED = {"content-type": "CONTENT_TYPE", "content-length": "CONTENT_LENGTH"}
-
-    def __init__(self, meta: Mapping[str, Any]):
-        self._meta = meta
-
-    def __getitem__(self, name: str) -> str:
-        key = self._NOT_PREFIXED.get(name) or "HTTP_" + name.upper().replace("-", "_")
-        if name != name.lower() or key not in self._meta:
-            raise KeyError(name)
-        return str(self._meta[key])
-
-    def __iter__(self) -> Iterator[str]:
-        for key in self._meta:
-            if key.startswith("HTTP_"):
-                yield key[5:].replace("_", "-").lower()
-            elif key in ("CONTENT_TYPE", "CONTENT_LENGTH"):
-                yield key.replace("_", "-").lower()
-
-    def __len__(self) -> int:
-        return sum(1 for _ in self)
+def _error(status: int, code: str, message: str, **headers: str) -> HttpResponse:
+    response = JsonResponse(error_body(code, message), status=status)
+    for name, value in headers.items():
+        response[name] = value
+    return response
 
 
-@dataclass(frozen=True)
-class WebhookAnswer:
-    """What the endpoint answers a delivery: the status, the JSON body, extra headers."""
-
-    status: int
-    body: dict[str, Any]
-    headers: dict[str, str] = field(default_factory=dict)
-
-
-def _error(status: int, code: str, message: str, **headers: str) -> WebhookAnswer:
-    return WebhookAnswer(status, error_body(code, message), headers)
-
-
-def webhook_answer(
-    *, method: str, gateway_name: str, config_id: UUID | None, meta: Mapping[str, Any], read: Callable[[int], bytes]
-) -> WebhookAnswer:
-    """A delivery's answer, from its WSGI environ (`meta`) and a reader of its body: the endpoint's
-    one logic, served by the Django view below and by the webhook lane (`webhook_lane`)."""
-    if method != "POST":
-        return _error(405, "method_not_allowed", f'Method "{method}" not allowed.', Allow="POST, OPTIONS")
+@csrf_exempt
+def webhook_receive_view(request: HttpRequest, gateway_name: str, config_id: UUID | None = None) -> HttpResponse:
+    if request.method != "POST":
+        return _error(405, "method_not_allowed", f'Method "{request.method}" not allowed.', Allow="POST, OPTIONS")
     # Per config on its own URL; per gateway and address on the shared one.
-    ident = f"config:{config_id}" if config_id else f"shared:{gateway_name}:{client_address_of(meta)}"
+    ident = f"config:{config_id}" if config_id else f"shared:{gateway_name}:{client_address_of(request.META)}"
     wait = webhook_rejections.wait(ident)
     if wait is not None:
         return _error(429, "throttled", f"Request was throttled. Expected available in {wait} seconds.",
                       **{"Retry-After": str(wait)})
     limit = settings.TRACKIFY_WEBHOOK_MAX_BYTES
     try:
-        declared = int(meta.get("CONTENT_LENGTH") or 0)
+        declared = int(request.META.get("CONTENT_LENGTH") or 0)
     except ValueError:
         declared = 0
-    body = b"" if declared > limit else read(limit + 1)
+    body = b"" if declared > limit else request.read(limit + 1)
     if declared > limit or len(body) > limit:
         return _error(413, "payload_too_large", f"Webhook bodies are limited to {limit} bytes.")
     try:
-        outcome = webhook_receive(
-            gateway_name=gateway_name, config_id=config_id, body=body, headers=_EnvironHeaders(meta)
-        )
+        outcome = webhook_receive(gateway_name=gateway_name, config_id=config_id, body=body, headers=request.headers)
     except TrackifyError as exc:
         if isinstance(exc, WebhookVerificationError) and config_id is not None:
             webhook_rejection_record(config_id=config_id)  # the config's webhook health counts it
         if exc.status_code in _REJECTED:
             webhook_rejections.record(ident)
-        return WebhookAnswer(exc.status_code, error_body(exc.code, exc.message, field=exc.field))
-    return WebhookAnswer(200, {"status": outcome.status, "detail": outcome.detail})
-
-
-@csrf_exempt
-def webhook_receive_view(request: HttpRequest, gateway_name: str, config_id: UUID | None = None) -> HttpResponse:
-    answer = webhook_answer(
-        method=request.method or "", gateway_name=gateway_name, config_id=config_id, meta=request.META,
-        read=request.read,
-    )
-    response = JsonResponse(answer.body, status=answer.status)
-    for name, value in answer.headers.items():
-        response[name] = value
-    return response
+        return JsonResponse(error_body(exc.code, exc.message, field=exc.field), status=exc.status_code)
+    if outcome.status == "queued":  # async mode: the event is stored (committed); a worker applies it
+        webhook_event_apply.delay(outcome.event_id)
+    return JsonResponse({"status": outcome.status, "detail": outcome.detail})
 
 
 class _SchemaOnly(APIView):

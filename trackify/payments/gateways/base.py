@@ -101,6 +101,17 @@ class PaymentGatewayBase(abc.ABC):
         """
         return ""
 
+    @classmethod
+    def webhook_event_id_hint(cls, request: WebhookRequest) -> str:
+        """The provider's event id as the *unverified* delivery claims it, or "".
+
+        The service uses it only to learn, in the same query that reads the config, whether that
+        event is done already; it trusts the answer only once `handle_webhook` has verified the
+        delivery and the verified event has the same id. "" (the default) is always correct: a
+        repeated delivery then costs a locking read and a claim more, and is still applied once.
+        """
+        return ""
+
     # -- instance methods: bound to one config's credentials -------------------------------------
 
     def public_config(self) -> dict[str, Any]:

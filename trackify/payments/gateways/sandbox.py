@@ -15,7 +15,7 @@ from django.views.decorators.debug import sensitive_variables
 
 from trackify.common.errors import Conflict, ValidationFailed
 from trackify.common.parsing import parse_uuid
-from trackify.common.untrusted import InputError, finite_float, load_json
+from trackify.common.untrusted import InputError, finite_float, load_json, top_level_string
 from trackify.payments.gateways.base import PaymentGatewayBase
 from trackify.payments.gateways.errors import (
     GatewayError,
@@ -77,6 +77,10 @@ class SandboxGateway(PaymentGatewayBase):
             return parse_uuid(load_json(request.body, parse_float=finite_float)["data"]["session"]["payment_id"])
         except (InputError, KeyError, TypeError):
             return None
+
+    @classmethod
+    def webhook_event_id_hint(cls, request: WebhookRequest) -> str:
+        return top_level_string(request.body, "id")
 
     def create_payment_session(self, request: SessionRequest) -> SessionResult:
         try:

@@ -36,7 +36,9 @@ from trackify.payments.gateways.types import PaymentStatus
 from trackify.payments.models import InvoicePayment, PaymentWebhookEvent
 from trackify.payments.services import ledger
 from trackify.payments.services.gateway_configs import gateway_for
-from trackify.payments.services.status import lookup_for, payment_refresh_status
+from trackify.payments.services.lookups import lookup_for
+from trackify.payments.services.open_sessions import sessions_close_on_commit
+from trackify.payments.services.status import payment_refresh_status
 
 logger = logging.getLogger(__name__)
 
@@ -122,9 +124,8 @@ def _close_expired(payment: InvoicePayment) -> str:
     except (GatewayError, UnknownGateway) as exc:
         logger.warning("Could not close the session of payment %s: %s", payment.pk, exc)
         return "error"
-    ledger.payment_apply(
-        payment_id=payment.pk, payment_update=result, source="catch_up"
-    )
+    results = ledger.payment_apply(payment_id=payment.pk, payment_update=result, source="catch_up")
+    sessions_close_on_commit(results, invoice_id=payment.invoice_id, paid=payment.pk)
     status = InvoicePayment.objects.values_list("status", flat=True).get(pk=payment.pk)
     if status == PaymentStatus.PENDING:
         return "unchanged"

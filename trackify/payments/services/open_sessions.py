@@ -11,8 +11,11 @@ records the overpayment and `invoice_refund_overpayment` returns it in one call.
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
+from functools import partial
 from uuid import UUID
 
+from django.db import transaction
 from django.db.models import QuerySet, Sum
 from django.utils import timezone
 
@@ -22,7 +25,7 @@ from trackify.payments.gateways.registry import UnknownGateway
 from trackify.payments.models import InvoicePayment
 from trackify.payments.services import ledger
 from trackify.payments.services.gateway_configs import gateway_for
-from trackify.payments.services.status import lookup_for
+from trackify.payments.services.lookups import lookup_for
 
 logger = logging.getLogger(__name__)
 
@@ -67,3 +70,10 @@ def sessions_close_after_success(*, invoice_id: UUID, paid: UUID) -> None:
         sessions_close_others(invoice_id=invoice_id, keep=paid)
     except Exception:  # the payment is recorded; a session left open expires by itself
         logger.exception("Closing the other sessions of invoice %s failed", invoice_id)
+
+
+def sessions_close_on_commit(results: Sequence[ledger.LedgerResult], *, invoice_id: UUID, paid: UUID) -> None:
+    """When the ledger says money arrived while other sessions of the invoice are open, close them
+    at their gateways once the caller's transaction commits: no lock is held while a gateway is asked."""
+    if any(result.closes_other_sessions for result in results):
+        transaction.on_commit(partial(sessions_close_after_success, invoice_id=invoice_id, paid=paid))

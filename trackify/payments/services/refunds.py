@@ -19,7 +19,7 @@ from trackify.payments.gateways.types import RefundRequest, RefundResult, Refund
 from trackify.payments.models import InvoicePayment, PaymentRefund
 from trackify.payments.services import ledger
 from trackify.payments.services.gateway_configs import gateway_for
-from trackify.payments.services.status import lookup_for
+from trackify.payments.services.lookups import lookup_for
 
 logger = logging.getLogger(__name__)
 

@@ -12,22 +12,13 @@ from django.utils import timezone
 from trackify.payments import state
 from trackify.payments.gateways.errors import GatewayError
 from trackify.payments.gateways.registry import UnknownGateway
-from trackify.payments.gateways.types import PaymentLookup
 from trackify.payments.models import InvoicePayment
 from trackify.payments.services import ledger
 from trackify.payments.services.gateway_configs import gateway_for
+from trackify.payments.services.lookups import lookup_for
+from trackify.payments.services.open_sessions import sessions_close_on_commit
 
 logger = logging.getLogger(__name__)
-
-
-def lookup_for(payment: InvoicePayment) -> PaymentLookup:
-    return PaymentLookup(
-        payment_id=payment.id,
-        gateway_reference=payment.gateway_reference,
-        amount=payment.amount,
-        currency=payment.currency,
-        gateway_payment_reference=payment.gateway_payment_reference,
-    )
 
 
 def _claim_check(payment: InvoicePayment) -> bool:
@@ -62,7 +53,6 @@ def payment_refresh_status(*, payment: InvoicePayment) -> InvoicePayment:
     except GatewayError as exc:
         logger.warning("Status check of payment %s failed: %s %s", payment.pk, exc.code, exc.detail)
         return payment
-    ledger.payment_apply(
-        payment_id=payment.pk, payment_update=result, source="status_check"
-    )
+    results = ledger.payment_apply(payment_id=payment.pk, payment_update=result, source="status_check")
+    sessions_close_on_commit(results, invoice_id=payment.invoice_id, paid=payment.pk)
     return InvoicePayment.objects.select_related("invoice", "config").get(pk=payment.pk)

@@ -1,19 +1,16 @@
 """Webhook deliveries: verify, store once, apply once.
 
-The one path for every gateway's events, and the hottest one. On the config's own URL a new event
-costs at most four SQL queries on PostgreSQL (five elsewhere) and a repeated delivery one
-(docs/performance.md; tests pin them):
-1. the config comes from this process's cache (`config_cache`), checked by the next query;
-2. one query finds the payment the event names and locks it with its invoice (invoice first),
-   reading along the config's current version and whether this event is done already; if it is,
-   the delivery answers "duplicate" here, having locked and written nothing;
-3. the ledger writes the payment and the invoice only when they changed (one UPDATE each);
-4. one INSERT … ON CONFLICT stores the event with its outcome, and the ledger's history rows
-   (held back until the event row's id is known) in the same statement on PostgreSQL, in a second
-   elsewhere. The unique constraint on (gateway, config, gateway event id) is the deduplication: a
-   concurrent twin delivery (which waited on the payment's lock, or on the index) gets no row
-   back, its transaction rolls back, and it answers "duplicate".
-The statements of steps 2 to 4 are prepared once per connection (`trackify.common.statements`).
+The one path for every gateway's events, and the hottest one. On the config's own URL:
+1. one query reads the config and, for the event id the unverified body names
+   (`webhook_event_id_hint`), whether that event is done already; once the signature verifies, a
+   repeated delivery answers "duplicate" here, having locked and written nothing;
+2. one query finds the payment the event names and locks it with its invoice (invoice first);
+3. the ledger writes the payment and the invoice only when they changed;
+4. one INSERT … ON CONFLICT stores the event with its outcome and the ledger's history rows
+   (`webhook_events.event_claim`). The unique constraint on (gateway, config, gateway event id) is
+   the deduplication: a concurrent twin delivery (which waited on the payment's lock, or on the
+   index) gets no row back, its transaction rolls back, and it answers "duplicate".
+tests/payments/webhooks/test_webhook_queries.py pins the query counts.
 With TRACKIFY_WEBHOOK_MODE=async the request stops after verifying and storing the event; a Celery
 worker applies it with `webhook_event_process`, through this same path.
 """
@@ -26,15 +23,17 @@ from dataclasses import dataclass
 from uuid import UUID
 
 from django.conf import settings
-from django.db import transaction
+from django.db import InterfaceError, OperationalError, transaction
+from django.db.models import Exists, OuterRef
 
-from trackify.common.errors import TrackifyError
+from trackify.common.errors import NotFound, TrackifyError
 from trackify.payments.gateways.errors import GatewayError, WebhookVerificationError
 from trackify.payments.gateways.registry import get_gateway_class
 from trackify.payments.gateways.types import WebhookEvent, WebhookRequest
 from trackify.payments.models import InvoicePayment, PaymentGatewayConfig, PaymentWebhookEvent
-from trackify.payments.services import config_cache, ledger
+from trackify.payments.services import ledger
 from trackify.payments.services.gateway_configs import gateway_for
+from trackify.payments.services.open_sessions import sessions_close_on_commit
 from trackify.payments.services.webhook_events import DONE, event_claim
 
 logger = logging.getLogger(__name__)
@@ -72,29 +71,41 @@ def webhook_receive(
     body: bytes,
     headers: Mapping[str, str],
 ) -> WebhookOutcome:
-    """A delivery to the webhook URL of `gateway_name` (and `config_id`): `headers` by lower-case name."""
+    """A delivery to the webhook URL of `gateway_name` (and `config_id`): `headers` by lower-case name.
+
+    In async mode a new event comes back "queued" with its row's id: the caller hands it to a
+    worker (`trackify.payments.tasks.webhook_event_apply`).
+    """
     request = WebhookRequest(body=body, headers=headers)
     gateway_cls = get_gateway_class(gateway_name)
+    hinted_event_id = ""
     if config_id is not None:
-        config, fresh = config_cache.webhook_config(config_id, gateway_name)
+        hinted_event_id = gateway_cls.webhook_event_id_hint(request)
+        config = _webhook_config(config_id, gateway_name, hinted_event_id)
     else:
         hints = gateway_cls.webhook_payment_hint(request), gateway_cls.webhook_reference_hint(request)
-        config, fresh = _config_from_hints(gateway_name, *hints), True
-    while True:
-        try:
-            event = config_cache.gateway_of(config).handle_webhook(request)
-        except WebhookVerificationError:
-            if fresh:
-                raise
-            # Perhaps signed with a secret set since this process read the config: read it again.
-            config, fresh = config_cache.reload(config), True
-            continue
-        try:
-            if settings.TRACKIFY_WEBHOOK_MODE == "async":
-                return webhook_enqueue(config=config, event=event, fresh=fresh)
-            return webhook_apply(config=config, event=event, fresh=fresh)
-        except config_cache.StaleConfig as stale:  # verified again with the config as it is now
-            config, fresh = config_cache.remember(stale.config), True
+        config = _config_from_hints(gateway_name, *hints)
+    event = gateway_for(config).handle_webhook(request)
+    if hinted_event_id and event.gateway_event_id == hinted_event_id and config.hinted_event_done:  # type: ignore[attr-defined]
+        return DUPLICATE  # a repeated delivery: verified, nothing locked, nothing written
+    if settings.TRACKIFY_WEBHOOK_MODE == "async":
+        return webhook_enqueue(config=config, event=event)
+    return webhook_apply(config=config, event=event)
+
+
+def _webhook_config(config_id: UUID, gateway_name: str, event_id: str) -> PaymentGatewayConfig:
+    """The config of a webhook URL, read afresh for every delivery, with `hinted_event_done`: whether
+    the event the unverified body names is done already (trusted only once the signature verifies)."""
+    configs = PaymentGatewayConfig.objects.filter(pk=config_id, gateway_name=gateway_name)
+    if event_id:
+        done = PaymentWebhookEvent.objects.filter(
+            gateway_name=gateway_name, config=OuterRef("pk"), gateway_event_id=event_id, status__in=DONE
+        )
+        configs = configs.annotate(hinted_event_done=Exists(done))
+    config = configs.first()
+    if config is None:
+        raise NotFound("No such webhook endpoint.")
+    return config
 
 
 def _config_from_hints(gateway_name: str, payment_id: UUID | None, reference: str) -> PaymentGatewayConfig:
@@ -114,24 +125,21 @@ def _config_from_hints(gateway_name: str, payment_id: UUID | None, reference: st
     return payment.config
 
 
-def webhook_apply(*, config: PaymentGatewayConfig, event: WebhookEvent, fresh: bool = True) -> WebhookOutcome:
-    """Store a verified event once and apply it once. Also used to process a stored event again.
-
-    `fresh` False: `config` comes from this process's cache and is checked on the way.
-    """
+def webhook_apply(*, config: PaymentGatewayConfig, event: WebhookEvent) -> WebhookOutcome:
+    """Store a verified event once and apply it once. Also used to process a stored event again."""
     try:
         if event.incomplete:
             done = _done_already(config, event)
             if done is not None:
                 return done
             # Outside the transaction: no row is locked while the provider is asked.
-            event = config_cache.gateway_of(config).complete_event(event)
+            event = gateway_for(config).complete_event(event)
         with transaction.atomic():
-            return _apply(config, event, fresh)
+            return _apply(config, event)
     except _Duplicate:
         return DUPLICATE
-    except config_cache.StaleConfig:
-        raise
+    except (OperationalError, InterfaceError):
+        raise  # the database is unreachable: nothing was applied, nothing can be stored (answered 503)
     except Exception as exc:
         event_pk = _store_failure(config, event, exc)
         logger.exception(
@@ -145,37 +153,24 @@ def webhook_apply(*, config: PaymentGatewayConfig, event: WebhookEvent, fresh: b
         ) from exc
 
 
-def _apply(config: PaymentGatewayConfig, event: WebhookEvent, fresh: bool) -> WebhookOutcome:
+def _apply(config: PaymentGatewayConfig, event: WebhookEvent) -> WebhookOutcome:
     if not event.is_actionable:
-        return _ignore(config, event, f"event type {event.event_type} is not acted on", fresh)
-    try:
-        locked = ledger.lock_payment_named(
-            config_id=config.pk,
-            payment_id=event.payment_id,
-            reference=event.gateway_reference,
-            defer_history=True,
-            event=(config.gateway_name, config.pk, event.gateway_event_id),
-        )
-    except ledger.EventDone:  # a repeated delivery: nothing locked, nothing written
-        return DUPLICATE
+        return _ignore(config, event, f"event type {event.event_type} is not acted on")
+    locked = ledger.lock_payment_named(
+        config_id=config.pk, payment_id=event.payment_id, reference=event.gateway_reference, defer_history=True
+    )
     if locked is None:
-        return _unmatched(config, event, fresh)
-    return _apply_locked(config, event, fresh, locked)
+        return _unmatched(config, event)
+    return _apply_locked(config, event, locked)
 
 
 def _apply_locked(
-    config: PaymentGatewayConfig, event: WebhookEvent, fresh: bool, locked: ledger.Locked, *, link: bool = False
+    config: PaymentGatewayConfig, event: WebhookEvent, locked: ledger.Locked, *, link: bool = False
 ) -> WebhookOutcome:
-    if locked.payment.config_updated_at != config.updated_at:  # type: ignore[attr-defined]  # read along
-        if not fresh:
-            raise config_cache.StaleConfig(PaymentGatewayConfig.objects.get(pk=config.pk))
-    else:
-        locked.payment.config = config  # the row the locking read left out, as this delivery has it
+    locked.payment.config = config  # the row the locking read left out, as this delivery has it
     if link:
-        _link(locked.payment, event.gateway_reference)
-    results = ledger.apply_updates(
-        locked, event.payment_update, event.refund_updates, source="webhook"
-    )
+        ledger.payment_link_reference(locked, event.gateway_reference)
+    results = ledger.apply_updates(locked, event.payment_update, event.refund_updates, source="webhook")
     detail = "; ".join(str(result) for result in results)
     event_id = event_claim(  # with the ledger's history rows, held back until now
         config=config, event=event, status=Status.PROCESSED, result=detail, payment_id=locked.payment.pk,
@@ -183,21 +178,20 @@ def _apply_locked(
     )
     if event_id is None:
         raise _Duplicate
+    sessions_close_on_commit(results, invoice_id=locked.invoice.pk, paid=locked.payment.pk)
     return WebhookOutcome(Status.PROCESSED, detail, event_id, results)
 
 
 def _ignore(
-    config: PaymentGatewayConfig, event: WebhookEvent, detail: str, fresh: bool, status: str = Status.IGNORED
+    config: PaymentGatewayConfig, event: WebhookEvent, detail: str, status: str = Status.IGNORED
 ) -> WebhookOutcome:
-    if not fresh:
-        config_cache.check_current(config)
     event_id = event_claim(config=config, event=event, status=status, result=detail)
     if event_id is None:  # this transaction wrote nothing else: it may commit
         return DUPLICATE
     return WebhookOutcome(status, detail, event_id)
 
 
-def _unmatched(config: PaymentGatewayConfig, event: WebhookEvent, fresh: bool) -> WebhookOutcome:
+def _unmatched(config: PaymentGatewayConfig, event: WebhookEvent) -> WebhookOutcome:
     """An event naming nothing we can match yet (a refund made in the dashboard, delivered before
     the payment's completion linked its PaymentIntent). The provider is the truth: ask it whose
     payment the object is. Ignored only when the provider says the object is not ours; deferred,
@@ -207,24 +201,16 @@ def _unmatched(config: PaymentGatewayConfig, event: WebhookEvent, fresh: bool) -
     Only unmatched events get here: a matched one costs no extra query and no call.
     """
     try:
-        payment_id = config_cache.gateway_of(config).resolve_payment(event)
+        payment_id = gateway_for(config).resolve_payment(event)
     except GatewayError as exc:
         detail = f"deferred: the gateway could not tell whose payment this is ({exc.message})"
-        return _ignore(config, event, detail, fresh, Status.DEFERRED)
+        return _ignore(config, event, detail, Status.DEFERRED)
     if payment_id is None:
-        return _ignore(config, event, "not ours: the gateway's object carries none of our payment ids", fresh)
+        return _ignore(config, event, "not ours: the gateway's object carries none of our payment ids")
     locked = ledger.lock_payment_named(config_id=config.pk, payment_id=payment_id, reference="", defer_history=True)
     if locked is None:
-        return _ignore(config, event, f"deferred: payment {payment_id} is not known (yet)", fresh, Status.DEFERRED)
-    return _apply_locked(config, event, fresh, locked, link=True)
-
-
-def _link(payment: InvoicePayment, reference: str) -> None:
-    """Remember the reference a resolved event named, so the payment's later events match without
-    asking the gateway again. The payment is locked."""
-    if reference and reference != payment.gateway_reference and not payment.gateway_payment_reference:
-        payment.gateway_payment_reference = reference
-        InvoicePayment.objects.filter(pk=payment.pk).update(gateway_payment_reference=reference)
+        return _ignore(config, event, f"deferred: payment {payment_id} is not known (yet)", Status.DEFERRED)
+    return _apply_locked(config, event, locked, link=True)
 
 
 def _done_already(config: PaymentGatewayConfig, event: WebhookEvent) -> WebhookOutcome | None:
@@ -238,21 +224,16 @@ def _done_already(config: PaymentGatewayConfig, event: WebhookEvent) -> WebhookO
     return WebhookOutcome("duplicate", row.result, row.pk) if row is not None else None
 
 
-def webhook_enqueue(*, config: PaymentGatewayConfig, event: WebhookEvent, fresh: bool = True) -> WebhookOutcome:
-    """Async mode: store the verified event and queue it for a worker; answer at once.
+def webhook_enqueue(*, config: PaymentGatewayConfig, event: WebhookEvent) -> WebhookOutcome:
+    """Async mode: store the verified event for a worker; answer at once.
 
-    A delivery of an event not yet done queues it again (harmless: applying is idempotent); the
+    Returns "queued" with the row's id, which the caller hands to a worker once this has committed.
+    A delivery of an event not yet done is queued again (harmless: applying is idempotent); the
     periodic reprocessing also picks up stored events that a lost message left behind.
     """
-    from trackify.payments.tasks import webhook_event_apply
-
-    with transaction.atomic():
-        if not fresh:
-            config_cache.check_current(config)
-        event_id = event_claim(config=config, event=event, status=Status.RECEIVED)
-        if event_id is None:
-            return DUPLICATE
-        transaction.on_commit(lambda: webhook_event_apply.delay(event_id))
+    event_id = event_claim(config=config, event=event, status=Status.RECEIVED)
+    if event_id is None:
+        return DUPLICATE
     return WebhookOutcome("queued", "stored; a worker applies it", event_id)
 
 

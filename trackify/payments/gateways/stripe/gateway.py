@@ -17,7 +17,7 @@ from uuid import UUID
 from django.views.decorators.debug import sensitive_variables
 
 from trackify.common.money import format_amount
-from trackify.common.untrusted import InputError, finite_float, load_json
+from trackify.common.untrusted import InputError, finite_float, load_json, top_level_string
 from trackify.payments.gateways.base import PaymentGatewayBase
 from trackify.payments.gateways.errors import (
     GatewayConfigurationError,
@@ -91,6 +91,11 @@ class StripeGateway(PaymentGatewayBase):
         except (InputError, KeyError, TypeError):
             return None
         return objects.payment_id_of(obj) if isinstance(obj, dict) else None
+
+    @classmethod
+    def webhook_event_id_hint(cls, request: WebhookRequest) -> str:
+        """The unverified event's id (evt_…)."""
+        return top_level_string(request.body, "id")
 
     @classmethod
     def webhook_reference_hint(cls, request: WebhookRequest) -> str:

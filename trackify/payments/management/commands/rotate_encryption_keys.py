@@ -28,7 +28,7 @@ class Command(BaseCommand):
                     raise CommandError(
                         f"Config {config.pk} cannot be decrypted with any configured key; nothing was changed."
                     ) from exc
-                config.save(update_fields=["credentials_encrypted"])
+                config.save(update_fields=["credentials_encrypted", "updated_at"])
                 done += 1
                 if done % 100 == 0 or done == total:
                     self.stdout.write(f"  {done}/{total}")

@@ -24,7 +24,11 @@ from django.db import transaction
 
 from trackify.payments.gateways.types import PaymentUpdate, RefundUpdate
 from trackify.payments.models import PaymentWebhookEvent
-from trackify.payments.services.ledger.payments import apply_payment_update, payment_record_opened
+from trackify.payments.services.ledger.payments import (
+    apply_payment_update,
+    payment_link_reference,
+    payment_record_opened,
+)
 from trackify.payments.services.ledger.records import (
     LedgerResult,
     Locked,
@@ -40,10 +44,8 @@ from trackify.payments.services.ledger.refunds import (
     refund_reserve,
     refund_reserved_amount,
 )
-from trackify.payments.services.payment_locks import EventDone
 
 __all__ = [
-    "EventDone",
     "LedgerResult",
     "Locked",
     "Outcome",
@@ -53,6 +55,7 @@ __all__ = [
     "lock_payment",
     "lock_payment_named",
     "payment_apply",
+    "payment_link_reference",
     "payment_named",
     "payment_record_opened",
     "recompute_invoice",

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from functools import partial
-
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
@@ -63,10 +61,21 @@ def apply_payment_update(
     record_transition(locked, target, applied=True, source=source, event=event)
     _move(payment, target, update.failure_message, before)
     if payment.net_amount != net_before:  # pending -> processing, say, changes no total
-        recompute_invoice(locked.invoice)
+        recompute_invoice(locked)
+    closes_others = False
     if target in (PaymentStatus.SUCCEEDED, PaymentStatus.PROCESSING):
-        _money_arrives(payment, locked.invoice)
-    return LedgerResult(Outcome.APPLIED, str(target))
+        closes_others = _money_arrives(payment, locked.invoice)
+    return LedgerResult(Outcome.APPLIED, str(target), closes_other_sessions=closes_others)
+
+
+def payment_link_reference(locked: Locked, reference: str) -> None:
+    """Remember the gateway's reference an event named (a PaymentIntent the provider resolved to
+    this payment), so that the payment's later events match without asking the provider again.
+    Kept once set: a payment has one money movement at its gateway. The rows are locked."""
+    payment = locked.payment
+    if reference and reference != payment.gateway_reference and not payment.gateway_payment_reference:
+        payment.gateway_payment_reference = reference
+        payment.save(update_fields=["gateway_payment_reference", "updated_at"])
 
 
 def _move(payment: InvoicePayment, target: PaymentStatus, failure_message: str, before: tuple[object, ...]) -> None:
@@ -81,18 +90,14 @@ def _move(payment: InvoicePayment, target: PaymentStatus, failure_message: str, 
     save_if_changed(payment, before)
 
 
-def _money_arrives(payment: InvoicePayment, invoice: Invoice) -> None:
+def _money_arrives(payment: InvoicePayment, invoice: Invoice) -> bool:
     """A payment succeeded (or started settling): no other session of the invoice may be paid now.
 
-    They are closed at their gateways once this commits (no lock is held while a gateway is asked);
-    whether there are any was read along when the payment was locked, so the common case of one
-    session per invoice costs no query. A payment that
-    overpaid the invoice all the same is flagged for the owner, and refundable in one call.
+    Returns whether the invoice has other open sessions (read along when the payment was locked, so
+    the common case of one session per invoice costs no query): the caller closes them at their
+    gateways once this commits, with no lock held. A payment that overpaid the invoice all the
+    same is flagged for the owner, and refundable in one call.
     """
-    from trackify.payments.services.open_sessions import sessions_close_after_success
-
-    if getattr(payment, "other_sessions_open", True):  # read along when the payment was locked
-        transaction.on_commit(partial(sessions_close_after_success, invoice_id=invoice.pk, paid=payment.pk))
     if payment.status in state.PAID_STATUSES and invoice.amount_overpaid:
         flag(
             payment,
@@ -100,6 +105,7 @@ def _money_arrives(payment: InvoicePayment, invoice: Invoice) -> None:
             "refund it with POST /payment/invoice/<invoice id>/refund-overpayment/",
         )
         payment.save(update_fields=["attention_reason", "updated_at"])
+    return bool(getattr(payment, "other_sessions_open", True))
 
 
 def _amount_mismatch(payment: InvoicePayment, amount: int | None, currency: str | None) -> str:

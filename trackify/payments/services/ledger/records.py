@@ -4,27 +4,20 @@ the attention flag, and the invoice's totals recomputed from its payments."""
 from __future__ import annotations
 
 import enum
-import functools
 import logging
 import operator
 from dataclasses import dataclass
-from typing import Any
 from uuid import UUID
 
-from django.db import connection
 from django.db.models import F, QuerySet, Sum
-from django.db.models.expressions import RawSQL
 
-from trackify.common.statements import update_fields
 from trackify.invoices.models import Invoice
 from trackify.invoices.services import invoice_record_amount_paid
 from trackify.payments import state
 from trackify.payments.models import InvoicePayment, PaymentStatusChange, PaymentWebhookEvent
-from trackify.payments.services.payment_locks import EventKey, locked_payment, locked_payments
+from trackify.payments.services.payment_locks import locked_payment, locked_payments
 
 logger = logging.getLogger("trackify.payments.services.ledger")
-
-_SENTINEL = UUID(int=0)
 
 
 class Outcome(enum.StrEnum):
@@ -40,6 +33,10 @@ class Outcome(enum.StrEnum):
 class LedgerResult:
     outcome: Outcome
     detail: str
+    # Money arrived (a success, or a payment started settling) while the invoice has other sessions
+    # that can still be paid: the caller closes them at their gateways once its transaction commits
+    # (`open_sessions.sessions_close_on_commit`). The ledger itself calls no gateway.
+    closes_other_sessions: bool = False
 
     def __str__(self) -> str:
         return f"{self.outcome}: {self.detail}"
@@ -68,29 +65,17 @@ def lock_payment_named(
     payment_id: UUID | None,
     reference: str,
     defer_history: bool = False,
-    event: EventKey | None = None,
 ) -> Locked | None:
     """The config's payment an event names, locked with its invoice; None when there is none.
 
-    Usually one query: events carry our id. With `event` (found by our id), raises `EventDone`
-    (having locked nothing) when that webhook event is done already, read in the same query.
+    Usually one query: events carry our id. Then the gateway's references, in `payment_named`'s order.
     """
-    # Our own id by primary key alone (the compiled locking read), so that no planner ever prefers
-    # the config's index; the config is checked here (an event naming another config's payment finds
-    # none). Then the gateway's references, in `payment_named`'s order; the queryset for those is
-    # built only when it is needed.
-    found = locked_payment(payment_id, event=event) if payment_id is not None else None
-    if found is not None and found.config_id != config_id:
-        found = None
+    found = locked_payment(payment_id, config_id=config_id) if payment_id is not None else None
     if found is None and reference:
         found = payment_named(locked_payments().filter(config_id=config_id), payment_id=None, reference=reference)
     if found is None:
         return None
-    return Locked(
-        invoice=found.invoice,
-        payment=found,
-        pending_history=[] if defer_history else None,
-    )
+    return Locked(invoice=found.invoice, payment=found, pending_history=[] if defer_history else None)
 
 
 def payment_named(
@@ -113,28 +98,23 @@ def payment_named(
     return found
 
 
-def recompute_invoice(invoice: Invoice) -> None:
-    """amount_paid = succeeded payments minus their refunds, summed by the database in the invoice's
-    own UPDATE (one statement); the status follows. The caller holds the invoice's lock."""
-    sql, params, sentinel = _paid_sum_sql(connection.vendor)
-    value = Invoice._meta.pk.get_db_prep_value(invoice.pk, connection)
-    paid = RawSQL(sql, tuple(value if p == sentinel else p for p in params))  # noqa: S611 (compiled by the ORM)
-    invoice_record_amount_paid(invoice, amount_paid=paid)
+def recompute_invoice(locked: Locked) -> None:
+    """amount_paid = the invoice's paid payments less their refunds; the status follows.
 
-
-@functools.cache
-def _paid_sum_sql(vendor: str) -> tuple[str, tuple[Any, ...], Any]:
-    """The sum of an invoice's paid payments, compiled once (for an invoice id standing in)."""
-    paid = (
-        InvoicePayment.objects.filter(invoice_id=_SENTINEL, status__in=sorted(state.PAID_STATUSES))
-        .order_by()
-        .values("invoice_id")
-        .annotate(amount=Sum(F("amount") - F("refunded_amount")))
-        .values("amount")
-    )
-    sql, params = paid.query.sql_with_params()
-    return sql, tuple(params), Invoice._meta.pk.get_db_prep_value(_SENTINEL, connection)
-
+    Summed afresh, never incremented, so an update applied twice still counts once: the other
+    payments' part was read along with the locks (`locked_payments`), this payment's is known.
+    The caller holds the invoice's lock.
+    """
+    payment = locked.payment
+    others = getattr(payment, "others_paid", None)
+    if others is None:  # a payment not read by `locked_payments`
+        others = (
+            InvoicePayment.objects.filter(invoice_id=locked.invoice.pk, status__in=sorted(state.PAID_STATUSES))
+            .exclude(pk=payment.pk)
+            .aggregate(total=Sum(F("amount") - F("refunded_amount")))["total"]
+            or 0
+        )
+    invoice_record_amount_paid(locked.invoice, amount_paid=others + payment.net_amount)
 
 
 def record_transition(
@@ -177,7 +157,7 @@ def save_if_changed(payment: InvoicePayment, before: tuple[object, ...]) -> None
     """Write the fields that changed (and updated_at), or nothing."""
     changed = [name for name, old in zip(_TRACKED, before, strict=True) if getattr(payment, name) != old]
     if changed:
-        update_fields(payment, [*changed, "updated_at"])  # as payment.save(update_fields=…), compiled once
+        payment.save(update_fields=[*changed, "updated_at"])
 
 
 def flag(payment: InvoicePayment, reason: str) -> None:

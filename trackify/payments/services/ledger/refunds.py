@@ -29,7 +29,7 @@ def apply_refund_update(
     event: PaymentWebhookEvent | None = None,
 ) -> LedgerResult:
     """Record a refund's state (ours or one made in the gateway's dashboard) and re-derive totals."""
-    payment, invoice = locked.payment, locked.invoice
+    payment = locked.payment
     net_before = payment.net_amount
     if update.currency.upper() != payment.currency:
         reason = f"refund currency {update.currency.upper()} does not match the payment's {payment.currency}"
@@ -57,7 +57,7 @@ def apply_refund_update(
     refund.save()
     _recompute_refunded(locked, source=source, event=event)
     if payment.net_amount != net_before:
-        recompute_invoice(invoice)
+        recompute_invoice(locked)
     was = f" (was {previous})" if previous and previous != update.status else ""
     return LedgerResult(Outcome.APPLIED, f"refund {refund.gateway_refund_id or refund.pk} {update.status}{was}")
 
