@@ -120,6 +120,8 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "trackify.common.api.exception_handler",
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+    # A signed-in user's calls count per user (the `user` rate); the public endpoints add their own.
+    "DEFAULT_THROTTLE_CLASSES": ["trackify.common.throttling.UserThrottle"],
     # Client addresses for throttling: REMOTE_ADDR, or X-Forwarded-For as seen by this many proxies.
     "NUM_PROXIES": int(os.environ.get("TRACKIFY_NUM_PROXIES", "0")),
 }
@@ -131,6 +133,7 @@ TRACKIFY_THROTTLE_RATES = {
     "public_miss": os.environ.get("TRACKIFY_THROTTLE_PUBLIC_MISS", "20/min"),
     "webhook_rejected": os.environ.get("TRACKIFY_THROTTLE_WEBHOOK_REJECTED", "30/min"),
     "login": os.environ.get("TRACKIFY_THROTTLE_LOGIN", "10/hour"),
+    "user": os.environ.get("TRACKIFY_THROTTLE_USER", "1000/min"),
 }
 
 # Throttle counters (and other short-lived values) live here: Redis when CACHE_URL names one

@@ -1,4 +1,4 @@
-"""Finding 5: throttles answer 429 with Retry-After: public endpoints, rejected webhooks, logins.
+"""Finding 5: throttles answer 429 with Retry-After: public endpoints, signed-in users, rejected webhooks, logins.
 
 The suite runs with very high rates (config/settings/test.py); each test here sets a low one.
 """
@@ -74,6 +74,46 @@ def test_a_throttled_create_session_changes_nothing(anon, invoice, sandbox_confi
     assert post_json(anon, "/payment/create-session/", body).status_code == 201
     assert_throttled(post_json(anon, "/payment/create-session/", {**body, "amount": "50.00"}))
     assert InvoicePayment.objects.count() == 1
+
+
+def test_an_owner_with_a_token_is_not_held_to_the_address_or_token_rates(api, anon, invoice, open_payment, rates):
+    """An owner's script reading back its payments from one address: counted per user, not per address."""
+    rates("public_address", "120/min")
+    rates("public_token", "3/min")
+    for _ in range(200):
+        assert api.get(f"/payment/status/{open_payment.pk}/").status_code == 200
+    for _ in range(5):  # presenting the invoice's token too: still the owner's own count
+        response = api.get(f"/payment/invoice/{invoice.pk}/gateway/", HTTP_X_INVOICE_TOKEN=invoice.public_token)
+        assert response.status_code == 200
+    # The owner's calls filled neither the address's nor the token's bucket: a client paying from the
+    # same address gets its own three requests of the token's rate.
+    token = {"HTTP_X_INVOICE_TOKEN": invoice.public_token}
+    for _ in range(3):
+        assert anon.get(f"/payment/invoice/{invoice.pk}/gateway/", **token).status_code == 200
+    assert_throttled(anon.get(f"/payment/invoice/{invoice.pk}/gateway/", **token))
+
+
+@pytest.mark.parametrize("endpoint", ["status", "gateway", "invoices"])
+def test_an_owner_past_the_user_rate_is_throttled(api, other_api, invoice, open_payment, rates, endpoint):
+    rates("user", "5/min")
+    url = {
+        "status": f"/payment/status/{open_payment.pk}/",
+        "gateway": f"/payment/invoice/{invoice.pk}/gateway/",
+        "invoices": "/invoices/",  # an owner-only endpoint
+    }[endpoint]
+    for _ in range(5):
+        assert api.get(url).status_code == 200
+    assert_throttled(api.get(url))
+    assert other_api.get("/invoices/").status_code == 200  # another user from the same address goes on
+
+
+def test_anonymous_callers_keep_the_address_rate_whatever_the_user_rate(anon, invoice, sandbox_config, rates):
+    rates("public_address", "3/min")
+    rates("user", "1/min")
+    url = f"/payment/invoice/{invoice.pk}/gateway/"
+    for _ in range(3):
+        assert anon.get(url, HTTP_X_INVOICE_TOKEN=invoice.public_token).status_code == 200
+    assert_throttled(anon.get(url, HTTP_X_INVOICE_TOKEN=invoice.public_token))
 
 
 def test_rejected_webhook_deliveries_are_throttled_per_config(sandbox_config, open_payment, make_user, rates):

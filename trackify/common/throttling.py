@@ -4,9 +4,12 @@ Rates are "<count>/<second|minute|hour|day>" in settings.TRACKIFY_THROTTLE_RATES
 environment variable, see docs/configuration.md), read at each request so that they can change
 without a restart of the class definitions:
 
-- `public_address` and `public_token`: the public endpoints (gateway info, create-session, status,
-  sandbox completion), per client address and per invoice token presented;
-- `public_miss`: answers of 404 on those endpoints (a wrong token or an unknown id), per address;
+- `public_address` and `public_token`: anonymous calls to the public endpoints (gateway info,
+  create-session, status, sandbox completion), per client address and per invoice token presented;
+- `public_miss`: answers of 404 on those endpoints (a wrong token or an unknown id), per address,
+  whoever the caller;
+- `user`: every API call of a signed-in user (session or API token), per user, in place of the two
+  public buckets: an owner's script is held to its own rate, not to that of one anonymous address;
 - `webhook_rejected`: rejected webhook deliveries, per config (per address on the shared URL);
 - `login`: failed logins, per address and per user name (the admin's and the user pages').
 """
@@ -111,19 +114,40 @@ class _SettingsRateThrottle(SimpleRateThrottle):
         return str(settings.TRACKIFY_THROTTLE_RATES[str(self.scope)])
 
 
+def _signed_in(request: Request) -> bool:
+    return bool(request.user and request.user.is_authenticated)
+
+
+class UserThrottle(_SettingsRateThrottle):
+    """A signed-in user's API calls, on every API view (the REST_FRAMEWORK default and the public ones)."""
+
+    scope = "user"
+
+    def get_cache_key(self, request: Request, view: Any) -> str | None:
+        if not _signed_in(request):
+            return None  # anonymous callers are counted by the public throttles
+        return self.cache_format % {"scope": self.scope, "ident": request.user.pk}
+
+
 class ClientAddressThrottle(_SettingsRateThrottle):
+    """Anonymous callers per address; a signed-in user is counted by `UserThrottle` instead."""
+
     scope = "public_address"
 
-    def get_cache_key(self, request: Request, view: Any) -> str:
+    def get_cache_key(self, request: Request, view: Any) -> str | None:
+        if _signed_in(request):
+            return None
         return self.cache_format % {"scope": self.scope, "ident": self.get_ident(request)}
 
 
 class InvoiceTokenThrottle(_SettingsRateThrottle):
-    """However many addresses share a pay link, it gets so many requests."""
+    """However many addresses share a pay link, it gets so many anonymous requests."""
 
     scope = "public_token"
 
     def get_cache_key(self, request: Request, view: Any) -> str | None:
+        if _signed_in(request):
+            return None  # counted by `UserThrottle`
         token = request.headers.get("X-Invoice-Token") or request.query_params.get("token")
         if not token and request.content_type.startswith("application/json"):
             data = request.data
@@ -183,7 +207,7 @@ def record_failure(request: Any, view: Any, status: int) -> None:
             throttle.record_failure(request, view, status)
 
 
-PUBLIC_THROTTLES = [ClientMissThrottle, ClientAddressThrottle, InvoiceTokenThrottle]
+PUBLIC_THROTTLES = [ClientMissThrottle, ClientAddressThrottle, InvoiceTokenThrottle, UserThrottle]
 
 
 # -- logins ---------------------------------------------------------------------------------------

@@ -1,4 +1,5 @@
 from django.contrib import admin
+from django.http import HttpRequest
 
 from trackify.common.money import format_amount
 from trackify.invoices.models import Invoice
@@ -31,6 +32,15 @@ class InvoiceAdmin(admin.ModelAdmin):
     @admin.display(description="Amount overpaid (refund: POST /payment/invoice/<id>/refund-overpayment/)")
     def overpaid_display(self, obj: Invoice) -> str:
         return f"{format_amount(obj.amount_overpaid, obj.currency)} {obj.currency}" if obj.pk and obj.currency else "-"
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Invoice | None = None) -> list[str]:
+        fields = [*super().get_readonly_fields(request, obj)]
+        # Once a payment exists, its currency and the invoice's status follow the payments (the status
+        # from the amount paid); changing either by hand would contradict them. `payments` is the
+        # reverse relation of the payments app, named rather than imported (invoices never import payments).
+        if obj is not None and obj.payments.exists():
+            fields += ["status", "currency"]
+        return fields
 
     def has_add_permission(self, request: object) -> bool:
         return False  # invoices are created through the API (POST /invoices/), which checks the amounts
