@@ -107,6 +107,9 @@ def _side(spec: dict[str, Any]) -> dict[str, float]:
     profile.disable()
     import pstats
 
+    if spec.get("profile_out") and spec["side"] == "ours":
+        profile.dump_stats(spec["profile_out"])
+
     calls = pstats.Stats(profile).total_calls  # type: ignore[attr-defined]
     n = len(measured)
     return {"calls": calls / len(profiled), "cpu_ms": 1000 * cpu / n, "pg_cpu_ms": 1000 * pg / n,
@@ -134,12 +137,13 @@ def _shares(events: int) -> tuple[int, int]:
 
 
 def _run_side(
-    side: str, env: dict[str, str], path: str, payments: list[se.SeededPayment], events: int, seed: int
+    side: str, env: dict[str, str], path: str, payments: list[se.SeededPayment], events: int, seed: int,
+    profile_out: str = "",
 ) -> dict[str, float]:
     measured, profiled = _shares(events)
     first = WARMUP_PAYMENTS + measured
     spec = {
-        "side": side, "env": env, "path": path,
+        "side": side, "env": env, "path": path, "profile_out": profile_out,
         "warmup": [se.session_completed(p) for p in payments[:WARMUP_PAYMENTS]],
         "events": se.mixed_events(payments[WARMUP_PAYMENTS:first], seed=seed),
         "profiled": se.mixed_events(payments[first:first + profiled], seed=seed),
@@ -161,6 +165,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--past-events", type=int, default=se.PAST_EVENTS,
                         help="events stored before the run, in each side's table (bench/stripe_events.py)")
     parser.add_argument("--database", default=DATABASE)
+    parser.add_argument("--profile-out", default="", metavar="PATH",
+                        help="write Trackify's cProfile stats here (read them with python -m pstats PATH)")
     parser.add_argument("--side", nargs=2, help=argparse.SUPPRESS)  # the child process
     args = parser.parse_args(argv)
     if args.side:
@@ -191,7 +197,7 @@ def main(argv: Sequence[str] | None = None) -> None:
             sides.reverse()
         for label, env, path, share in sides:
             side = "ours" if label == "Trackify" else "base"
-            figures = _run_side(side, env, path, share, args.events, seed=round_no)
+            figures = _run_side(side, env, path, share, args.events, seed=round_no, profile_out=args.profile_out)
             rows.append((f"{label}, round {round_no + 1}", figures))
     print(f"  {'':24} {'calls':>8} {'CPU ms':>8} {'PG CPU ms':>10} {'WAL recs':>9} {'WAL bytes':>10} {'wall ms':>8}"
           "   (per delivery)")

@@ -157,7 +157,8 @@ def _apply(config: PaymentGatewayConfig, event: WebhookEvent) -> WebhookOutcome:
     if not event.is_actionable:
         return _ignore(config, event, f"event type {event.event_type} is not acted on")
     locked = ledger.lock_payment_named(
-        config_id=config.pk, payment_id=event.payment_id, reference=event.gateway_reference, defer_history=True
+        config_id=config.pk, payment_id=event.payment_id, reference=event.gateway_reference, defer_history=True,
+        news=event.payment_update,
     )
     if locked is None:
         return _unmatched(config, event)
@@ -207,7 +208,9 @@ def _unmatched(config: PaymentGatewayConfig, event: WebhookEvent) -> WebhookOutc
         return _ignore(config, event, detail, Status.DEFERRED)
     if payment_id is None:
         return _ignore(config, event, "not ours: the gateway's object carries none of our payment ids")
-    locked = ledger.lock_payment_named(config_id=config.pk, payment_id=payment_id, reference="", defer_history=True)
+    locked = ledger.lock_payment_named(
+        config_id=config.pk, payment_id=payment_id, reference="", defer_history=True, news=event.payment_update
+    )
     if locked is None:
         return _ignore(config, event, f"deferred: payment {payment_id} is not known (yet)", Status.DEFERRED)
     return _apply_locked(config, event, locked, link=True)

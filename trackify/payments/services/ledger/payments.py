@@ -61,7 +61,7 @@ def apply_payment_update(
     record_transition(locked, target, applied=True, source=source, event=event)
     _move(payment, target, update.failure_message, before)
     if payment.net_amount != net_before:  # pending -> processing, say, changes no total
-        recompute_invoice(locked)
+        recompute_invoice(locked, net_before=net_before)
     closes_others = False
     if target in (PaymentStatus.SUCCEEDED, PaymentStatus.PROCESSING):
         closes_others = _money_arrives(payment, locked.invoice)
@@ -94,9 +94,9 @@ def _money_arrives(payment: InvoicePayment, invoice: Invoice) -> bool:
     """A payment succeeded (or started settling): no other session of the invoice may be paid now.
 
     Returns whether the invoice has other open sessions (read along when the payment was locked, so
-    the common case of one session per invoice costs no query): the caller closes them at their
-    gateways once this commits, with no lock held. A payment that overpaid the invoice all the
-    same is flagged for the owner, and refundable in one call.
+    the common case of one session per invoice costs no query; when not read along, assumed so): the
+    caller closes them at their gateways once this commits, with no lock held. A payment that
+    overpaid the invoice all the same is flagged for the owner, and refundable in one call.
     """
     if payment.status in state.PAID_STATUSES and invoice.amount_overpaid:
         flag(

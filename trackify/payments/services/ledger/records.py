@@ -1,5 +1,5 @@
 """What every ledger write stands on: the typed result, the locked rows, the history of transitions,
-the attention flag, and the invoice's totals recomputed from its payments."""
+the attention flag, and the invoice's totals following its payments."""
 
 from __future__ import annotations
 
@@ -9,11 +9,11 @@ import operator
 from dataclasses import dataclass
 from uuid import UUID
 
-from django.db.models import F, QuerySet, Sum
+from django.db.models import QuerySet
 
 from trackify.invoices.models import Invoice
 from trackify.invoices.services import invoice_record_amount_paid
-from trackify.payments import state
+from trackify.payments.gateways.types import PaymentStatus, PaymentUpdate
 from trackify.payments.models import InvoicePayment, PaymentStatusChange, PaymentWebhookEvent
 from trackify.payments.services.payment_locks import locked_payment, locked_payments
 
@@ -59,20 +59,32 @@ def lock_payment(payment_id: UUID) -> Locked:
     return Locked(invoice=payment.invoice, payment=payment)
 
 
+def brings_money(update: PaymentUpdate | None) -> bool:
+    """Whether applying `update` may make money arrive (a success, or a payment starting to settle)."""
+    return update is not None and update.status in (PaymentStatus.SUCCEEDED, PaymentStatus.PROCESSING)
+
+
 def lock_payment_named(
     *,
     config_id: UUID,
     payment_id: UUID | None,
     reference: str,
     defer_history: bool = False,
+    news: PaymentUpdate | None = None,
 ) -> Locked | None:
     """The config's payment an event names, locked with its invoice; None when there is none.
 
     Usually one query: events carry our id. Then the gateway's references, in `payment_named`'s order.
+    Whether the invoice has other open sessions is read along only when `news` (the event's payment
+    update) may bring money (`brings_money`): nothing else needs it.
     """
-    found = locked_payment(payment_id, config_id=config_id) if payment_id is not None else None
+    sessions = brings_money(news)
+    found = None
+    if payment_id is not None:
+        found = locked_payment(payment_id, config_id=config_id, with_open_sessions=sessions)
     if found is None and reference:
-        found = payment_named(locked_payments().filter(config_id=config_id), payment_id=None, reference=reference)
+        payments = locked_payments(with_open_sessions=sessions).filter(config_id=config_id)
+        found = payment_named(payments, payment_id=None, reference=reference)
     if found is None:
         return None
     return Locked(invoice=found.invoice, payment=found, pending_history=[] if defer_history else None)
@@ -98,23 +110,18 @@ def payment_named(
     return found
 
 
-def recompute_invoice(locked: Locked) -> None:
-    """amount_paid = the invoice's paid payments less their refunds; the status follows.
+def recompute_invoice(locked: Locked, *, net_before: int) -> None:
+    """The invoice's amount paid follows this payment's net amount (paid less refunded), which moved
+    from `net_before`; the status follows.
 
-    Summed afresh, never incremented, so an update applied twice still counts once: the other
-    payments' part was read along with the locks (`locked_payments`), this payment's is known.
-    The caller holds the invoice's lock.
+    Exact without summing the invoice's payments again: the amount paid equals that sum before
+    this change, and it cannot move meanwhile, because every writer of an invoice's payments holds
+    the invoice's lock (taken by the same locking read, `lock_payment`). A repeated update moves no
+    net amount (the state machine leaves the payment where it is), so it still counts once.
     """
     payment = locked.payment
-    others = getattr(payment, "others_paid", None)
-    if others is None:  # a payment not read by `locked_payments`
-        others = (
-            InvoicePayment.objects.filter(invoice_id=locked.invoice.pk, status__in=sorted(state.PAID_STATUSES))
-            .exclude(pk=payment.pk)
-            .aggregate(total=Sum(F("amount") - F("refunded_amount")))["total"]
-            or 0
-        )
-    invoice_record_amount_paid(locked.invoice, amount_paid=others + payment.net_amount)
+    amount_paid = locked.invoice.amount_paid + payment.net_amount - net_before
+    invoice_record_amount_paid(locked.invoice, amount_paid=amount_paid)
 
 
 def record_transition(

@@ -57,7 +57,7 @@ def apply_refund_update(
     refund.save()
     _recompute_refunded(locked, source=source, event=event)
     if payment.net_amount != net_before:
-        recompute_invoice(locked)
+        recompute_invoice(locked, net_before=net_before)
     was = f" (was {previous})" if previous and previous != update.status else ""
     return LedgerResult(Outcome.APPLIED, f"refund {refund.gateway_refund_id or refund.pk} {update.status}{was}")
 
