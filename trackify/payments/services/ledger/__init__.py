@@ -3,13 +3,14 @@ invoice state.
 
 `payment_apply` is the way in for news about an existing payment: it locks the invoice and the
 payment (invoice first, then payment: one order everywhere, so two writers never deadlock) and
-applies the updates in that one transaction. Invoice totals are recomputed from the payments,
-never incremented, so an update applied twice still counts once. Each update answers a
+applies the updates in that one transaction. An invoice's amount paid moves by the change in its
+payment's net amount, under the invoice's lock (`recompute_invoice`): an update applied twice moves
+nothing the second time, so it still counts once. Each update answers a
 `LedgerResult`: a typed outcome plus a human-readable detail (stored on the webhook event).
 
 It writes what changed and nothing else: one locking read for the payment and its invoice, the
 payment only when a field of it changed, the invoice only when the payment's contribution to it
-could have (one UPDATE that sums and writes), a history row per transition asked for.
+moved, a history row per transition asked for.
 
 The package: `records` (result types, locking, history, invoice totals), `payments` (a payment's own
 state), `refunds`; the way in, `payment_apply`, is here.
