@@ -48,6 +48,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "trackify.common.middleware.RequestIdMiddleware",
+    # A view that finds the database unreachable answers 503 with Retry-After (trackify/common/db_unavailable.py).
+    "trackify.common.middleware.DatabaseUnavailableMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -84,6 +86,8 @@ DATABASES = {
     )
 }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+# While the database cannot be reached, requests answer 503 with this Retry-After (seconds).
+TRACKIFY_DB_RETRY_AFTER = int(os.environ.get("TRACKIFY_DB_RETRY_AFTER", "5"))
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
