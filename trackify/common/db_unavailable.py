@@ -95,4 +95,3 @@ def database_unavailable_response(request: HttpRequest, exc: BaseException) -> H
         level="warning",
     )
     return response
-
