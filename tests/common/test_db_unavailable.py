@@ -133,6 +133,8 @@ def test_an_error_raised_in_another_middleware_answers_503_too(caplog, monkeypat
         raise OperationalError("the database system is shutting down")
 
     monkeypatch.setattr(SessionStore, "save", save)
+    # Django answers this one through its 500 handler, after signalling the exception, which the test
+    # client would raise here by default.
     response = Client(raise_request_exception=False).get("/outage/session/", HTTP_ACCEPT="application/json")
     assert_503_json(response)
     assert_one_line(caplog, "OperationalError: the database system is shutting down")

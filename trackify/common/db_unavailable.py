@@ -15,7 +15,8 @@ These errors surface in two places, and both answer with `database_unavailable_r
 included: the API's exception handler leaves them to it), and the 500 handler
 (`trackify.common.views.json_server_error`) for errors raised outside any view, such as a session
 being saved by its middleware. Django turns an exception raised in a middleware into a response
-right there, so an outer middleware never sees it raised.
+right there, so an outer middleware never sees it raised. (With DEBUG on, Django shows its debug
+page instead of calling the 500 handler; views still answer 503.)
 """
 
 from __future__ import annotations
