@@ -48,6 +48,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "trackify.common.middleware.RequestIdMiddleware",
+    # A view that finds the database unreachable answers 503 with Retry-After (trackify/common/db_unavailable.py).
+    "trackify.common.middleware.DatabaseUnavailableMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -81,9 +83,13 @@ DATABASES = {
     "default": dj_database_url.parse(
         os.environ.get("DATABASE_URL") or f"sqlite:///{BASE_DIR / 'var' / 'trackify.sqlite3'}",
         conn_max_age=int(os.environ.get("DATABASE_CONN_MAX_AGE", "0")),
+        # Off here; production turns them on by default (config/settings/database.py).
+        conn_health_checks=env_bool("DATABASE_CONN_HEALTH_CHECKS", False),
     )
 }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+# While the database cannot be reached, requests answer 503 with this Retry-After (seconds).
+TRACKIFY_DB_RETRY_AFTER = int(os.environ.get("TRACKIFY_DB_RETRY_AFTER", "5"))
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},

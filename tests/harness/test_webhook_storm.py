@@ -105,9 +105,11 @@ def make_endpoints(fake: FakeStripe, make_user: Any) -> list[Endpoint]:
     return endpoints
 
 
-def open_payments(endpoints: list[Endpoint], rng: random.Random) -> list[tuple[Endpoint, InvoicePayment]]:
+def open_payments(
+    endpoints: list[Endpoint], rng: random.Random, count: int = PAYMENTS
+) -> list[tuple[Endpoint, InvoicePayment]]:
     opened = []
-    for n in range(PAYMENTS):
+    for n in range(count):
         endpoint = endpoints[n % len(endpoints)]
         invoice = invoice_create(
             owner=endpoint.config.owner,

@@ -16,6 +16,9 @@ from trackify.common.throttling import record_failure
 
 logger = logging.getLogger(__name__)
 
+# Paths whose callers read JSON: their 404, 500 and 503 answers are error bodies, not pages.
+API_PREFIXES = ("/payment/", "/invoices/", "/api/")
+
 
 def error_body(code: str, message: str, **extra: Any) -> dict[str, Any]:
     return {"error": {"code": code, "message": message, **{k: v for k, v in extra.items() if v}}}
@@ -39,6 +42,8 @@ def _first_field(detail: Any) -> str | None:
 
 
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
+    """DRF's exception handler. What it leaves (None) DRF raises again: an unreachable database
+    then answers 503 through DatabaseUnavailableMiddleware, like any other view's."""
     response = _error_response(exc)
     if response is not None and 400 <= response.status_code < 500 and response.status_code != 429:
         # Wrong tokens and rejected webhooks count towards their throttles (trackify/common/throttling.py).

@@ -1,4 +1,4 @@
-"""A request id for every request: taken from X-Request-ID when it is well formed, else made here."""
+"""Our middleware: a request id for every request, and a 503 for a request that finds the database gone."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from typing import Any
 
 from django.http import HttpRequest, HttpResponse
 
+from trackify.common.db_unavailable import database_unavailable_response, is_database_unavailable
 from trackify.common.logs import current_request_id
 
 HEADER = "X-Request-ID"
@@ -23,6 +24,8 @@ def request_id_from(meta: Mapping[str, Any]) -> str:
 
 
 class RequestIdMiddleware:
+    """The request's id: taken from X-Request-ID when it is well formed, else made here."""
+
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]):
         self.get_response = get_response
 
@@ -36,3 +39,22 @@ class RequestIdMiddleware:
             current_request_id.reset(token)
         response[HEADER] = request_id
         return response
+
+
+class DatabaseUnavailableMiddleware:
+    """A view that meets an unreachable database answers 503 with Retry-After (trackify.common.db_unavailable).
+
+    Errors raised in another middleware do not come here: Django turns each middleware's exceptions
+    into a response where they are raised, through the 500 handler, which answers the same 503.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        return self.get_response(request)
+
+    def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
+        if is_database_unavailable(exception):
+            return database_unavailable_response(request, exception)
+        return None

@@ -53,19 +53,20 @@ _WHY = {
     "415": "The body is not JSON.",
     "429": "Too many requests: try again after the Retry-After header's seconds.",
     "502": "The payment gateway answered with an error.",
-    "503": "The payment gateway could not be reached.",
+    "503": "The database is unavailable; retry after Retry-After seconds.",
 }
+_RETRY_AFTER = {"Retry-After": {"schema": {"type": "integer"}, "description": "Seconds to wait before retrying."}}
 _GATEWAY_CALLERS = ("create-session", "refund", "test-connection", "status", "gateway/", "default/")
 
 
 def _codes_for(path: str, method: str, operation: dict[str, Any]) -> list[str]:
     public = {} in operation.get("security", [{}])
-    codes = ["400", "404", "405", "406", "429"]
+    codes = ["400", "404", "405", "406", "429", "503"]
     codes += ["403"] if public else ["401", "403"]
     if method in ("post", "put", "patch", "delete"):
         codes += ["403", "409", "413", "415"]
     if any(part in path for part in _GATEWAY_CALLERS):
-        codes += ["402", "502", "503"]
+        codes += ["402", "502"]
     return sorted(set(codes))
 
 
@@ -87,8 +88,6 @@ def document_errors(result: dict[str, Any], generator: Any, request: Any, public
                 if code[0] in "45":
                     response.setdefault("description", _WHY.get(code, "An error."))
                     response["content"] = {"application/json": {"schema": ref}}
-                    if code == "429":
-                        response["headers"] = {
-                            "Retry-After": {"schema": {"type": "integer"}, "description": "Seconds to wait."}
-                        }
+                    if code in ("429", "503"):
+                        response["headers"] = _RETRY_AFTER
     return result

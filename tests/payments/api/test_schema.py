@@ -71,3 +71,15 @@ def test_the_interactive_docs_answer(anon):
     response = anon.get("/api/docs/")
     assert response.status_code == 200
     assert b"swagger" in response.content.lower()
+
+
+def test_every_operation_documents_the_database_outage_answer(schema):
+    for path, item in schema["paths"].items():
+        for method, operation in item.items():
+            if method == "parameters":
+                continue
+            unavailable = operation["responses"].get("503")
+            assert unavailable is not None, (path, method)
+            assert "database is unavailable" in unavailable["description"], (path, method)
+            assert "Retry-After" in unavailable["headers"], (path, method)
+            assert unavailable["content"]["application/json"]["schema"] == {"$ref": "#/components/schemas/Error"}

@@ -38,6 +38,10 @@ WEBHOOK_RESPONSES = {
     413: OpenApiResponse(description="Body over TRACKIFY_WEBHOOK_MAX_BYTES (64 KiB by default)"),
     429: OpenApiResponse(description="Too many rejected deliveries for this config lately; see Retry-After"),
     500: OpenApiResponse(description="Stored, not yet processed; the gateway should deliver again"),
+    503: OpenApiResponse(
+        description="The database is unavailable: nothing was stored; the gateway should deliver again "
+        "(after Retry-After seconds)"
+    ),
 }
 
 # Rejected deliveries (400, 404) count towards the `webhook_rejected` throttle.
