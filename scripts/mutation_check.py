@@ -70,7 +70,7 @@ MUTATIONS = (
         ("tests/payments/test_concurrency.py",),
     ),
     Mutation(
-        "invoice row lock while a session is reserved (invoices.selectors.invoice_lock)",
+        "invoice row lock while a session opens (invoices.selectors.invoice_lock)",
         "trackify/invoices/selectors.py",
         "Invoice.objects.select_for_update().filter(pk=invoice_id).first()",
         "Invoice.objects.filter(pk=invoice_id).first()",

@@ -164,7 +164,7 @@ def payment_session_create(
         step = _reserve(ask, close_others=False)
     if isinstance(step, SessionOutcome):
         return step
-    assert step is not None
+    assert step is not None  # only the first pass stops for the other sessions
     payment = _open(step)
     logger.info("Opened payment %s for invoice %s via %s", payment.pk, payment.invoice_id, payment.gateway_name)
     return SessionOutcome(payment, created=True)
