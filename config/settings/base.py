@@ -196,6 +196,10 @@ TRACKIFY_STATUS_REFRESH_INTERVAL = int(os.environ.get("TRACKIFY_STATUS_REFRESH_I
 
 # How long a payment session stays open (capped by each gateway's own maximum).
 TRACKIFY_SESSION_LIFETIME_MINUTES = int(os.environ.get("TRACKIFY_SESSION_LIFETIME_MINUTES", "60"))
+# A payment reserved for a session (the gateway is being asked) counts against what the invoice has
+# payable for this long at most: longer than the slowest gateway call (Stripe: its time-out times its
+# attempts), short enough that a request which died half-way blocks the invoice only briefly.
+TRACKIFY_SESSION_RESERVATION_SECONDS = int(os.environ.get("TRACKIFY_SESSION_RESERVATION_SECONDS", "120"))
 
 # Webhook bodies larger than this are refused with 413 before being read.
 TRACKIFY_WEBHOOK_MAX_BYTES = 64 * 1024

@@ -3,7 +3,8 @@
 A race test can pass by luck when a lock is missing (the other thread simply came second). These
 tests do not race: at the moment a writer is inside its critical section (a hook on the ledger or
 the gateway), a second connection asks for the same rows with NOWAIT. Locked rows refuse at once;
-a missing lock shows as a row handed over. No timing, no sleeps.
+a missing lock shows as a row handed over. No timing, no sleeps. The same probe shows the opposite
+where it matters: while a gateway is asked for a session, or to close one, nothing is locked.
 """
 
 from __future__ import annotations
@@ -84,16 +85,58 @@ def test_a_refund_is_reserved_with_the_invoice_and_the_payment_locked(open_payme
     assert refund.status == "succeeded"
 
 
-def test_a_session_is_opened_with_the_invoice_locked_during_the_gateway_call(invoice, sandbox_config, monkeypatch):
+def test_a_session_is_reserved_with_the_invoice_locked(invoice, sandbox_config, monkeypatch):
     seen: list[bool] = []
     rows = lambda: [(Invoice, invoice.pk)]  # noqa: E731
-    real = SandboxGateway.create_payment_session
-    monkeypatch.setattr(SandboxGateway, "create_payment_session", probing(real, rows, seen))
+    monkeypatch.setattr(ledger, "payment_reserve", probing(ledger.payment_reserve, rows, seen))
 
     outcome = payment_session_create(invoice_id=invoice.pk)
 
     assert seen == [True]
     assert outcome.created
+
+
+def probing_outside(real: Callable[..., Any], rows: Callable[[], list[tuple[type[Model], Any]]],
+                    seen: list[tuple[bool, ...]]) -> Any:
+    """Wrap `real` so that, each time it is entered, it records whether a transaction is open on this
+    connection, then whether another connection finds each row locked."""
+
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        seen.append((connection.in_atomic_block, *(locked_elsewhere(model, pk) for model, pk in rows())))
+        return real(*args, **kwargs)
+
+    return wrapper
+
+
+def test_the_gateway_is_asked_for_a_session_with_no_lock_held_and_no_transaction_open(
+    invoice, sandbox_config, monkeypatch
+):
+    seen: list[tuple[bool, ...]] = []
+    rows = lambda: [(Invoice, invoice.pk)]  # noqa: E731
+    real = SandboxGateway.create_payment_session
+    monkeypatch.setattr(SandboxGateway, "create_payment_session", probing_outside(real, rows, seen))
+
+    outcome = payment_session_create(invoice_id=invoice.pk)
+
+    assert seen == [(False, False)]  # not in a transaction; the invoice can be locked FOR UPDATE NOWAIT
+    assert outcome.created
+    assert InvoicePayment.objects.get(pk=outcome.payment.pk).gateway_reference
+
+
+def test_the_other_sessions_are_closed_with_no_lock_held_and_no_transaction_open(
+    make_invoice, sandbox_config, monkeypatch
+):
+    invoice = make_invoice(allow_partial_payment=True)
+    first = payment_session_create(invoice_id=invoice.pk, amount=4000).payment
+    seen: list[tuple[bool, ...]] = []
+    rows = lambda: [(Invoice, invoice.pk), (InvoicePayment, first.pk)]  # noqa: E731
+    monkeypatch.setattr(SandboxGateway, "expire_session", probing_outside(SandboxGateway.expire_session, rows, seen))
+
+    second = payment_session_create(invoice_id=invoice.pk, amount=5000)
+
+    assert seen == [(False, False, False)]
+    assert second.created
+    assert InvoicePayment.objects.get(pk=first.pk).status == "expired"
 
 
 def test_a_stored_event_delivered_again_is_processed_with_its_row_locked(open_payment, monkeypatch):

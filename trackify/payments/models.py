@@ -68,7 +68,8 @@ class InvoicePayment(models.Model):
         max_length=20, choices=[(s.value, s.value) for s in PaymentStatus], default=PaymentStatus.PENDING
     )
     refunded_amount = models.BigIntegerField(default=0)
-    # The gateway's id of the session (Checkout Session, sandbox session...).
+    # The gateway's id of the session (Checkout Session, sandbox session...). Empty while the payment
+    # only reserves its amount for a session its gateway has not opened yet (`is_reservation`).
     gateway_reference = models.CharField(max_length=255, blank=True, db_index=True)
     # The gateway's id of the money movement (PaymentIntent...), once known; refunds use it.
     gateway_payment_reference = models.CharField(max_length=255, blank=True)
@@ -77,6 +78,8 @@ class InvoicePayment(models.Model):
     redirect_url = models.URLField(max_length=2000, blank=True)
     client_params = models.JSONField(default=dict, blank=True)
     return_url = models.URLField(max_length=2000, blank=True)
+    # When the session stops taking money; for a reservation, when it stops counting (a request that
+    # stopped between reserving and recording the gateway's answer blocks nothing for long).
     expires_at = models.DateTimeField(null=True, blank=True)
     failure_message = models.CharField(max_length=500, blank=True)
     # Something the owner must look at (amount mismatch, money after cancellation...).
@@ -107,6 +110,12 @@ class InvoicePayment(models.Model):
     @property
     def gateway_idempotency_key(self) -> str:
         return f"trackify-payment-{self.id}"
+
+    @property
+    def is_reservation(self) -> bool:
+        """Written before its session is asked for (`services.sessions`): pending, with no gateway
+        reference yet. It counts against what the invoice has payable until `expires_at`."""
+        return self.status == PaymentStatus.PENDING and not self.gateway_reference
 
     @property
     def net_amount(self) -> int:

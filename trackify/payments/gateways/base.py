@@ -126,8 +126,12 @@ class PaymentGatewayBase(abc.ABC):
         """Open a payment at the provider for `request.amount` in `request.currency`.
 
         Must send `request.idempotency_key` so that a retry opens no second session. Returns a
-        `redirect_url`, `client_params` for an in-page widget, or both. Must not capture money
-        by itself. Raises `GatewayError` subclasses only.
+        `redirect_url`, `client_params` for an in-page widget, or both, and the session's reference.
+        Must not capture money by itself. Raises `GatewayError` subclasses only.
+
+        Called with no transaction open and no lock held, once the payment is reserved: an answer
+        slower than `TRACKIFY_SESSION_RESERVATION_SECONDS` is not recorded (the session is closed
+        again with `expire_session`), and an error releases the reservation.
         """
 
     def handle_webhook(self, request: WebhookRequest) -> WebhookEvent:

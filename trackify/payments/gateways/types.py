@@ -91,7 +91,7 @@ class SessionRequest:
     return_url: str
     cancel_url: str
     expires_at: datetime
-    # Derived from our payment id, so a retry after a crash reuses it.
+    # Derived from our payment id, so the retries of one call (the SDK's own) open one session.
     idempotency_key: str
 
 

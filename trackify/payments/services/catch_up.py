@@ -5,7 +5,9 @@ and for a periodic task (cron, or a Celery beat entry calling them):
 
 - `payments_catch_up`: payments still pending or processing past a threshold are brought up to
   date by asking their gateways, through `payment_refresh_status` (the same ledger path as
-  webhooks); sessions past their expiry are closed at the gateway and marked expired.
+  webhooks); sessions past their expiry are closed at the gateway and marked expired; payments
+  reserved for a session that was never recorded as opened (the request died while asking the
+  gateway; they stopped counting at their `expires_at`) are marked failed.
 - `webhook_events_reprocess`: stored events that failed, were deferred, or were left received
   by a process that died, are applied again from their verified payloads.
 
@@ -38,6 +40,7 @@ from trackify.payments.services import ledger
 from trackify.payments.services.gateway_configs import gateway_for
 from trackify.payments.services.lookups import lookup_for
 from trackify.payments.services.open_sessions import sessions_close_on_commit
+from trackify.payments.services.sessions import ABANDONED
 from trackify.payments.services.status import payment_refresh_status
 
 logger = logging.getLogger(__name__)
@@ -68,6 +71,7 @@ class CatchUpSummary:
     checked: int = 0
     moved: Counter[str] = field(default_factory=Counter)  # new status -> payments
     closed: int = 0  # sessions past their expiry, closed by us
+    released: int = 0  # reservations for sessions never recorded as opened, marked failed
     unchanged: int = 0
     errors: int = 0
 
@@ -89,6 +93,7 @@ class CatchUpSummary:
             f"payments past the threshold: {self.total}, checked: {self.checked}",
             f"moved by their gateway's answer: {sum(self.moved.values())} ({moved})",
             f"sessions past their expiry closed: {self.closed}",
+            f"sessions never opened (their request stopped half-way) released: {self.released}",
             f"unchanged: {self.unchanged}, gateway errors: {self.errors}",
         ]
 
@@ -98,6 +103,22 @@ def stale_payments(*, older_than: timedelta) -> QuerySet[InvoicePayment]:
     return InvoicePayment.objects.filter(status__in=state.OPEN_STATUSES, created_at__lte=cutoff).exclude(
         gateway_reference=""
     )
+
+
+def lapsed_reservations() -> QuerySet[InvoicePayment]:
+    """Payments reserved for a session whose gateway's answer was never recorded, past their time."""
+    return InvoicePayment.objects.filter(
+        status=PaymentStatus.PENDING, gateway_reference="", expires_at__lte=timezone.now()
+    )
+
+
+def reservations_release_lapsed(*, batch_size: int = 200) -> int:
+    """Mark failed the lapsed reservations (they count against nothing already): no payment stays
+    pending for ever because a request died between reserving and recording. Returns how many."""
+    released = 0
+    for page in keyset_pages(lapsed_reservations(), batch_size=batch_size):
+        released += sum(ledger.payment_release_reservation(payment_id, ABANDONED) for payment_id in page)
+    return released
 
 
 def payment_catch_up_one(*, payment_id: UUID) -> str:
@@ -153,7 +174,7 @@ def payments_catch_up(
     feed them through a bounded queue, so memory stays flat whatever the backlog.
     """
     payments = stale_payments(older_than=older_than)
-    summary = CatchUpSummary(total=payments.count())
+    summary = CatchUpSummary(total=payments.count(), released=reservations_release_lapsed(batch_size=batch_size))
     lock = threading.Lock()
 
     def record(outcome: str) -> None:

@@ -4,8 +4,13 @@ An open session (a pending payment whose session has not expired) is money that 
 moment, so it counts against what is still payable. Opening a session for the rest first closes
 the invoice's other open sessions at their gateways; a payment that succeeds (or starts settling)
 closes the ones left. A session a gateway cannot close right now stays open, and keeps reserving
-its amount. If two payments still succeed (two clients finishing at the same moment), the ledger
-records the overpayment and `invoice_refund_overpayment` returns it in one call.
+its amount. A session being opened (its payment reserved, its gateway not answered yet:
+`being_opened`) cannot be closed either, so it counts like money in flight. If two payments still
+succeed (two clients finishing at the same moment), the ledger records the overpayment and
+`invoice_refund_overpayment` returns it in one call.
+
+Closing asks gateways, so it runs with no lock held and no transaction open; each answer is
+applied by the ledger in a short transaction of its own.
 """
 
 from __future__ import annotations
@@ -16,7 +21,7 @@ from functools import partial
 from uuid import UUID
 
 from django.db import transaction
-from django.db.models import QuerySet, Sum
+from django.db.models import Q, QuerySet, Sum
 from django.utils import timezone
 
 from trackify.invoices.models import Invoice
@@ -31,10 +36,16 @@ logger = logging.getLogger(__name__)
 
 
 def open_sessions(invoice_id: UUID) -> QuerySet[InvoicePayment]:
-    """Pending payments whose session can still be paid."""
+    """Pending payments whose session can still be paid (and be closed at its gateway)."""
     return InvoicePayment.objects.filter(
         invoice_id=invoice_id, status=InvoicePayment.Status.PENDING, expires_at__gt=timezone.now()
     ).exclude(gateway_reference="")
+
+
+def being_opened() -> Q:
+    """Payments reserved for a session their gateway has not answered for yet (`InvoicePayment.
+    is_reservation`); past their `expires_at` (a request that stopped half-way) they count no more."""
+    return Q(status=InvoicePayment.Status.PENDING, gateway_reference="", expires_at__gt=timezone.now())
 
 
 def reserved_by_open_sessions(invoice: Invoice) -> int:

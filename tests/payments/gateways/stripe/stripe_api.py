@@ -41,6 +41,17 @@ def opened(client: APIClient, invoice: Invoice, **body: Any) -> dict[str, Any]:
     return dict(response.json())
 
 
+def assert_nothing_reserved(invoice: Invoice, error: dict[str, Any]) -> None:
+    """A session that could not be opened leaves its payment failed, with the error the client got,
+    and reserves nothing: the whole invoice is payable again."""
+    from trackify.payments.services.sessions import amount_payable_now
+
+    [attempt] = InvoicePayment.objects.filter(invoice=invoice)
+    assert (attempt.status, attempt.failure_message, attempt.client_idempotency_key) == ("failed", error["message"], "")
+    invoice.refresh_from_db()
+    assert amount_payable_now(invoice) == invoice.amount_due == invoice.total
+
+
 def status_of(client: APIClient, invoice: Invoice, payment_id: str) -> dict[str, Any]:
     response = client.get(f"/payment/status/{payment_id}/", {"token": invoice.public_token})
     assert response.status_code == 200, response.content

@@ -8,8 +8,14 @@ import pytest
 from tests.conftest import post_json
 from tests.fakes.fake_stripe import Account, FakeStripe
 from tests.payments.api.conftest import assert_error
-from tests.payments.gateways.stripe.stripe_api import deliver, open_session, opened, payment, reference_of
-from trackify.payments.models import InvoicePayment
+from tests.payments.gateways.stripe.stripe_api import (
+    assert_nothing_reserved,
+    deliver,
+    open_session,
+    opened,
+    payment,
+    reference_of,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -75,4 +81,4 @@ def test_an_amount_stripe_cannot_express_is_refused_before_any_call(
     error = assert_error(open_session(anon, invoice), 400, "amount_not_representable")
     assert currency in error["message"]
     assert fake_stripe.requests == []
-    assert not InvoicePayment.objects.exists()
+    assert_nothing_reserved(invoice, error)

@@ -13,7 +13,8 @@ payment only when a field of it changed, the invoice only when the payment's con
 moved, a history row per transition asked for.
 
 The package: `records` (result types, locking, history, invoice totals), `payments` (a payment's own
-state), `refunds`; the way in, `payment_apply`, is here.
+state), `refunds`, `sessions` (a new payment: reserved before its gateway is asked, then recorded as
+opened or released); the way in, `payment_apply`, is here.
 """
 
 from __future__ import annotations
@@ -25,11 +26,7 @@ from django.db import transaction
 
 from trackify.payments.gateways.types import PaymentUpdate, RefundUpdate
 from trackify.payments.models import PaymentWebhookEvent
-from trackify.payments.services.ledger.payments import (
-    apply_payment_update,
-    payment_link_reference,
-    payment_record_opened,
-)
+from trackify.payments.services.ledger.payments import apply_payment_update, payment_link_reference
 from trackify.payments.services.ledger.records import (
     LedgerResult,
     Locked,
@@ -45,6 +42,11 @@ from trackify.payments.services.ledger.refunds import (
     refund_reserve,
     refund_reserved_amount,
 )
+from trackify.payments.services.ledger.sessions import (
+    payment_record_opened,
+    payment_release_reservation,
+    payment_reserve,
+)
 
 __all__ = [
     "LedgerResult",
@@ -59,6 +61,8 @@ __all__ = [
     "payment_link_reference",
     "payment_named",
     "payment_record_opened",
+    "payment_release_reservation",
+    "payment_reserve",
     "recompute_invoice",
     "refund_mark_failed",
     "refund_reserve",

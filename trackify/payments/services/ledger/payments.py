@@ -1,14 +1,12 @@
-"""News about a payment itself: its state moved as the state machine allows, and a new payment saved."""
+"""News about a payment itself: its state moved as the state machine allows."""
 
 from __future__ import annotations
 
-from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from trackify.common.errors import Conflict
 from trackify.invoices.models import Invoice
 from trackify.payments import state
-from trackify.payments.gateways.types import PaymentStatus, PaymentUpdate, SessionResult
+from trackify.payments.gateways.types import PaymentStatus, PaymentUpdate
 from trackify.payments.models import InvoicePayment, PaymentWebhookEvent
 from trackify.payments.services.ledger.records import (
     LedgerResult,
@@ -115,20 +113,3 @@ def _amount_mismatch(payment: InvoicePayment, amount: int | None, currency: str 
         return f"amount {amount} does not match the payment's {payment.amount} (minor units)"
     return ""
 
-
-def payment_record_opened(payment: InvoicePayment, session: SessionResult) -> InvoicePayment:
-    """Save a new payment with what the gateway answered when its session was opened.
-
-    The caller holds the invoice's lock (taken before the gateway was called).
-    """
-    payment.gateway_reference = session.gateway_reference
-    payment.status = session.status
-    payment.redirect_url = session.redirect_url or ""
-    payment.client_params = dict(session.client_params)
-    payment.expires_at = session.expires_at or payment.expires_at
-    try:
-        with transaction.atomic():
-            payment.save(force_insert=True)
-    except IntegrityError as exc:  # pragma: no cover - the invoice lock makes this unreachable
-        raise Conflict("A payment with this Idempotency-Key already exists.") from exc
-    return payment
