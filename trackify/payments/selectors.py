@@ -17,9 +17,11 @@ from trackify.common.parsing import parse_uuid
 from trackify.invoices.models import Invoice
 from trackify.invoices.selectors import invoice_access_allowed, invoice_get
 from trackify.payments.gateways.registry import gateway_classes
-from trackify.payments.models import InvoicePayment, PaymentGatewayConfig
+from trackify.payments.gateways.types import RefundStatus
+from trackify.payments.models import InvoicePayment, PaymentGatewayConfig, PaymentRefund, PaymentStatusChange
 from trackify.payments.services.gateway_configs import gateway_for
 from trackify.payments.services.sessions import amount_payable_now, payable_config
+from trackify.payments.state import PAID_STATUSES
 
 
 def invoice_for_client(*, invoice_id: object, user: Any, token: str | None) -> Invoice:
@@ -120,3 +122,66 @@ def invoice_amount_in_flight(invoice: Invoice) -> int:
     """Minor units of the invoice's payments still processing: sent, not yet counted as paid."""
     total = invoice.payments.filter(status=InvoicePayment.Status.PROCESSING).aggregate(total=Sum("amount"))["total"]
     return int(total or 0)
+
+
+# -- the owner's payments page -----------------------------------------------------------------
+
+
+def payments_of_owner(*, user: Any, status: str | None = None, q: str | None = None) -> Any:
+    """The owner's payments, newest first, with what each row of the page shows joined in.
+
+    Reservations (no session opened yet) are left out: they are not payments the owner could act on.
+    """
+    payments = (
+        InvoicePayment.objects.filter(invoice__owner=user)
+        .exclude(status=InvoicePayment.Status.PENDING, gateway_reference="")
+        .select_related("invoice", "config")
+        .order_by("-created_at", "-id")
+    )
+    if status:
+        payments = payments.filter(status=status)
+    if q:
+        payments = payments.filter(invoice__number__icontains=q)
+    return payments
+
+
+@dataclass(frozen=True)
+class PaymentTimeline:
+    """One payment as its page shows it: what happened to it and what the owner can still do.
+
+    Amounts in minor units of the payment's currency.
+    """
+
+    payment: InvoicePayment
+    status_changes: list[PaymentStatusChange]
+    refunds: list[PaymentRefund]
+    refundable: int  # what a new refund may take: nothing while the payment is not paid
+    refunds_supported: bool
+    partial_refunds_supported: bool
+    overpaid: int  # what the invoice holds beyond its total
+    # What "refund the excess" would return now: the overpayment less refunds still waiting for
+    # their gateway, counted as `services.refunds.invoice_refund_overpayment` counts them.
+    overpayment_refundable: int
+
+
+def payment_timeline_for_owner(*, payment_id: object, user: Any) -> PaymentTimeline:
+    payment = payment_for_owner(payment_id=payment_id, user=user)
+    refunds = list(payment.refunds.all())
+    caps = gateway_classes()[payment.gateway_name].capabilities if payment.gateway_name in gateway_classes() else None
+    refundable = 0
+    if payment.status in PAID_STATUSES and caps is not None and caps.refunds:
+        live = (RefundStatus.PENDING, RefundStatus.SUCCEEDED)
+        refundable = max(payment.amount - sum(r.amount for r in refunds if r.status in live), 0)
+    in_refund = PaymentRefund.objects.filter(
+        payment__invoice=payment.invoice, payment__status__in=PAID_STATUSES, status=RefundStatus.PENDING
+    ).aggregate(total=Sum("amount"))["total"]
+    return PaymentTimeline(
+        payment=payment,
+        status_changes=list(payment.status_changes.all()),
+        refunds=refunds,
+        refundable=refundable,
+        refunds_supported=bool(caps and caps.refunds),
+        partial_refunds_supported=bool(caps and caps.partial_refunds),
+        overpaid=payment.invoice.amount_overpaid,
+        overpayment_refundable=max(payment.invoice.amount_overpaid - int(in_refund or 0), 0),
+    )

@@ -22,6 +22,8 @@ EXPECTED_OPERATIONS = {
     ("/payment/status/{payment_id}/", "get"),
     ("/payment/invoice/{invoice_id}/gateway/", "get"),
     ("/payment/{payment_id}/refund/", "post"),
+    ("/payment/payments/", "get"),
+    ("/payment/payments/{payment_id}/", "get"),
     ("/payment/webhook/{gateway_name}/", "post"),
     ("/payment/webhook/{gateway_name}/{config_id}/", "post"),
     ("/payment/sandbox/{payment_id}/complete/", "post"),
@@ -83,3 +85,10 @@ def test_every_operation_documents_the_database_outage_answer(schema):
             assert "database is unavailable" in unavailable["description"], (path, method)
             assert "Retry-After" in unavailable["headers"], (path, method)
             assert unavailable["content"]["application/json"]["schema"] == {"$ref": "#/components/schemas/Error"}
+
+
+def test_the_payments_list_documents_its_paging_filter_and_search(schema):
+    operation = schema["paths"]["/payment/payments/"]["get"]
+    assert {p["name"] for p in operation["parameters"]} >= {"page", "page_size", "status", "q"}
+    listed = operation["responses"]["200"]["content"]["application/json"]["schema"]["$ref"]
+    assert listed.endswith("/PaginatedOwnerPaymentList")

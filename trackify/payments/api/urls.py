@@ -31,5 +31,7 @@ urlpatterns = [
         views.InvoiceRefundOverpaymentView.as_view(),
         name="invoice-refund-overpayment",
     ),
+    path("payments/", views.OwnerPaymentListView.as_view(), name="owner-payments"),
+    path("payments/<uuid:payment_id>/", views.OwnerPaymentDetailView.as_view(), name="owner-payment"),
     path("<uuid:payment_id>/refund/", views.RefundView.as_view(), name="payment-refund"),
 ]

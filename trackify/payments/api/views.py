@@ -6,6 +6,8 @@ from typing import Any
 
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status
+from rest_framework.generics import ListAPIView
+from rest_framework.pagination import PageNumberPagination
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -149,6 +151,38 @@ class PaymentStatusView(APIView):
         payment = selectors.payment_for_client(payment_id=payment_id, user=request.user, token=client_token(request))
         payment = payment_refresh_status(payment=payment)
         return Response(s.PaymentStatusSerializer(payment).data)
+
+
+class OwnerPaymentPagination(PageNumberPagination):
+    page_size = 20
+    page_size_query_param = "page_size"
+    max_page_size = 100
+
+
+class OwnerPaymentListView(ListAPIView):
+    permission_classes = [IsAuthenticated]
+    serializer_class = s.OwnerPaymentSerializer
+    pagination_class = OwnerPaymentPagination
+
+    @extend_schema(
+        parameters=[s.PaymentListQuerySerializer],
+        summary="Your payments, newest first (filter by status, search by invoice number)",
+    )
+    def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        return super().get(request, *args, **kwargs)
+
+    def get_queryset(self) -> Any:
+        query = _valid(s.PaymentListQuerySerializer, self.request.query_params)
+        return selectors.payments_of_owner(user=self.request.user, status=query.get("status"), q=query.get("q"))
+
+
+class OwnerPaymentDetailView(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(responses=s.PaymentTimelineSerializer, summary="One of your payments, with its timeline")
+    def get(self, request: Request, payment_id: str) -> Response:
+        timeline = selectors.payment_timeline_for_owner(payment_id=payment_id, user=request.user)
+        return Response(s.PaymentTimelineSerializer(timeline).data)
 
 
 class InvoiceGatewayView(APIView):

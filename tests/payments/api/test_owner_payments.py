@@ -1,0 +1,158 @@
+"""GET /payment/payments/ and /payment/payments/<id>/: the owner's payments page and a payment's timeline."""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+
+from tests.conftest import post_json
+from tests.payments.api.conftest import assert_error, assert_refused_to_anonymous, create_session, pay
+from trackify.invoices.models import Invoice
+from trackify.payments.models import InvoicePayment
+from trackify.payments.services.gateway_configs import gateway_config_create
+
+pytestmark = pytest.mark.django_db
+
+LIST = "/payment/payments/"
+
+
+def detail(payment_id: str) -> str:
+    return f"/payment/payments/{payment_id}/"
+
+
+def test_the_owner_sees_their_payments_newest_first_with_what_the_page_shows(api, make_invoice, sandbox_config):
+    older = pay(api, make_invoice(number="INV-A", client_name="Alpha Ltd"))
+    newer = pay(api, make_invoice(number="INV-B", client_name="Beta Ltd", total="20.50"))
+    post_json(api, f"/payment/{newer}/refund/", {"amount": "5.00"})
+    body = api.get(LIST).json()
+    assert body["count"] == 2
+    assert [row["payment_id"] for row in body["results"]] == [newer, older]
+    row = body["results"][0]
+    payment = InvoicePayment.objects.get(pk=newer)
+    assert row == {
+        "payment_id": newer,
+        "invoice_id": str(payment.invoice_id),
+        "invoice_number": "INV-B",
+        "client_name": "Beta Ltd",
+        "gateway": "sandbox",
+        "gateway_display_name": "Sandbox",
+        "amount": "20.50",
+        "refunded_amount": "5.00",
+        "currency": "EUR",
+        "status": "partially_refunded",
+        "needs_attention": False,
+        "created_at": row["created_at"],
+        "succeeded_at": row["succeeded_at"],
+    }
+    assert row["created_at"] and row["succeeded_at"]
+
+
+def test_another_owners_payments_are_not_listed(api, other_api, other_user, make_invoice, sandbox_config):
+    gateway_config_create(owner=other_user, gateway_name="sandbox", display_name="Theirs", is_default=True)
+    pay(other_api, make_invoice(owner=other_user, number="THEIRS-1"))
+    mine = pay(api, make_invoice(number="MINE-1"))
+    assert [row["payment_id"] for row in api.get(LIST).json()["results"]] == [mine]
+    assert [row["invoice_number"] for row in other_api.get(LIST).json()["results"]] == ["THEIRS-1"]
+
+
+def test_the_list_is_paged(api, make_invoice, sandbox_config):
+    ids = [pay(api, make_invoice()) for _ in range(3)]
+    first = api.get(LIST, {"page_size": 2}).json()
+    assert (first["count"], len(first["results"]), first["previous"]) == (3, 2, None)
+    assert first["next"]
+    second = api.get(LIST, {"page_size": 2, "page": 2}).json()
+    assert [row["payment_id"] for row in first["results"] + second["results"]] == ids[::-1]
+    assert second["next"] is None
+    assert_error(api.get(LIST, {"page": 9}), 404)
+
+
+def test_the_list_filters_by_status(api, make_invoice, sandbox_config):
+    paid = pay(api, make_invoice())
+    pending = create_session(api, make_invoice()).json()["payment_id"]
+    assert [r["payment_id"] for r in api.get(LIST, {"status": "succeeded"}).json()["results"]] == [paid]
+    assert [r["payment_id"] for r in api.get(LIST, {"status": "pending"}).json()["results"]] == [pending]
+    assert api.get(LIST, {"status": "refunded"}).json()["count"] == 0
+
+
+def test_an_unknown_status_is_a_400(api):
+    error = assert_error(api.get(LIST, {"status": "lost"}), 400)
+    assert error["field"] == "status"
+
+
+def test_the_list_searches_by_invoice_number(api, make_invoice, sandbox_config):
+    found = pay(api, make_invoice(number="2026-0042"))
+    pay(api, make_invoice(number="2026-0100"))
+    assert [r["payment_id"] for r in api.get(LIST, {"q": "0042"}).json()["results"]] == [found]
+    assert api.get(LIST, {"q": "nothing"}).json()["count"] == 0
+
+
+def test_a_reservation_without_a_session_is_not_listed(api, invoice, sandbox_config):
+    InvoicePayment.objects.create(invoice=invoice, config=sandbox_config, gateway_name="sandbox", amount=100,
+                                  currency="EUR")  # fmt: skip
+    assert api.get(LIST).json()["count"] == 0
+
+
+def test_the_list_costs_the_same_few_queries_for_many_payments(
+    api, make_invoice, sandbox_config, django_assert_max_num_queries
+):
+    for _ in range(5):
+        pay(api, make_invoice())
+    # session and user, throttle-free reads: the count and the page, joined with invoice and config
+    with django_assert_max_num_queries(4):
+        assert len(api.get(LIST).json()["results"]) == 5
+
+
+def test_anonymous_callers_are_refused(anon, paid_payment_id):
+    assert_refused_to_anonymous(anon.get(LIST))
+    assert_refused_to_anonymous(anon.get(detail(paid_payment_id)))
+
+
+def test_the_timeline_shows_status_changes_refunds_and_what_is_refundable(api, invoice, paid_payment_id):
+    refund = post_json(api, f"/payment/{paid_payment_id}/refund/", {"amount": "30.00", "reason": "One hour less"})
+    assert refund.status_code == 201
+    body = api.get(detail(paid_payment_id)).json()
+    payment = InvoicePayment.objects.get(pk=paid_payment_id)
+    assert body["payment"]["payment_id"] == paid_payment_id
+    assert body["payment"]["status"] == "partially_refunded"
+    assert body["gateway_reference"] == payment.gateway_reference != ""
+    assert body["gateway_payment_reference"] == payment.gateway_payment_reference
+    changes = [(c["from_status"], c["to_status"], c["applied"]) for c in body["status_changes"]]
+    assert ("pending", "succeeded", True) in changes or ("processing", "succeeded", True) in changes
+    assert changes[-1] == ("succeeded", "partially_refunded", True)
+    assert {c["source"] for c in body["status_changes"]} <= {"webhook", "status_check", "refund", "api"}
+    [shown] = body["refunds"]
+    assert (shown["amount"], shown["status"], shown["reason"], shown["source"]) == (
+        "30.00", "succeeded", "One hour less", "api"
+    )  # fmt: skip
+    assert shown["refund_id"] == refund.json()["refund_id"]
+    assert (body["refundable"], body["refunds_supported"], body["partial_refunds_supported"]) == ("70.00", True, True)
+    assert (body["invoice_overpaid"], body["overpayment_refundable"], body["attention_reason"]) == ("0.00", "0.00", "")
+
+
+def test_an_unpaid_payment_has_nothing_refundable(api, pending_payment_id):
+    body = api.get(detail(pending_payment_id)).json()
+    assert (body["payment"]["status"], body["refundable"], body["refunds"]) == ("pending", "0.00", [])
+
+
+def test_the_timeline_shows_an_overpayment_and_refunding_the_excess_clears_it(api, invoice, paid_payment_id):
+    # The invoice's total lowered after it was paid in full: it now holds more than it asks for.
+    Invoice.objects.filter(pk=invoice.pk).update(total=6000)
+    body = api.get(detail(paid_payment_id)).json()
+    assert (body["invoice_overpaid"], body["overpayment_refundable"]) == ("40.00", "40.00")
+    response = post_json(api, f"/payment/invoice/{invoice.pk}/refund-overpayment/")
+    assert response.status_code == 201, response.content
+    body = api.get(detail(paid_payment_id)).json()
+    assert (body["invoice_overpaid"], body["overpayment_refundable"], body["refundable"]) == ("0.00", "0.00", "60.00")
+
+
+def test_a_foreign_user_gets_404_for_a_payment_not_theirs(other_api, paid_payment_id):
+    assert_error(other_api.get(detail(paid_payment_id)), 404, "not_found")
+    assert_error(other_api.get(detail(str(uuid.uuid4()))), 404, "not_found")
+
+
+def test_the_timeline_costs_a_bounded_number_of_queries(api, paid_payment_id, django_assert_max_num_queries):
+    post_json(api, f"/payment/{paid_payment_id}/refund/", {"amount": "10.00"})
+    post_json(api, f"/payment/{paid_payment_id}/refund/", {"amount": "10.00"})
+    with django_assert_max_num_queries(6):
+        assert len(api.get(detail(paid_payment_id)).json()["refunds"]) == 2
