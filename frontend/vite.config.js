@@ -5,7 +5,7 @@ import { defineConfig } from "vite";
 import react from "@vitejs/plugin-react";
 
 const django = process.env.TRACKIFY_DJANGO_URL || "http://127.0.0.1:8000";
-const djangoPaths = ["/pay", "/payment", "/invoices", "/settings", "/login", "/logout", "/admin", "/api", "/sandbox", "/static/admin", "/static/rest_framework", "/static/drf_spectacular_sidecar"];
+const djangoPaths = ["/pay", "/payment", "/invoices", "/settings", "/payments", "/login", "/logout", "/admin", "/api", "/sandbox", "/static/admin", "/static/rest_framework", "/static/drf_spectacular_sidecar"];
 
 export default defineConfig({
   plugins: [react()],
@@ -20,6 +20,7 @@ export default defineConfig({
         pay: "src/entries/pay.jsx",
         result: "src/entries/result.jsx",
         settings: "src/entries/settings.jsx",
+        payments: "src/entries/payments.jsx",
         style: "src/styles/app.css",
       },
     },

@@ -97,3 +97,18 @@ def test_with_the_vite_dev_server_the_pages_load_sources_from_it(client: Client,
     assert '<script type="module" src="/static/app/@vite/client"></script>' in html
     assert '<script type="module" src="/static/app/src/entries/pay.jsx"></script>' in html
     assert 'href="/static/app/src/styles/app.css"' in html
+
+
+def test_the_payments_page_needs_a_signed_in_user(client: Client) -> None:
+    response = client.get("/payments/")
+    assert response.status_code == 302
+    assert response["Location"] == "/login/?next=/payments/"
+
+
+@needs_build
+def test_the_payments_page_loads_its_entry_and_every_owner_page_links_to_it(user) -> None:
+    browser = Client()
+    browser.force_login(user)
+    for url in ("/", "/settings/gateways/", "/payments/"):
+        assert b'<a href="/payments/">Payments</a>' in browser.get(url).content, url
+    assert re.search(rb'src="/static/app/assets/payments-[\w-]+\.js"', browser.get("/payments/").content)

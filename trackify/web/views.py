@@ -40,3 +40,9 @@ def payment_result(request: HttpRequest, invoice_id: str) -> HttpResponse:
 @ensure_csrf_cookie
 def gateway_settings(request: HttpRequest) -> HttpResponse:
     return _app(request, entry="settings", title="Payment gateways", data={}, nav=True)
+
+
+@login_required
+@ensure_csrf_cookie
+def payments(request: HttpRequest) -> HttpResponse:
+    return _app(request, entry="payments", title="Payments", data={}, nav=True)

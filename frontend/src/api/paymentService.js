@@ -30,6 +30,17 @@ export function createPaymentService(client = defaultClient) {
     setDefaultGatewayConfig: (configId) => client.post(`/payment/gateways/${configId}/default/`),
     testGatewayConnection: (configId) => client.post(`/payment/gateways/${configId}/test-connection/`),
 
+    // -- the signed-in user's payments --
+    listPayments({ status = "", q = "", page = 1 } = {}) {
+      const query = {};
+      if (status) query.status = status;
+      if (q) query.q = q;
+      if (page > 1) query.page = String(page);
+      return client.get("/payment/payments/", { query });
+    },
+    getPayment: (paymentId) => client.get(`/payment/payments/${paymentId}/`),
+    refundOverpayment: (invoiceId) => client.post(`/payment/invoice/${invoiceId}/refund-overpayment/`),
+
     // -- refunds (the owner) --
     refundPayment: (paymentId, { amount, reason } = {}) => {
       const body = {};

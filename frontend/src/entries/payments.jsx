@@ -1,0 +1,4 @@
+import { mount } from "./mount.jsx";
+import PaymentsPage from "../payments/PaymentsPage.jsx";
+
+mount(() => <PaymentsPage />);
