@@ -69,7 +69,7 @@ export default function PaymentTimeline({ paymentId, service, onBack, onChanged 
         </dl>
         <dl className="facts">
           <div><dt>Gateway reference</dt><dd className="mono">{detail.gateway_reference || "—"}</dd></div>
-          {detail.gateway_payment_reference && (
+          {detail.gateway_payment_reference && detail.gateway_payment_reference !== detail.gateway_reference && (
             <div><dt>Payment reference</dt><dd className="mono">{detail.gateway_payment_reference}</dd></div>
           )}
         </dl>

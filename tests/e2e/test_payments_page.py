@@ -1,0 +1,92 @@
+"""The owner's payments page in Chromium at 390 and 1280 px: the list, the search, a payment's timeline,
+a refund refused then made, and an overpayment's excess refunded. Screenshots:
+var/test-artifacts/screenshots/payments-<state>-<width>.png."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from tests.conftest import client_for
+from tests.e2e.conftest import DESKTOP, PHONE, shoot
+from tests.e2e.test_every_page import UNNAMED_CONTROLS
+from tests.payments.api.conftest import pay
+from trackify.invoices.models import Invoice
+from trackify.payments.models import InvoicePayment, PaymentRefund
+
+
+def fits(page: Any, viewport: dict[str, int], state: str) -> None:
+    width = page.evaluate("document.documentElement.scrollWidth")
+    assert width <= viewport["width"], f"the payments page ({state}) scrolls sideways ({width} px)"
+    assert page.evaluate(UNNAMED_CONTROLS) == [], f"controls without a name on the payments page ({state})"
+    shoot(page, f"payments-{state}")
+
+
+@pytest.mark.parametrize("viewport", [PHONE, DESKTOP], ids=["390", "1280"])
+def test_the_owner_finds_a_payment_reads_its_timeline_and_refunds_it(
+    browser: Any, site: str, viewport: dict[str, int], make_invoice: Any, sandbox_config: Any, user: Any
+) -> None:
+    api = client_for(user)
+    refunded = pay(api, make_invoice(number="2026-0007", client_name="Northwind Traders"))
+    assert api.post(f"/payment/{refunded}/refund/", {"amount": "25.00", "reason": "One hour less"},
+                    format="json").status_code == 201  # fmt: skip
+    overpaid_invoice = make_invoice(number="2026-0008", client_name="Contoso Ltd")
+    overpaid = pay(api, overpaid_invoice)
+    # The invoice's total lowered after it was paid in full: it now holds 40.00 more than it asks for.
+    Invoice.objects.filter(pk=overpaid_invoice.pk).update(total=6000)
+    pay(api, make_invoice(number="2026-0009", client_name="Fabrikam"))
+
+    context = browser.new_context(viewport=viewport, locale="en-US")
+    context.set_default_timeout(15_000)
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    try:
+        page.goto(f"{site}/payments/")
+        page.get_by_label("Username").fill(user.username)
+        page.get_by_label("Password").fill("pw-for-tests-only")
+        page.get_by_role("button", name="Sign in").click()
+        rows = page.get_by_role("list", name="Payments").get_by_role("listitem")
+        rows.first.wait_for()
+        assert rows.count() == 3
+        assert "2026-0009" in rows.first.inner_text()  # newest first
+        fits(page, viewport, "list")
+
+        page.get_by_label("Invoice number").fill("0007")
+        page.get_by_role("button", name="Search").click()
+        page.get_by_role("button", name="Invoice 2026-0007").first.wait_for()
+        page.wait_for_function("document.querySelectorAll('.payment-row').length === 1")
+        page.get_by_role("button", name="Invoice 2026-0007").click()
+        page.get_by_role("heading", name="Payment for invoice 2026-0007").wait_for()
+        timeline = page.get_by_role("heading", name="Timeline").locator("..")
+        assert "One hour less" in timeline.inner_text()
+        assert InvoicePayment.objects.get(pk=refunded).gateway_reference in page.inner_text("main")
+
+        amount = page.get_by_label("Amount (EUR)")
+        assert amount.input_value() == "75.00"
+        amount.fill("80.00")
+        page.get_by_role("button", name="Refund", exact=True).click()
+        page.get_by_role("alert").get_by_text("You can refund at most €75.00.").wait_for()
+        fits(page, viewport, "timeline")
+        amount.fill("15.50")
+        page.get_by_role("button", name="Refund", exact=True).click()
+        page.get_by_role("status").get_by_text("Refunded €15.50.").wait_for()
+        page.wait_for_function("document.getElementById('refund-amount').value === '59.50'")  # the rest
+        amounts = PaymentRefund.objects.filter(payment_id=refunded).values_list("amount", flat=True)
+        assert sorted(amounts) == [1550, 2500]
+
+        page.get_by_role("button", name="← All payments").click()
+        page.get_by_label("Invoice number").fill("0008")
+        page.get_by_role("button", name="Search").click()
+        page.wait_for_function("document.querySelectorAll('.payment-row').length === 1")
+        page.get_by_role("button", name="Invoice 2026-0008").click()
+        page.get_by_role("heading", name="Overpaid invoice").wait_for()
+        fits(page, viewport, "overpaid")
+        page.get_by_role("button", name="Refund the excess (€40.00)").click()
+        page.get_by_role("status").get_by_text("The excess of €40.00 was refunded.").wait_for()
+        assert InvoicePayment.objects.get(pk=overpaid).refunded_amount == 4000
+        assert Invoice.objects.get(pk=overpaid_invoice.pk).amount_overpaid == 0
+    finally:
+        context.close()
+    assert not errors, f"JavaScript errors on the page: {errors}"
