@@ -76,4 +76,17 @@ describe("paymentService", () => {
     ]);
     expect(api.calls.at(-1).body).toEqual({ amount: "10.00", reason: "goodwill" });
   });
+
+  it("listPayments sends only the filters given, and the page past the first", async () => {
+    const api = fakeApi({ "GET /payment/payments/": { body: { count: 0, next: null, previous: null, results: [] } } });
+    await api.service.listPayments();
+    await api.service.listPayments({ status: "refunded", q: "INV 7", page: 2 });
+    expect(api.calls.map((c) => c.query)).toEqual(["", "status=refunded&q=INV+7&page=2"]);
+  });
+
+  it("refundOverpayment posts to the invoice with the CSRF token", async () => {
+    const api = fakeApi({ [`POST /payment/invoice/${INVOICE_ID}/refund-overpayment/`]: { status: 201, body: [] } });
+    expect(await api.service.refundOverpayment(INVOICE_ID)).toEqual([]);
+    expect(api.calls[0].headers["X-CSRFToken"]).toBe("csrf-123");
+  });
 });

@@ -36,7 +36,7 @@ export function createPaymentService(client = defaultClient) {
       if (status) query.status = status;
       if (q) query.q = q;
       if (page > 1) query.page = String(page);
-      return client.get("/payment/payments/", { query });
+      return client.get("/payment/payments/", Object.keys(query).length ? { query } : undefined);
     },
     getPayment: (paymentId) => client.get(`/payment/payments/${paymentId}/`),
     refundOverpayment: (invoiceId) => client.post(`/payment/invoice/${invoiceId}/refund-overpayment/`),
