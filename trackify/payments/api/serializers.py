@@ -246,7 +246,8 @@ class WebhookHealthSerializer(serializers.Serializer):
 
 class PaymentListQuerySerializer(serializers.Serializer):
     # Query strings are text, so DRF's lenient fields are right here (not StrictInputSerializer).
-    status = serializers.ChoiceField(choices=[s.value for s in PaymentStatus], required=False)
+    # An empty `status=` (a form's "any status") is no filter, as DRF reads a blank query value.
+    status = serializers.ChoiceField(choices=[s.value for s in PaymentStatus], required=False, allow_blank=True)
     q = serializers.CharField(required=False, allow_blank=True, max_length=64, help_text="Part of an invoice number.")
 
 

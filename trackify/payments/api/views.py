@@ -158,6 +158,13 @@ class OwnerPaymentPagination(PageNumberPagination):
     page_size_query_param = "page_size"
     max_page_size = 100
 
+    def get_page_size(self, request: Any) -> int | None:
+        """A `page_size` that is not a whole number is a 400, not quietly the default; above 100 it is 100."""
+        raw = request.query_params.get(self.page_size_query_param, "").strip()
+        if raw and not raw.lstrip("-").isdigit():
+            raise ValidationFailed("page_size must be a whole number.", field="page_size")
+        return super().get_page_size(request)
+
 
 class OwnerPaymentListView(ListAPIView):
     permission_classes = [IsAuthenticated]
