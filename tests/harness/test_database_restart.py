@@ -41,13 +41,13 @@ from tests.fakes.fake_stripe import FakeStripe
 from tests.harness.live_server import ROOT, LiveServer
 from tests.harness.postgres_cluster import PostgresCluster, postgres_bin
 from tests.harness.test_webhook_storm import (
-    SENDERS,
     Delivery,
     Figures,
     happen_at_stripe,
     make_endpoints,
     open_payments,
     plan_deliveries,
+    run_senders,
     wrong_invoices,
 )
 from trackify.payments.models import PaymentWebhookEvent
@@ -110,13 +110,7 @@ class RetryingSenders:
         self.changed = threading.Condition()
 
     def run(self) -> None:
-        started = time.monotonic()
-        threads = [threading.Thread(target=self._sender, name=f"sender-{n}") for n in range(SENDERS)]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
-        self.figures.seconds = time.monotonic() - started
+        self.figures.seconds = run_senders(self._sender)
 
     def _take(self) -> Delivery | None:
         with self.changed:

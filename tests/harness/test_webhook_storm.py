@@ -24,7 +24,7 @@ import random
 import socket
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -162,6 +162,17 @@ def plan_deliveries(endpoints: list[Endpoint], rng: random.Random, figures: Figu
 # -- the storm -------------------------------------------------------------------------------------------
 
 
+def run_senders(sender: Callable[[], None]) -> float:
+    """`SENDERS` threads running `sender` until each returns; the seconds it took."""
+    started = time.monotonic()
+    threads = [threading.Thread(target=sender, name=f"sender-{n}") for n in range(SENDERS)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return time.monotonic() - started
+
+
 class Storm:
     """8 senders draining one shared queue; a failed delivery goes to the back, as a later retry."""
 
@@ -171,13 +182,7 @@ class Storm:
         self.lock = threading.Lock()
 
     def run(self) -> None:
-        started = time.monotonic()
-        threads = [threading.Thread(target=self._sender, name=f"sender-{n}") for n in range(SENDERS)]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
-        self.figures.seconds = time.monotonic() - started
+        self.figures.seconds = run_senders(self._sender)
 
     def _next(self) -> Delivery | None:
         with self.lock:

@@ -40,9 +40,10 @@ export function toDecimalString(minor, currency) {
   return exponent ? `${digits.slice(0, -exponent)}.${digits.slice(-exponent)}` : digits;
 }
 
-// The amount a client typed, checked against what can be paid, before any call.
-export function checkAmount(text, { currency, max }) {
-  if (!String(text).trim()) return { error: "Enter an amount." };
+// The amount a client typed (or an owner, for a refund: `verb` "refund"), checked against `max`
+// before any call.
+export function checkAmount(text, { currency, max, verb = "pay", empty = "Enter an amount." }) {
+  if (!String(text).trim()) return { error: empty };
   const minor = toMinorUnits(text, currency);
   if (minor === null) {
     const exponent = currencyExponent(currency);
@@ -50,7 +51,7 @@ export function checkAmount(text, { currency, max }) {
   }
   if (minor <= 0n) return { error: "Enter an amount greater than zero." };
   const limit = toMinorUnits(max, currency);
-  if (limit !== null && minor > limit) return { error: `You can pay at most ${formatMoney(max, currency)}.` };
+  if (limit !== null && minor > limit) return { error: `You can ${verb} at most ${formatMoney(max, currency)}.` };
   return { amount: toDecimalString(minor, currency) };
 }
 

@@ -1,17 +1,9 @@
 // Refund a payment, in full or in part, within what the API says is refundable.
 import { useState } from "react";
-import { formatMoney, toDecimalString, toMinorUnits, currencyExponent } from "../lib/money.js";
+import { checkAmount, formatMoney } from "../lib/money.js";
 
 export function checkRefund(text, { currency, refundable }) {
-  if (!String(text).trim()) return { error: "Enter an amount to refund." };
-  const minor = toMinorUnits(text, currency);
-  if (minor === null) {
-    const exponent = currencyExponent(currency);
-    return { error: exponent ? `Enter an amount like 10.${"0".repeat(exponent)}, with at most ${exponent} decimals.` : "Enter a whole amount, without decimals." };
-  }
-  if (minor <= 0n) return { error: "Enter an amount greater than zero." };
-  if (minor > toMinorUnits(refundable, currency)) return { error: `You can refund at most ${formatMoney(refundable, currency)}.` };
-  return { amount: toDecimalString(minor, currency) };
+  return checkAmount(text, { currency, max: refundable, verb: "refund", empty: "Enter an amount to refund." });
 }
 
 export default function RefundForm({ detail, service, onDone }) {
