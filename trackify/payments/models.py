@@ -8,7 +8,7 @@ from django.conf import settings
 from django.db import models
 
 from trackify.payments import crypto
-from trackify.payments.gateways.types import PaymentFlow, PaymentStatus, RefundStatus
+from trackify.payments.gateways.types import DisputeStatus, PaymentFlow, PaymentStatus, RefundStatus
 
 
 class PaymentGatewayConfig(models.Model):
@@ -68,6 +68,9 @@ class InvoicePayment(models.Model):
         max_length=20, choices=[(s.value, s.value) for s in PaymentStatus], default=PaymentStatus.PENDING
     )
     refunded_amount = models.BigIntegerField(default=0)
+    # What disputes hold of this payment now: withdrawn by the provider and not reinstated (the sum
+    # over its disputes, kept by `ledger.disputes`). The payment's own status stays as it was.
+    disputed_amount = models.BigIntegerField(default=0)
     # The gateway's id of the session (Checkout Session, sandbox session...). Empty while the payment
     # only reserves its amount for a session its gateway has not opened yet (`is_reservation`).
     gateway_reference = models.CharField(max_length=255, blank=True, db_index=True)
@@ -102,6 +105,13 @@ class InvoicePayment(models.Model):
                 condition=models.Q(refunded_amount__gte=0, refunded_amount__lte=models.F("amount")),
                 name="payment_refunded_within_amount",
             ),
+            models.CheckConstraint(
+                condition=models.Q(
+                    disputed_amount__gte=0,
+                    disputed_amount__lte=models.F("amount") - models.F("refunded_amount"),
+                ),
+                name="payment_refunds_and_disputes_within_amount",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -119,9 +129,10 @@ class InvoicePayment(models.Model):
 
     @property
     def net_amount(self) -> int:
-        """What this payment contributes to its invoice's amount paid."""
+        """What this payment contributes to its invoice's amount paid: paid, less refunded, less what
+        disputes hold."""
         if self.status in (PaymentStatus.SUCCEEDED, PaymentStatus.PARTIALLY_REFUNDED, PaymentStatus.REFUNDED):
-            return self.amount - self.refunded_amount
+            return self.amount - self.refunded_amount - self.disputed_amount
         return 0
 
 
@@ -187,6 +198,86 @@ class PaymentRefund(models.Model):
     @property
     def gateway_idempotency_key(self) -> str:
         return f"trackify-refund-{self.id}"
+
+
+class PaymentDispute(models.Model):
+    """One dispute (a chargeback, or an inquiry) of a payment, as its provider reports it.
+
+    Written only by `ledger.disputes`. `withdrawn_amount` and `reinstated_amount` are the totals the
+    provider moved so far; what the dispute holds of the payment is their difference.
+    """
+
+    Status = DisputeStatus
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    payment = models.ForeignKey(InvoicePayment, on_delete=models.PROTECT, related_name="disputes")
+    # Denormalised from the payment: the provider's ids are unique per account (config).
+    config = models.ForeignKey(PaymentGatewayConfig, on_delete=models.PROTECT, related_name="disputes")
+    gateway_dispute_id = models.CharField(max_length=255)
+    amount = models.BigIntegerField()
+    currency = models.CharField(max_length=3)
+    reason = models.CharField(max_length=100, blank=True)
+    status = models.CharField(max_length=20, choices=[(s.value, s.value) for s in DisputeStatus])
+    is_inquiry = models.BooleanField(default=False)
+    evidence_due_by = models.DateTimeField(null=True, blank=True)
+    withdrawn_amount = models.BigIntegerField(default=0)
+    reinstated_amount = models.BigIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["created_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["config", "gateway_dispute_id"], name="dispute_unique_per_config"),
+            models.CheckConstraint(
+                condition=models.Q(
+                    withdrawn_amount__gte=0,
+                    reinstated_amount__gte=0,
+                    reinstated_amount__lte=models.F("withdrawn_amount"),
+                ),
+                name="dispute_reinstated_within_withdrawn",
+            ),
+        ]
+        indexes = [
+            # Webhook health and the payments page: a config's disputes still open.
+            models.Index(
+                fields=["config", "evidence_due_by"],
+                condition=models.Q(status__in=["inquiry", "needs_response", "under_review"]),
+                name="dispute_open_by_deadline",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"Dispute {self.gateway_dispute_id} ({self.status})"
+
+    @property
+    def held_amount(self) -> int:
+        """What this dispute takes from the payment now: withdrawn and not (yet) reinstated."""
+        return self.withdrawn_amount - self.reinstated_amount
+
+
+class PaymentDisputeChange(models.Model):
+    """The history of a dispute: every report applied or refused, with what caused it."""
+
+    dispute = models.ForeignKey(PaymentDispute, on_delete=models.CASCADE, related_name="changes")
+    from_status = models.CharField(max_length=20, blank=True)  # "" when the report opened it
+    to_status = models.CharField(max_length=20)
+    withdrawn_amount = models.BigIntegerField(default=0)
+    reinstated_amount = models.BigIntegerField(default=0)
+    applied = models.BooleanField()
+    source = models.CharField(max_length=20)  # webhook, catch_up, sandbox
+    note = models.CharField(max_length=500, blank=True)
+    webhook_event = models.ForeignKey(
+        "PaymentWebhookEvent", null=True, blank=True, on_delete=models.SET_NULL, related_name="+", db_index=False
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.from_status or 'new'} -> {self.to_status} ({'applied' if self.applied else 'refused'})"
 
 
 class WebhookEventStatus(models.TextChoices):

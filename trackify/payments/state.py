@@ -12,10 +12,20 @@ so the refunded amount, and with it a refunded payment's status, follows that to
 
     refund: pending ──► succeeded ──► failed
                └──────► failed | cancelled
+
+    dispute: inquiry ──► needs_response ──► under_review ──► won | lost
+                │              └───────────────────────────► won | lost
+                └──► under_review, won, lost
+
+A dispute's status only moves forward: a report of an earlier stage arriving after a later one
+(events come in any order) is refused, so every order of the same reports ends in the same state.
+The payment keeps its own status through a dispute; the money a dispute takes back is its own
+figure (`disputed_amount`), subtracted from what the payment contributes to its invoice.
 """
 
 from __future__ import annotations
 
+from trackify.payments.gateways.types import DisputeStatus as D
 from trackify.payments.gateways.types import PaymentStatus as S
 from trackify.payments.gateways.types import RefundStatus as R
 
@@ -64,3 +74,21 @@ _REFUND_TRANSITIONS: dict[R, frozenset[R]] = {
 
 def refund_transition_allowed(current: R, target: R) -> bool:
     return target in _REFUND_TRANSITIONS[R(current)]
+
+
+_DISPUTE_TRANSITIONS: dict[D, frozenset[D]] = {
+    D.INQUIRY: frozenset({D.NEEDS_RESPONSE, D.UNDER_REVIEW, D.WON, D.LOST}),
+    D.NEEDS_RESPONSE: frozenset({D.UNDER_REVIEW, D.WON, D.LOST}),
+    D.UNDER_REVIEW: frozenset({D.WON, D.LOST}),
+    D.WON: frozenset(),
+    D.LOST: frozenset(),
+}
+
+#: Disputes the merchant must answer (before `evidence_due_by`) or the money is lost.
+DISPUTE_NEEDS_RESPONSE: frozenset[D] = frozenset({D.INQUIRY, D.NEEDS_RESPONSE})
+DISPUTE_OPEN: frozenset[D] = frozenset({D.INQUIRY, D.NEEDS_RESPONSE, D.UNDER_REVIEW})
+DISPUTE_CLOSED: frozenset[D] = frozenset({D.WON, D.LOST})
+
+
+def dispute_transition_allowed(current: D, target: D) -> bool:
+    return target in _DISPUTE_TRANSITIONS[D(current)]

@@ -23,6 +23,7 @@ from trackify.common.errors import ValidationFailed
 from trackify.payments.gateways.errors import GatewayError
 from trackify.payments.gateways.types import (
     CredentialField,
+    DisputeUpdate,
     GatewayCapabilities,
     GatewayContext,
     PaymentLookup,
@@ -199,6 +200,20 @@ class PaymentGatewayBase(abc.ABC):
         `partial_refunds`). Must send `request.idempotency_key`.
         """
         raise GatewayError(f"{self.display_name} does not support refunds.", code="refunds_unsupported")
+
+    def list_disputes(self, lookup: PaymentLookup) -> tuple[DisputeUpdate, ...]:
+        """Every dispute the provider holds against a payment, as it stands now. Read-only there.
+
+        Only called when `capabilities.disputes` is true: the catch-up (`payments_catch_up`)
+        refreshes the payments whose disputes are still open with it, so that a dispute whose
+        events were lost still closes in our books. Raise `GatewayError` when the provider cannot
+        answer; the dispute is then tried again on the next run.
+        """
+        return ()
+
+    def dispute_dashboard_url(self, gateway_dispute_id: str) -> str:
+        """Where the merchant answers a dispute at the provider (submits evidence); "" if nowhere."""
+        return ""
 
     def test_connection(self) -> str:
         """Make one harmless call with these credentials; return a short report for the merchant.

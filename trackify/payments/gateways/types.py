@@ -33,6 +33,16 @@ class RefundStatus(enum.StrEnum):
     CANCELLED = "cancelled"
 
 
+class DisputeStatus(enum.StrEnum):
+    """Where a dispute (a chargeback, or the inquiry that may precede one) stands at the provider."""
+
+    INQUIRY = "inquiry"  # the bank asks questions; no money moved yet; it needs a response
+    NEEDS_RESPONSE = "needs_response"  # a chargeback: evidence is due by the deadline
+    UNDER_REVIEW = "under_review"  # evidence submitted; the bank decides
+    WON = "won"  # closed in the merchant's favour (an inquiry closed without a chargeback too)
+    LOST = "lost"  # closed in the payer's favour: the withdrawn money stays withdrawn
+
+
 class PaymentFlow(enum.StrEnum):
     """How the person paying meets the gateway."""
 
@@ -60,6 +70,9 @@ class GatewayCapabilities:
     flows: tuple[PaymentFlow, ...] = (PaymentFlow.REDIRECT,)
     # None: every ISO 4217 currency. Otherwise the upper-case codes the gateway takes.
     currencies: frozenset[str] | None = None
+    # The provider reports disputes (chargebacks) through `WebhookEvent.dispute_updates`, and
+    # `list_disputes` refreshes them.
+    disputes: bool = False
 
     def supports_currency(self, currency: str) -> bool:
         return self.currencies is None or currency.upper() in self.currencies
@@ -168,6 +181,28 @@ class RefundUpdate:
 
 
 @dataclass(frozen=True)
+class DisputeUpdate:
+    """A gateway says: this dispute of a payment stands so, and this much money moved because of it.
+
+    `withdrawn` and `reinstated` are what the provider has taken back from the merchant and given
+    back so far, in total (not this event's share), in minor units of `currency`: each report is a
+    snapshot, so the ledger applies it the same whatever order the reports arrive in.
+    """
+
+    gateway_dispute_id: str
+    status: DisputeStatus
+    amount: int
+    currency: str
+    reason: str = ""
+    evidence_due_by: datetime | None = None
+    withdrawn: int = 0
+    reinstated: int = 0
+    # An inquiry (a "warning" at Stripe, a retrieval request elsewhere): no money moves unless it
+    # becomes a chargeback.
+    is_inquiry: bool = False
+
+
+@dataclass(frozen=True)
 class WebhookEvent:
     """A verified, normalised webhook event.
 
@@ -183,6 +218,7 @@ class WebhookEvent:
     gateway_reference: str = ""
     payment_update: PaymentUpdate | None = None
     refund_updates: tuple[RefundUpdate, ...] = ()
+    dispute_updates: tuple[DisputeUpdate, ...] = ()
     livemode: bool | None = None
     # The provider's event leaves out something needed to apply it (Stripe's `charge.refunded`
     # lists no refunds since API version 2022-11-15); the gateway's `complete_event` fetches it.
@@ -191,4 +227,6 @@ class WebhookEvent:
     @property
     def is_actionable(self) -> bool:
         has_target = self.payment_id is not None or bool(self.gateway_reference)
-        return has_target and (self.payment_update is not None or bool(self.refund_updates))
+        return has_target and (
+            self.payment_update is not None or bool(self.refund_updates) or bool(self.dispute_updates)
+        )

@@ -20,8 +20,9 @@ from trackify.payments.models import InvoicePayment
 # key. Another field is loaded when first read, at the cost of a query, which the pinned query
 # counts would show (tests/payments/webhooks/test_webhook_queries.py).
 WEBHOOK_PAYMENT_FIELDS = (
-    "invoice", "config", "gateway_name", "amount", "currency", "status", "refunded_amount", "gateway_reference",
-    "gateway_payment_reference", "failure_message", "attention_reason", "succeeded_at", "updated_at",
+    "invoice", "config", "gateway_name", "amount", "currency", "status", "refunded_amount", "disputed_amount",
+    "gateway_reference", "gateway_payment_reference", "failure_message", "attention_reason", "succeeded_at",
+    "updated_at",
 )
 WEBHOOK_INVOICE_FIELDS = ("currency", "total", "amount_paid", "status", "updated_at")
 

@@ -69,7 +69,9 @@ def _overpaid_by(invoice: Invoice) -> list[tuple[UUID, int]]:
         raise Conflict("This invoice is not overpaid (or its overpayment is being refunded).", code="not_overpaid")
     plan = []
     for payment in paid:
-        amount = min(left, payment.amount - ledger.refund_reserved_amount(payment))
+        if ledger.payment_has_open_or_lost_dispute(payment.pk):
+            continue  # refused by `_refund_amount`: the next payment returns the overpayment
+        amount = min(left, payment.amount - payment.disputed_amount - ledger.refund_reserved_amount(payment))
         if amount > 0:
             plan.append((payment.pk, amount))
             left -= amount
@@ -117,7 +119,13 @@ def _refund_amount(payment: InvoicePayment, gateway: PaymentGatewayBase, amount:
         raise Conflict(f"A {payment.status} payment cannot be refunded.", code="not_refundable")
     if not gateway.capabilities.refunds:
         raise Conflict(f"{gateway.display_name} does not support refunds.", code="refunds_unsupported")
-    refundable = payment.amount - ledger.refund_reserved_amount(payment)
+    if ledger.payment_has_open_or_lost_dispute(payment.pk):
+        raise Conflict(
+            "This payment is disputed: its client's bank took the money back, or may. A refund now could "
+            "return it twice, so it is refused; answer the dispute at the provider instead.",
+            code="payment_disputed",
+        )
+    refundable = payment.amount - payment.disputed_amount - ledger.refund_reserved_amount(payment)
     if refundable <= 0:
         raise Conflict("This payment has been refunded in full already.", code="not_refundable")
     amount = refundable if amount is None else amount

@@ -17,7 +17,12 @@ from django.db.models import Field
 from django.utils import timezone
 
 from trackify.payments.gateways.types import WebhookEvent
-from trackify.payments.models import PaymentGatewayConfig, PaymentStatusChange, PaymentWebhookEvent
+from trackify.payments.models import (
+    PaymentDisputeChange,
+    PaymentGatewayConfig,
+    PaymentStatusChange,
+    PaymentWebhookEvent,
+)
 
 Status = PaymentWebhookEvent.Status
 
@@ -36,6 +41,7 @@ def event_claim(
     result: str = "",
     payment_id: UUID | None = None,
     history: Sequence[PaymentStatusChange] = (),
+    dispute_history: Sequence[PaymentDisputeChange] = (),
 ) -> int | None:
     """Store the event with its outcome and return the row's id; None if the event is already done.
 
@@ -49,7 +55,8 @@ def event_claim(
     row's id or nothing (`bulk_create(update_conflicts=True)` has no condition and returns nothing
     for a row it did not write). On PostgreSQL the history rows go in the same statement (a WITH
     clause inserting them for the returned id): they exist exactly when the claim wrote the row.
-    Elsewhere they follow with `bulk_create`.
+    Elsewhere they follow with `bulk_create`. `dispute_history` (rare: disputes are few) always
+    follows with `bulk_create`, in the same transaction.
     """
     now = timezone.now()
     received = status == Status.RECEIVED
@@ -78,6 +85,10 @@ def event_claim(
         for change in history:
             change.webhook_event_id = found[0]
         PaymentStatusChange.objects.bulk_create(history)
+    if dispute_history:
+        for dispute_change in dispute_history:
+            dispute_change.webhook_event_id = found[0]
+        PaymentDisputeChange.objects.bulk_create(dispute_history)
     return int(found[0])
 
 

@@ -171,11 +171,13 @@ def _apply_locked(
     locked.payment.config = config  # the row the locking read left out, as this delivery has it
     if link:
         ledger.payment_link_reference(locked, event.gateway_reference)
-    results = ledger.apply_updates(locked, event.payment_update, event.refund_updates, source="webhook")
+    results = ledger.apply_updates(
+        locked, event.payment_update, event.refund_updates, event.dispute_updates, source="webhook"
+    )
     detail = "; ".join(str(result) for result in results)
     event_id = event_claim(  # with the ledger's history rows, held back until now
         config=config, event=event, status=Status.PROCESSED, result=detail, payment_id=locked.payment.pk,
-        history=locked.pending_history or (),
+        history=locked.pending_history or (), dispute_history=locked.pending_dispute_history or (),
     )
     if event_id is None:
         raise _Duplicate

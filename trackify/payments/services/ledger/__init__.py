@@ -13,8 +13,9 @@ payment only when a field of it changed, the invoice only when the payment's con
 moved, a history row per transition asked for.
 
 The package: `records` (result types, locking, history, invoice totals), `payments` (a payment's own
-state), `refunds`, `sessions` (a new payment: reserved before its gateway is asked, then recorded as
-opened or released); the way in, `payment_apply`, is here.
+state), `refunds`, `disputes` (chargebacks and the money they take back), `sessions` (a new payment:
+reserved before its gateway is asked, then recorded as opened or released); the way in,
+`payment_apply`, is here.
 """
 
 from __future__ import annotations
@@ -24,8 +25,9 @@ from uuid import UUID
 
 from django.db import transaction
 
-from trackify.payments.gateways.types import PaymentUpdate, RefundUpdate
+from trackify.payments.gateways.types import DisputeUpdate, PaymentUpdate, RefundUpdate
 from trackify.payments.models import PaymentWebhookEvent
+from trackify.payments.services.ledger.disputes import apply_dispute_update, payment_has_open_or_lost_dispute
 from trackify.payments.services.ledger.payments import apply_payment_update, payment_link_reference
 from trackify.payments.services.ledger.records import (
     LedgerResult,
@@ -52,12 +54,14 @@ __all__ = [
     "LedgerResult",
     "Locked",
     "Outcome",
+    "apply_dispute_update",
     "apply_payment_update",
     "apply_refund_update",
     "apply_updates",
     "lock_payment",
     "lock_payment_named",
     "payment_apply",
+    "payment_has_open_or_lost_dispute",
     "payment_link_reference",
     "payment_named",
     "payment_record_opened",
@@ -75,10 +79,12 @@ def payment_apply(
     payment_id: UUID,
     payment_update: PaymentUpdate | None = None,
     refund_updates: Sequence[RefundUpdate] = (),
+    dispute_updates: Sequence[DisputeUpdate] = (),
     source: str,
     event: PaymentWebhookEvent | None = None,
 ) -> tuple[LedgerResult, ...]:
-    """Lock the invoice and the payment, then apply the news about the payment, then the refunds.
+    """Lock the invoice and the payment, then apply the news about the payment, its refunds, its
+    disputes.
 
     One transaction (the caller's, when it has one: no savepoint, so an error rolls back the
     whole of it), so the rows stay locked from the read to the write. `event`, when given, is
@@ -88,21 +94,24 @@ def payment_apply(
         locked = lock_payment(payment_id)
         if event is not None:
             event.payment = locked.payment
-        return apply_updates(locked, payment_update, refund_updates, source=source, event=event)
+        return apply_updates(locked, payment_update, refund_updates, dispute_updates, source=source, event=event)
 
 
 def apply_updates(
     locked: Locked,
     payment_update: PaymentUpdate | None,
     refund_updates: Sequence[RefundUpdate],
+    dispute_updates: Sequence[DisputeUpdate] = (),
     *,
     source: str,
     event: PaymentWebhookEvent | None = None,
 ) -> tuple[LedgerResult, ...]:
-    """The news about a locked payment (then its refunds), applied in that order."""
+    """The news about a locked payment (then its refunds, then its disputes), applied in that order."""
     results = []
     if payment_update is not None:
         results.append(apply_payment_update(locked, payment_update, source=source, event=event))
     for refund in refund_updates:
         results.append(apply_refund_update(locked, refund, source=source, event=event))
+    for dispute in dispute_updates:
+        results.append(apply_dispute_update(locked, dispute, source=source, event=event))
     return tuple(results)

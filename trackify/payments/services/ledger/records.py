@@ -14,7 +14,7 @@ from django.db.models import QuerySet
 from trackify.invoices.models import Invoice
 from trackify.invoices.services import invoice_record_amount_paid
 from trackify.payments.gateways.types import PaymentStatus, PaymentUpdate
-from trackify.payments.models import InvoicePayment, PaymentStatusChange, PaymentWebhookEvent
+from trackify.payments.models import InvoicePayment, PaymentDisputeChange, PaymentStatusChange, PaymentWebhookEvent
 from trackify.payments.services.payment_locks import locked_payment, locked_payments
 
 logger = logging.getLogger("trackify.payments.services.ledger")
@@ -49,6 +49,8 @@ class Locked:
     # History rows held back until the caller knows the webhook event row they belong to (the
     # webhook's `event_claim` stores them with the event); None: each row is written as it is recorded.
     pending_history: list[PaymentStatusChange] | None = None
+    # The same for the history of the payment's disputes (stored once the event row exists).
+    pending_dispute_history: list[PaymentDisputeChange] | None = None
 
 
 def lock_payment(payment_id: UUID) -> Locked:
@@ -87,7 +89,12 @@ def lock_payment_named(
         found = payment_named(payments, payment_id=None, reference=reference)
     if found is None:
         return None
-    return Locked(invoice=found.invoice, payment=found, pending_history=[] if defer_history else None)
+    return Locked(
+        invoice=found.invoice,
+        payment=found,
+        pending_history=[] if defer_history else None,
+        pending_dispute_history=[] if defer_history else None,
+    )
 
 
 def payment_named(

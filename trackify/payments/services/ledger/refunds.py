@@ -68,9 +68,11 @@ def _recompute_refunded(locked: Locked, *, source: str, event: PaymentWebhookEve
     refunded = (
         payment.refunds.filter(status=RefundStatus.SUCCEEDED).aggregate(total=Sum("amount"))["total"] or 0
     )
-    if refunded > payment.amount:
-        flag(payment, f"refunds total {refunded}, more than the payment's {payment.amount}")
-        refunded = payment.amount
+    room = payment.amount - payment.disputed_amount  # disputes took the rest back already
+    if refunded > room:
+        held = f" of which disputes hold {payment.disputed_amount}" if payment.disputed_amount else ""
+        flag(payment, f"refunds total {refunded}, more than the payment's {payment.amount}{held}")
+        refunded = room
     payment.refunded_amount = refunded
     if payment.status in state.PAID_STATUSES:
         new_status = state.status_for_refunds(payment.amount, refunded)
