@@ -165,7 +165,20 @@ def test_the_gateway_reports_disputes(paid):
     assert event.dispute_updates == (expected,)
     assert event.is_actionable
     assert gateway.list_disputes(lookup_for(paid)) == (expected,)
-    assert gateway.dispute_dashboard_url(opened["dispute"]["id"]) == ""
+    assert gateway.dispute_dashboard_url(opened["dispute"]["id"]) == opened["dispute"]["url"]
+
+
+def test_the_dispute_page_shows_the_dispute_and_changes_nothing(paid, anon):
+    dispute_id = open_at_provider(paid, amount=2500)["dispute"]["id"]
+    url = gateway_of(paid).dispute_dashboard_url(dispute_id)
+    assert url == f"http://127.0.0.1:8000/sandbox/disputes/{dispute_id}/"
+    page = anon.get(url.removeprefix("http://127.0.0.1:8000"))
+    assert page.status_code == 200
+    assert b'data-testid="status">chargeback<' in page.content
+    assert b"25.00 EUR" in page.content
+    assert anon.post(f"/sandbox/disputes/{dispute_id}/").status_code == 405
+    assert anon.get("/sandbox/disputes/sdp_unknown/").status_code == 404
+    assert SandboxDispute.objects.get().status == "chargeback"
 
 
 @pytest.mark.parametrize(

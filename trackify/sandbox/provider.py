@@ -28,10 +28,10 @@ from trackify.sandbox.signing import (  # the gateway's one door to the provider
 )
 
 __all__ = [
-    "DISPUTE_EVIDENCE_DAYS", "DISPUTE_OUTCOMES", "OUTCOMES", "SIGNATURE_HEADER", "SIGNATURE_TOLERANCE_SECONDS",
-    "DisputeStatus", "SandboxError", "SignatureError", "Status", "close_dispute", "complete_session",
-    "create_refund", "create_session", "encode_event", "get_session", "list_disputes", "notify", "open_dispute",
-    "retrieve_session", "session_event", "sign", "verify",
+    "DISPUTE_EVIDENCE_DAYS", "DISPUTE_OUTCOMES", "OPEN_DISPUTE_STATUSES", "OUTCOMES", "SIGNATURE_HEADER",
+    "SIGNATURE_TOLERANCE_SECONDS", "DisputeStatus", "SandboxError", "SignatureError", "Status", "close_dispute",
+    "complete_session", "create_refund", "create_session", "dispute_url", "encode_event", "get_dispute", "get_session",
+    "list_disputes", "notify", "open_dispute", "retrieve_session", "session_event", "sign", "verify",
 ]
 
 OUTCOMES = ("succeeded", "declined", "processing", "cancelled")
@@ -39,6 +39,7 @@ OUTCOMES = ("succeeded", "declined", "processing", "cancelled")
 Status = SandboxSession.Status
 DisputeStatus = SandboxDispute.Status
 DISPUTE_OUTCOMES = ("won", "lost")
+OPEN_DISPUTE_STATUSES = SandboxDispute.OPEN
 DISPUTE_EVIDENCE_DAYS = 7  # how long the merchant has to answer, from the dispute's opening
 
 
@@ -232,7 +233,20 @@ def _dispute_to_dict(dispute: SandboxDispute) -> dict[str, Any]:
         "withdrawn": dispute.withdrawn,
         "reinstated": dispute.reinstated,
         "created": int(dispute.created_at.timestamp()),
+        "url": dispute_url(dispute.id),
     }
+
+
+def dispute_url(dispute_id: str) -> str:
+    """The provider's page of a dispute: where a merchant would answer it (read-only in the sandbox)."""
+    return f"{settings.TRACKIFY_SITE_URL}/sandbox/disputes/{dispute_id}/"
+
+
+def get_dispute(dispute_id: str) -> SandboxDispute:
+    dispute = SandboxDispute.objects.select_related("session").filter(pk=dispute_id).first()
+    if dispute is None:
+        raise SandboxError("no such dispute", status=404)
+    return dispute
 
 
 def _step(event_type: str, dispute: SandboxDispute) -> dict[str, Any]:

@@ -231,6 +231,9 @@ class SandboxGateway(PaymentGatewayBase):
         updates = (_dispute_update_of(dispute) for dispute in disputes)
         return tuple(update for update in updates if update is not None)
 
+    def dispute_dashboard_url(self, gateway_dispute_id: str) -> str:
+        return provider.dispute_url(gateway_dispute_id)  # the provider's read-only page of the dispute
+
     def complete_as_payer(self, lookup: PaymentLookup, outcome: str, *, deliver: bool) -> dict[str, Any]:
         """The sandbox's test helper, not part of the gateway contract: the payer picks an outcome,
         and the provider sends (or, with deliver=False, only signs) its event to the webhook URL.
@@ -281,7 +284,7 @@ class SandboxGateway(PaymentGatewayBase):
 
     def _open_dispute_id(self, lookup: PaymentLookup) -> str:
         disputes = provider.list_disputes(account_id=self.context.config_id, session_id=lookup.gateway_reference)
-        open_ones = [d["id"] for d in disputes if d["status"] in ("inquiry", "chargeback")]
+        open_ones = [d["id"] for d in disputes if d["status"] in provider.OPEN_DISPUTE_STATUSES]
         if not open_ones:
             raise provider.SandboxError("this payment has no open dispute", status=409)
         return str(open_ones[-1])
