@@ -238,3 +238,53 @@ def test_events_in_any_order_and_twice_end_in_the_same_books(api, anon, make_inv
     assert books(reversed_twice, second)[:5] == expected[:5]
     assert books(reversed_twice, second)[5] == ((dispute_id, *expected[5][0][1:]),)
     assert PaymentWebhookEvent.objects.filter(payment_id=second).count() == 1 + len(webhooks)  # each stored once
+
+
+def test_a_dispute_event_also_lands_on_the_shared_url(api, anon, invoice, paid_payment_id):
+    (created, withdrawn) = signed_steps(api, paid_payment_id, "open")
+    for webhook in (created, withdrawn):
+        shared = {**webhook, "url": "http://127.0.0.1:8000/payment/webhook/sandbox/"}
+        assert deliver(anon, shared).json()["status"] == "processed"
+    assert books(invoice, paid_payment_id)[:3] == ("open", 0, 10000)
+
+
+# -- as the payments page calls it, and throttled like the other sandbox endpoint --------------------
+
+
+def test_the_page_s_call_with_the_session_cookie_needs_the_csrf_token(user, invoice, paid_payment_id):
+    from django.conf import settings
+    from rest_framework.test import APIClient
+
+    browser = APIClient(enforce_csrf_checks=True)
+    assert browser.login(username=user.username, password="pw-for-tests-only")
+    url = f"/payment/sandbox/{paid_payment_id}/dispute/"
+    assert_error(post_json(browser, url, {"action": "open"}), 403)
+    assert not PaymentDispute.objects.exists()
+    browser.cookies[settings.CSRF_COOKIE_NAME] = "a" * 32
+    response = post_json(browser, url, {"action": "open"}, HTTP_X_CSRFTOKEN="a" * 32)
+    assert response.status_code == 200, response.content
+    assert books(invoice, paid_payment_id)[:3] == ("open", 0, 10000)
+
+
+@pytest.fixture
+def rates(settings: Any) -> Any:
+    def set_rate(scope: str, rate: str) -> None:
+        settings.TRACKIFY_THROTTLE_RATES = {**settings.TRACKIFY_THROTTLE_RATES, scope: rate}
+
+    return set_rate
+
+
+def test_a_signed_in_user_past_the_user_rate_is_throttled(other_api, paid_payment_id, rates):
+    rates("user", "3/min")
+    for _ in range(3):
+        assert_error(dispute(other_api, paid_payment_id), 404)
+    assert_error(dispute(other_api, paid_payment_id), 429, "throttled")
+    assert not PaymentDispute.objects.exists()
+
+
+def test_anonymous_callers_are_throttled_per_address_and_by_their_misses(anon, invoice, paid_payment_id, rates):
+    rates("public_miss", "3/min")
+    token = {"HTTP_X_INVOICE_TOKEN": invoice.public_token}
+    for _ in range(3):
+        assert_error(dispute(anon, paid_payment_id, **token), 404)
+    assert_error(dispute(anon, paid_payment_id, **token), 429, "throttled")
