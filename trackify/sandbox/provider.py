@@ -273,9 +273,9 @@ def open_dispute(
 ) -> dict[str, Any]:
     """The payer's bank disputes a paid session: {"dispute", "events"} (the events in the order sent).
 
-    A chargeback withdraws `amount` (default: all that is not refunded) at once. An inquiry
-    withdraws nothing; opening a dispute on a session whose inquiry is open turns that inquiry
-    into a chargeback (the same dispute).
+    A chargeback withdraws `amount` (default: all that is left, neither refunded nor taken by a
+    lost dispute) at once. An inquiry withdraws nothing; opening a dispute on a session whose
+    inquiry is open turns that inquiry into a chargeback of its amount (the same dispute).
     """
     with transaction.atomic():
         session = _locked_session(account_id, session_id)
@@ -290,9 +290,10 @@ def open_dispute(
             return {"dispute": _dispute_to_dict(current), "events": events}
         left = _undisputed(session)
         amount = left if amount is None else amount
+        if not left:
+            raise SandboxError("nothing is left of this session to dispute", status=409)
         if not 0 < amount <= left:
-            raise SandboxError(f"dispute amount must be between 1 and {left}" if left else
-                               "nothing is left of this session to dispute", status=409)
+            raise SandboxError(f"dispute amount must be between 1 and {left}", status=409)
         dispute = SandboxDispute(
             session=session,
             amount=amount,
