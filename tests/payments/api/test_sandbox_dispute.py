@@ -288,3 +288,16 @@ def test_anonymous_callers_are_throttled_per_address_and_by_their_misses(anon, i
     for _ in range(3):
         assert_error(dispute(anon, paid_payment_id, **token), 404)
     assert_error(dispute(anon, paid_payment_id, **token), 429, "throttled")
+
+
+def test_the_schema_documents_the_endpoint(anon):
+    schema = anon.get("/api/schema/", {"format": "json"}).json()
+    operation = schema["paths"]["/payment/sandbox/{payment_id}/dispute/"]["post"]
+    ref = operation["requestBody"]["content"]["application/json"]["schema"]["$ref"].rsplit("/", 1)[-1]
+    body = schema["components"]["schemas"][ref]
+    assert body["required"] == ["action"]
+    assert set(body["properties"]) == {"action", "deliver", "inquiry", "amount"}
+    (action,) = body["properties"]["action"]["allOf"]
+    assert schema["components"]["schemas"][action["$ref"].rsplit("/", 1)[-1]]["enum"] == ["open", "win", "lose"]
+    assert "dispute_not_allowed" in operation["responses"]["409"]["description"]
+    assert {"200", "400", "404", "409", "429"} <= set(operation["responses"])
