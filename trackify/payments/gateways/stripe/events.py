@@ -169,14 +169,10 @@ def dispute_updates(disputes: object) -> tuple[DisputeUpdate, ...]:
 
 def with_charge(event: WebhookEvent, charge: Mapping[str, Any]) -> WebhookEvent:
     """An incomplete dispute event completed with its charge: the charge's PaymentIntent becomes
-    the target (and our payment id, from the charge's metadata, when the dispute carries none).
-    A charge with no PaymentIntent is none of our payments' (we always make one): no target."""
-    return replace(
-        event,
-        gateway_reference=objects.expandable_id(charge.get("payment_intent")),
-        payment_id=event.payment_id or objects.payment_id_of(charge),
-        incomplete=False,
-    )
+    the target, as if the dispute had named it (an unmatched one is then resolved, and linked,
+    through that PaymentIntent). A charge with no PaymentIntent is none of our payments' (we always
+    make one): the event is left with no target."""
+    return replace(event, gateway_reference=objects.expandable_id(charge.get("payment_intent")), incomplete=False)
 
 
 def charge_id_of(event: WebhookEvent) -> str:
