@@ -224,6 +224,18 @@ class StripeActivity:
         return self.outbox[before:]
 
     @locked
+    def escalate_inquiry(self, dispute_id: str) -> list[dict[str, Any]]:
+        """The bank turns an inquiry into a chargeback: Stripe closes the inquiry (`warning_closed`)
+        and opens a new dispute for the chargeback, which takes the money."""
+        before = len(self.outbox)
+        inquiry = self.retrieve_dispute(dispute_id)
+        if not inquiry["status"].startswith("warning_") or inquiry["status"] == "warning_closed":
+            raise ValueError(f"dispute {dispute_id} is {inquiry['status']}, not an open inquiry")
+        self.close_dispute(dispute_id, "won")
+        self.open_dispute(inquiry["payment_intent"], amount=inquiry["amount"], reason=inquiry["reason"])
+        return self.outbox[before:]
+
+    @locked
     def submit_dispute_evidence(self, dispute_id: str) -> list[dict[str, Any]]:
         """The merchant answers in the dashboard: the dispute goes under review (`updated`)."""
         before = len(self.outbox)

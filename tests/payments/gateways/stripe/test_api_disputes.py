@@ -90,6 +90,24 @@ def test_an_inquiry_closed_without_a_chargeback_leaves_the_invoice_paid(
     assert books(paid) == ("won", True, 0, 0, "succeeded", 0, "paid", 10000)
 
 
+def test_an_inquiry_escalated_to_a_chargeback_takes_the_money_with_the_new_dispute(
+    api, paid, stripe_config, stripe_account: Account
+) -> None:
+    inquiry = stripe_account.open_dispute(intent_of(paid), inquiry=True, amount=6000)
+    escalated = stripe_account.escalate_inquiry(dispute_id_of(inquiry))
+    assert [e["type"] for e in escalated] == [
+        "charge.dispute.closed", "charge.dispute.created", "charge.dispute.funds_withdrawn",
+    ]  # fmt: skip
+    deliver(stripe_account, list(reversed(inquiry + escalated)), stripe_config["id"])
+    disputes = PaymentDispute.objects.filter(payment_id=paid).order_by("is_inquiry")
+    assert [(d.status, d.is_inquiry, d.withdrawn_amount) for d in disputes] == [
+        ("needs_response", False, 6000), ("won", True, 0),
+    ]  # fmt: skip
+    done = payment(paid)
+    assert (done.disputed_amount, done.invoice.status, done.invoice.amount_paid) == (6000, "partially_paid", 4000)
+    assert_error(post_json(api, f"/payment/{paid}/refund/", {"amount": "1.00"}), 409, "payment_disputed")
+
+
 def test_closed_lost_before_created_ends_as_the_right_order_does(
     paid, stripe_config, stripe_account: Account
 ) -> None:
@@ -207,6 +225,27 @@ def test_a_dispute_stripe_cannot_resolve_now_is_deferred_then_reprocessed(
     assert summary.outcomes["processed"] == 1
     row.refresh_from_db()
     assert (row.status, str(row.payment_id)) == ("processed", payment_id)
+    deliver(stripe_account, payment_events, stripe_config["id"])
+    assert books(payment_id)[2] == 2000 and payment(payment_id).invoice.amount_paid == 8000
+
+
+def test_a_charge_only_dispute_stripe_cannot_complete_now_is_kept_and_reprocessed(
+    paid_unlinked, stripe_config, stripe_account: Account, fake_stripe: FakeStripe
+) -> None:
+    payment_id, payment_events = paid_unlinked
+    intent_id = stripe_account.sessions[reference_of(payment_id)]["payment_intent"]
+    [withdrawn] = only(stripe_account.open_dispute(intent_id, amount=2000), "charge.dispute.funds_withdrawn")
+    withdrawn["data"]["object"]["payment_intent"] = None
+    fake_stripe.fail_next(10, path="/v1/charges")
+    response = post_delivery(FakeStripe.delivery(withdrawn, stripe_account.webhook_secret), stripe_config["id"])
+    assert response.status_code == 500  # Stripe delivers it again; the stored event is reprocessed meanwhile
+    row = PaymentWebhookEvent.objects.get(gateway_event_id=withdrawn["id"])
+    assert (row.status, payment(payment_id).gateway_payment_reference) == ("failed", "")
+
+    fake_stripe.faults.clear()
+    PaymentWebhookEvent.objects.filter(pk=row.pk).update(received_at=row.received_at - timedelta(minutes=5))
+    assert webhook_events_reprocess().outcomes["processed"] == 1
+    assert payment(payment_id).gateway_payment_reference == intent_id
     deliver(stripe_account, payment_events, stripe_config["id"])
     assert books(payment_id)[2] == 2000 and payment(payment_id).invoice.amount_paid == 8000
 
