@@ -150,11 +150,12 @@ def _dispute_handler(dispute: Mapping[str, Any]) -> _Target:
     """
     update = objects.dispute_update(dispute)
     intent_id = objects.expandable_id(dispute.get("payment_intent"))
+    charge_id = objects.expandable_id(dispute.get("charge"))
     return _Target(
         payment_id=objects.payment_id_of(dispute),
-        gateway_reference=intent_id or objects.expandable_id(dispute.get("charge")),
+        gateway_reference=intent_id or charge_id,
         dispute_updates=(update,) if update else (),
-        incomplete=not intent_id and bool(objects.expandable_id(dispute.get("charge"))),
+        incomplete=update is not None and not intent_id and bool(charge_id),
     )
 
 
