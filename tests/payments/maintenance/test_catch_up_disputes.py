@@ -3,6 +3,7 @@ dispute whose events were lost still moves, and closes, in our books."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from io import StringIO
 from typing import Any
 
@@ -12,7 +13,10 @@ from django.core.management import call_command
 from tests.conftest import client_for
 from tests.fakes.fake_stripe import Account, FakeStripe
 from tests.payments.gateways.stripe.stripe_api import create_stripe_config, deliver, opened, payment, reference_of
+from trackify.payments.gateways.sandbox import SandboxGateway
+from trackify.payments.gateways.types import DisputeStatus, DisputeUpdate
 from trackify.payments.models import PaymentDispute, PaymentDisputeChange
+from trackify.payments.services import ledger
 from trackify.payments.services.catch_up import payments_catch_up, payments_with_open_disputes
 
 pytestmark = pytest.mark.django_db
@@ -122,3 +126,15 @@ def test_worker_threads_refresh_every_open_dispute(pay, config, stripe_account: 
     summary = payments_catch_up(workers=3, batch_size=2)
     assert (summary.disputes_refreshed, summary.disputes_changed, summary.dispute_errors) == (6, 3, 0)
     assert [state_of(payment_id)[0] for payment_id, _ in cases] == ["won", "needs_response"] * 3
+
+
+def test_a_dispute_at_a_gateway_that_does_not_report_disputes_is_not_asked_about(
+    open_payment, monkeypatch
+) -> None:
+    monkeypatch.setattr(SandboxGateway, "capabilities", replace(SandboxGateway.capabilities, disputes=False))
+    monkeypatch.setattr(SandboxGateway, "list_disputes", lambda self, lookup: pytest.fail("asked"))
+    report = DisputeUpdate("dp_sandbox_1", DisputeStatus.INQUIRY, open_payment.amount, open_payment.currency)
+    ledger.payment_apply(payment_id=open_payment.pk, dispute_updates=[report], source="sandbox")
+    assert PaymentDispute.objects.filter(payment=open_payment, status="inquiry").exists()
+    summary = payments_catch_up(workers=1)
+    assert (summary.disputed, summary.disputes_refreshed) == (0, 0)
