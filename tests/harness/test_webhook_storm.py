@@ -41,7 +41,13 @@ from tests.fakes.fake_stripe import Account, FakeStripe
 from tests.harness.live_server import LiveServer
 from trackify.invoices.models import Invoice
 from trackify.invoices.services import invoice_create
-from trackify.payments.models import InvoicePayment, PaymentDispute, PaymentGatewayConfig, PaymentRefund
+from trackify.payments.models import (
+    InvoicePayment,
+    PaymentDispute,
+    PaymentGatewayConfig,
+    PaymentRefund,
+    PaymentWebhookEvent,
+)
 from trackify.payments.services.gateway_configs import gateway_config_create
 from trackify.payments.services.sessions import payment_session_create
 
@@ -340,6 +346,8 @@ def test_webhook_storm(storm_fake: FakeStripe, make_user: Any, settings: Any, tm
     at_stripe = [d for e, p in opened for d in stripe_disputes(e, p).values()]
     outcomes = collections.Counter(status for status, withdrawn, _ in at_stripe if withdrawn)
     inquiries = sum(1 for status, withdrawn, _ in at_stripe if not withdrawn)
+    stored = collections.Counter(PaymentWebhookEvent.objects.values_list("status", "event_type"))
+    ignored = {event_type: n for (status, event_type), n in sorted(stored.items()) if status == "ignored"}
     server_errors = sum(n for status, n in figures.statuses.items() if status >= 500)
     with capsys.disabled():
         print(
@@ -352,11 +360,15 @@ def test_webhook_storm(storm_fake: FakeStripe, make_user: Any, settings: Any, tm
             f"outcomes {dict(sorted(figures.outcomes.items()))}; Stripe look-ups "
             f"{len(storm_fake.requests_to('GET', '/v1/refunds'))} refund lists, "
             f"{len(storm_fake.requests_to('GET', '/v1/payment_intents'))} payment intents; "
-            f"5xx: {server_errors}; errors: {len(figures.errors)}; wrong invoices: {len(wrong)}"
+            f"5xx: {server_errors}; errors: {len(figures.errors)}; wrong invoices: {len(wrong)}; "
+            f"events stored as ignored, by type: {ignored}"
         )
     assert figures.deliveries >= 5000 or PAYMENTS < DEFAULT_PAYMENTS
     assert server_errors == 0, figures.statuses
     assert not figures.errors, figures.errors[:10]
     assert set(figures.statuses) == {200}, figures.statuses
     assert not wrong, wrong[:10]
+    # Only the types we do not act on are ignored: every dispute, refund and payment event was applied.
+    assert set(ignored) <= {"charge.succeeded", "payment_intent.created"}, ignored
+    assert not any(status in ("deferred", "failed", "received") for status, _ in stored), stored
     assert InvoicePayment.objects.filter(attention_reason__gt="").count() == 0
