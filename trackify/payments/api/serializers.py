@@ -8,12 +8,14 @@ from rest_framework import serializers
 
 from trackify.common.fields import AmountInputField, MoneyField
 from trackify.common.serializers import StrictInputSerializer
+from trackify.payments import selectors
 from trackify.payments.gateways.base import PaymentGatewayBase
 from trackify.payments.gateways.registry import UnknownGateway, gateway_classes, get_gateway_class
-from trackify.payments.gateways.types import PaymentFlow, PaymentStatus
+from trackify.payments.gateways.types import DisputeStatus, PaymentFlow, PaymentStatus
 from trackify.payments.masking import masked_credentials
-from trackify.payments.models import InvoicePayment, PaymentGatewayConfig
+from trackify.payments.models import InvoicePayment, PaymentDispute, PaymentGatewayConfig
 from trackify.payments.services.gateway_configs import webhook_url
+from trackify.payments.state import DISPUTE_NEEDS_RESPONSE
 
 # -- gateway types and configs ---------------------------------------------------------------
 
@@ -238,6 +240,13 @@ class WebhookHealthSerializer(serializers.Serializer):
     failed = serializers.IntegerField(help_text="events whose processing failed; processed again later")
     deferred = serializers.IntegerField(help_text="events whose payment is not known yet; processed again later")
     open_payments = serializers.IntegerField(help_text="payments still open past the silence threshold")
+    disputes_needing_response = serializers.IntegerField(
+        help_text="disputes of this config waiting for the owner's answer (inquiry or needs_response), "
+        "whenever they were opened"
+    )
+    nearest_dispute_deadline = serializers.DateTimeField(
+        allow_null=True, help_text="the nearest evidence deadline of those disputes; null when none has one"
+    )
     warnings = serializers.ListField(child=serializers.CharField())
 
 
@@ -252,7 +261,7 @@ class PaymentListQuerySerializer(serializers.Serializer):
 
 
 class OwnerPaymentSerializer(serializers.Serializer):
-    """A row of the owner's payments page. Disputes add their column here once they are recorded."""
+    """A row of the owner's payments page."""
 
     payment_id = serializers.UUIDField(source="id")
     invoice_id = serializers.UUIDField(source="invoice.id")
@@ -262,6 +271,12 @@ class OwnerPaymentSerializer(serializers.Serializer):
     gateway_display_name = serializers.CharField(source="config.display_name")
     amount = MoneyField()
     refunded_amount = MoneyField()
+    disputed_amount = MoneyField(
+        help_text="What the payment's disputes hold now: withdrawn by the provider and not reinstated."
+    )
+    open_disputes = serializers.IntegerField(
+        help_text="How many of its disputes are open (inquiry, needs_response or under_review)."
+    )
     currency = serializers.CharField()
     status = serializers.CharField()
     needs_attention = serializers.SerializerMethodField()
@@ -292,8 +307,85 @@ class TimelineRefundSerializer(serializers.Serializer):
     created_at = serializers.DateTimeField()
 
 
+class DisputeListQuerySerializer(serializers.Serializer):
+    # Absent (or blank) is no filter: DRF reads a missing boolean query value as False unless a
+    # default is given, and "open=false" must mean the closed ones, not "no filter".
+    open = serializers.BooleanField(
+        required=False, allow_null=True, default=None,
+        help_text="true: the open disputes (inquiry, needs_response, under_review), nearest evidence deadline "
+        "first, those without one last; false: the closed ones (won, lost).",
+    )
+    needs_response = serializers.BooleanField(
+        required=False, allow_null=True, default=None,
+        help_text="true: only those waiting for your answer (inquiry, needs_response), nearest evidence deadline "
+        "first; false: those that need none.",
+    )
+
+
+class DisputeSerializer(serializers.Serializer):
+    """A dispute (a chargeback, or an inquiry) of one of the owner's payments, as its provider reports it."""
+
+    dispute_id = serializers.UUIDField(source="id")
+    payment_id = serializers.UUIDField()
+    invoice_id = serializers.UUIDField(source="payment.invoice_id")
+    invoice_number = serializers.CharField(source="payment.invoice.number")
+    client_name = serializers.CharField(source="payment.invoice.client_name")
+    gateway = serializers.CharField(source="config.gateway_name")
+    gateway_display_name = serializers.CharField(source="config.display_name")
+    gateway_dispute_id = serializers.CharField(help_text="The provider's id of the dispute.")
+    amount = MoneyField(help_text="What the client's bank disputes.")
+    currency = serializers.CharField()
+    reason = serializers.CharField(allow_blank=True, help_text="The provider's reason code (fraudulent, ...).")
+    status = serializers.ChoiceField(choices=[d.value for d in DisputeStatus], read_only=True)
+    is_inquiry = serializers.BooleanField(
+        help_text="An inquiry (a warning, a retrieval request): no money moves unless it becomes a chargeback."
+    )
+    needs_response = serializers.SerializerMethodField(
+        help_text="Waiting for your evidence at the provider (status inquiry or needs_response)."
+    )
+    evidence_due_by = serializers.DateTimeField(
+        allow_null=True, help_text="The deadline for your evidence; past it, the dispute is lost."
+    )
+    days_left = serializers.SerializerMethodField(
+        help_text="Whole days (UTC) until evidence_due_by: 0 on its last day, negative once past; "
+        "null without a deadline."
+    )
+    withdrawn_amount = MoneyField(help_text="Taken back from you by the provider so far.")
+    reinstated_amount = MoneyField(help_text="Given back to you so far (a won dispute).")
+    held_amount = MoneyField(help_text="What the dispute takes from the payment now: withdrawn less reinstated.")
+    dashboard_url = serializers.SerializerMethodField(
+        help_text="Where to answer it (submit evidence) at the provider; empty when the gateway has no such page."
+    )
+    created_at = serializers.DateTimeField()
+    closed_at = serializers.DateTimeField(allow_null=True)
+
+    def get_needs_response(self, dispute: PaymentDispute) -> bool:
+        return dispute.status in DISPUTE_NEEDS_RESPONSE
+
+    def get_days_left(self, dispute: PaymentDispute) -> int | None:
+        return selectors.dispute_days_left(dispute)
+
+    def get_dashboard_url(self, dispute: PaymentDispute) -> str:
+        return selectors.dispute_dashboard_url(dispute)
+
+
+class DisputeChangeSerializer(serializers.Serializer):
+    from_status = serializers.CharField(allow_blank=True, help_text="Empty for the report that opened the dispute.")
+    to_status = serializers.CharField()
+    withdrawn_amount = MoneyField(currency_source="dispute.currency", help_text="The total withdrawn after it.")
+    reinstated_amount = MoneyField(currency_source="dispute.currency", help_text="The total reinstated after it.")
+    applied = serializers.BooleanField(help_text="False: a stale report, refused by the state machine (recorded only).")
+    source = serializers.CharField(help_text="What reported it: webhook, catch_up, sandbox...")  # type: ignore[assignment]
+    note = serializers.CharField(allow_blank=True)
+    created_at = serializers.DateTimeField()
+
+
+class TimelineDisputeSerializer(DisputeSerializer):
+    changes = DisputeChangeSerializer(many=True, help_text="Its history, oldest first.")
+
+
 class PaymentTimelineSerializer(serializers.Serializer):
-    """One payment with its history. Disputes join `status_changes` and `refunds` here once recorded."""
+    """One payment with its history: status changes, refunds and disputes."""
 
     payment = OwnerPaymentSerializer()
     gateway_reference = serializers.CharField(source="payment.gateway_reference", allow_blank=True)
@@ -302,7 +394,16 @@ class PaymentTimelineSerializer(serializers.Serializer):
     attention_reason = serializers.CharField(source="payment.attention_reason", allow_blank=True)
     status_changes = StatusChangeSerializer(many=True)
     refunds = TimelineRefundSerializer(many=True)
-    refundable = MoneyField(currency_source="payment.currency", help_text="The most a new refund may take.")
+    disputes = TimelineDisputeSerializer(many=True, help_text="Oldest first.")
+    refundable = MoneyField(
+        currency_source="payment.currency",
+        help_text="The most a new refund may take: the amount less what disputes hold and refunds pending or "
+        "made; 0 while the payment is not paid, or has a dispute open or lost (a refund is then refused, "
+        "409 payment_disputed).",
+    )
+    refund_blocked_reason = serializers.CharField(
+        allow_blank=True, help_text="Why nothing can be refunded now, in words for the owner; empty when something can."
+    )
     refunds_supported = serializers.BooleanField()
     partial_refunds_supported = serializers.BooleanField()
     invoice_overpaid = MoneyField(

@@ -183,6 +183,30 @@ class OwnerPaymentListView(ListAPIView):
         return selectors.payments_of_owner(user=self.request.user, status=query.get("status"), q=query.get("q"))
 
 
+class OwnerDisputeListView(ListAPIView):
+    permission_classes = [IsAuthenticated]
+    serializer_class = s.DisputeSerializer
+    pagination_class = OwnerPaymentPagination
+
+    @extend_schema(
+        # Stated one by one: the query serializer's fields take null (a blank value, no filter), which
+        # a query string has no way to send.
+        parameters=[
+            OpenApiParameter(name, bool, required=False, description=str(field.help_text))
+            for name, field in s.DisputeListQuerySerializer().fields.items()
+        ],
+        summary="Your disputes (chargebacks), newest first; ?open=true or ?needs_response=true: nearest deadline first",
+    )
+    def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        return super().get(request, *args, **kwargs)
+
+    def get_queryset(self) -> Any:
+        query = _valid(s.DisputeListQuerySerializer, self.request.query_params)
+        return selectors.disputes_of_owner(
+            user=self.request.user, open=query.get("open"), needs_response=query.get("needs_response")
+        )
+
+
 class OwnerPaymentDetailView(APIView):
     permission_classes = [IsAuthenticated]
 
