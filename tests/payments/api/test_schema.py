@@ -100,7 +100,8 @@ def test_the_disputes_list_documents_its_paging_and_filters(schema):
     operation = schema["paths"]["/payment/disputes/"]["get"]
     parameters = {p["name"]: p for p in operation["parameters"]}
     assert set(parameters) >= {"page", "page_size", "open", "needs_response"}
-    assert parameters["open"]["schema"] == parameters["needs_response"]["schema"] == {"type": "boolean"}
+    flag = {"type": "string", "enum": ["true", "false", ""]}  # blank: no filter, as the payments list's status
+    assert parameters["open"]["schema"] == parameters["needs_response"]["schema"] == flag
     assert parameters["open"]["description"] and parameters["needs_response"]["description"]
     listed = operation["responses"]["200"]["content"]["application/json"]["schema"]["$ref"]
     assert listed.endswith("/PaginatedDisputeList")

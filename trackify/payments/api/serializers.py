@@ -307,18 +307,27 @@ class TimelineRefundSerializer(serializers.Serializer):
     created_at = serializers.DateTimeField()
 
 
+class QueryFlagField(serializers.ChoiceField):
+    """A yes/no filter of a query string: "true" or "false"; blank (a form's "any") or absent is no filter.
+
+    Exactly the two words the schema states: DRF's BooleanField would also take "yes", "on", "1"...
+    """
+
+    def __init__(self, **kwargs: Any):
+        super().__init__(choices=["true", "false"], required=False, allow_blank=True, **kwargs)
+
+    def to_internal_value(self, data: Any) -> bool | None:  # type: ignore[override]  # a word in, a flag out
+        return {"true": True, "false": False}.get(super().to_internal_value(data))
+
+
 class DisputeListQuerySerializer(serializers.Serializer):
-    # Absent (or blank) is no filter: DRF reads a missing boolean query value as False unless a
-    # default is given, and "open=false" must mean the closed ones, not "no filter".
-    open = serializers.BooleanField(
-        required=False, allow_null=True, default=None,
+    open = QueryFlagField(
         help_text="true: the open disputes (inquiry, needs_response, under_review), nearest evidence deadline "
-        "first, those without one last; false: the closed ones (won, lost).",
+        "first, those without one last; false: the closed ones (won, lost)."
     )
-    needs_response = serializers.BooleanField(
-        required=False, allow_null=True, default=None,
+    needs_response = QueryFlagField(
         help_text="true: only those waiting for your answer (inquiry, needs_response), nearest evidence deadline "
-        "first; false: those that need none.",
+        "first; false: those that need none."
     )
 
 

@@ -189,12 +189,7 @@ class OwnerDisputeListView(ListAPIView):
     pagination_class = OwnerPaymentPagination
 
     @extend_schema(
-        # Stated one by one: the query serializer's fields take null (a blank value, no filter), which
-        # a query string has no way to send.
-        parameters=[
-            OpenApiParameter(name, bool, required=False, description=str(field.help_text))
-            for name, field in s.DisputeListQuerySerializer().fields.items()
-        ],
+        parameters=[s.DisputeListQuerySerializer],
         summary="Your disputes (chargebacks), newest first; ?open=true or ?needs_response=true: nearest deadline first",
     )
     def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
