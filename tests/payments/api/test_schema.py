@@ -29,6 +29,7 @@ EXPECTED_OPERATIONS = {
     ("/payment/webhook/{gateway_name}/", "post"),
     ("/payment/webhook/{gateway_name}/{config_id}/", "post"),
     ("/payment/sandbox/{payment_id}/complete/", "post"),
+    ("/payment/sandbox/{payment_id}/dispute/", "post"),
 }
 
 
