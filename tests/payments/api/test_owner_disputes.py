@@ -7,10 +7,14 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
+from tests.conftest import post_json
 from tests.payments.api.conftest import assert_error, assert_refused_to_anonymous, pay
 from tests.payments.disputes import report_dispute
-from trackify.payments.gateways.sandbox import SandboxGateway
-from trackify.payments.gateways.types import DisputeStatus
+from trackify.invoices.models import Invoice
+from trackify.payments import crypto
+from trackify.payments.gateways.types import DisputeStatus, PaymentStatus, PaymentUpdate
+from trackify.payments.models import InvoicePayment
+from trackify.payments.services import ledger
 from trackify.payments.services.gateway_configs import gateway_config_create, gateway_for
 
 pytestmark = pytest.mark.django_db
@@ -99,23 +103,6 @@ def test_days_left_is_0_on_the_last_day_and_negative_once_past(api, make_invoice
     assert (rows["dp_today"]["days_left"], rows["dp_past"]["days_left"]) == (0, -2)
 
 
-def test_the_dashboard_url_comes_from_the_gateway_without_decrypting_credentials(
-    api, make_invoice, sandbox_config, monkeypatch
-):
-    seen = []
-
-    def dashboard(self, gateway_dispute_id: str) -> str:
-        seen.append(dict(self.context.credentials))
-        mode = "test" if self.context.test_mode else "live"
-        return f"https://dashboard.example/{mode}/disputes/{gateway_dispute_id}"
-
-    monkeypatch.setattr(SandboxGateway, "dispute_dashboard_url", dashboard)
-    report_dispute(pay(api, make_invoice()), gateway_dispute_id="dp_42")
-    [row] = api.get(LIST).json()["results"]
-    assert row["dashboard_url"] == "https://dashboard.example/test/disputes/dp_42"
-    assert seen == [{}]  # the hook needs the mode only: no config's credentials are decrypted per row
-
-
 def test_the_list_is_paged(api, make_invoice, sandbox_config):
     for n in range(3):
         report_dispute(pay(api, make_invoice()), gateway_dispute_id=f"dp_{n}")
@@ -153,3 +140,51 @@ def test_the_list_costs_the_same_few_queries_for_many_disputes(
     # The token, the count and one page with its payments, invoices and configs joined in.
     with django_assert_max_num_queries(3):
         assert len(api.get(LIST, {"open": "true"}).json()["results"]) == 5
+
+
+def test_a_sandbox_dispute_shows_from_its_opening_to_its_close(api, invoice, paid_payment_id):
+    """End to end: the sandbox's provider disputes the payment and sends its signed events."""
+    opened = post_json(api, f"/payment/sandbox/{paid_payment_id}/dispute/", {"action": "open"})
+    assert opened.status_code == 200, opened.content
+    [row] = api.get(LIST, {"needs_response": "true"}).json()["results"]
+    assert (row["payment_id"], row["status"], row["withdrawn_amount"], row["days_left"]) == (
+        paid_payment_id, "needs_response", "100.00", 7
+    )  # fmt: skip
+    assert row["gateway_dispute_id"] == opened.json()["dispute_id"]
+    assert row["dashboard_url"].endswith(f"/sandbox/disputes/{row['gateway_dispute_id']}/")
+    assert post_json(api, f"/payment/sandbox/{paid_payment_id}/dispute/", {"action": "win"}).status_code == 200
+    assert api.get(LIST, {"open": "true"}).json()["count"] == 0
+    timeline = api.get(f"/payment/payments/{paid_payment_id}/").json()
+    [shown] = timeline["disputes"]
+    assert (shown["status"], shown["held_amount"], timeline["refundable"]) == ("won", "0.00", "100.00")
+    assert Invoice.objects.get(pk=invoice.pk).amount_paid == 10000
+
+
+@pytest.mark.parametrize(("test_mode", "url"), [
+    (True, "https://dashboard.stripe.com/test/disputes/du_1"),
+    (False, "https://dashboard.stripe.com/disputes/du_1"),
+])  # fmt: skip
+def test_a_stripe_dispute_links_to_its_page_in_stripes_dashboard_without_a_decryption(
+    api, user, make_invoice, monkeypatch, settings, test_mode, url
+):
+    settings.TRACKIFY_TEST_MODE_ONLY = False
+    mode = "test" if test_mode else "live"
+    config = gateway_config_create(
+        owner=user, gateway_name="stripe", test_mode=test_mode, credentials={
+            "secret_key": f"sk_{mode}_{'a' * 24}", "publishable_key": f"pk_{mode}_{'b' * 24}",
+            "webhook_secret": f"whsec_{'c' * 24}",
+        },
+    )  # fmt: skip
+    invoice = make_invoice()
+    payment = InvoicePayment.objects.create(
+        invoice=invoice, config=config, gateway_name="stripe", amount=10000, currency="EUR", gateway_reference="cs_1"
+    )
+    ledger.payment_apply(payment_id=payment.pk, payment_update=PaymentUpdate(status=PaymentStatus.SUCCEEDED),
+                         source="webhook")  # fmt: skip
+    report_dispute(payment.pk, gateway_dispute_id="du_1")
+    decrypted = []
+    real_decrypt = crypto.decrypt_json
+    monkeypatch.setattr(crypto, "decrypt_json", lambda *a, **k: decrypted.append(1) or real_decrypt(*a, **k))
+    [row] = api.get(LIST).json()["results"]
+    assert (row["gateway"], row["dashboard_url"]) == ("stripe", url)
+    assert decrypted == []
