@@ -13,7 +13,7 @@ from tests.payments.api.conftest import assert_error, assert_refused_to_anonymou
 from tests.payments.disputes import report_dispute
 from trackify.invoices.models import Invoice
 from trackify.payments.gateways.types import DisputeStatus
-from trackify.payments.models import InvoicePayment
+from trackify.payments.models import InvoicePayment, PaymentRefund
 from trackify.payments.services.gateway_configs import gateway_config_create
 
 pytestmark = pytest.mark.django_db
@@ -172,20 +172,25 @@ def test_a_foreign_user_gets_404_for_a_payment_not_theirs(other_api, paid_paymen
     assert_error(other_api.get(detail(str(uuid.uuid4()))), 404, "not_found")
 
 
-def test_the_timeline_costs_a_bounded_number_of_queries(api, paid_payment_id, django_assert_max_num_queries):
+def test_the_timeline_costs_a_bounded_number_of_queries(
+    api, invoice, paid_payment_id, django_assert_max_num_queries
+):
     post_json(api, f"/payment/{paid_payment_id}/refund/", {"amount": "10.00"})
     post_json(api, f"/payment/{paid_payment_id}/refund/", {"amount": "10.00"})
     for n in range(2):
         report_dispute(paid_payment_id, gateway_dispute_id=f"dp_{n}", amount=1000)
-        report_dispute(paid_payment_id, gateway_dispute_id=f"dp_{n}", amount=1000, status=DisputeStatus.UNDER_REVIEW)
+        report_dispute(paid_payment_id, gateway_dispute_id=f"dp_{n}", amount=1000, status=DisputeStatus.WON,
+                       reinstated=1000)  # fmt: skip
+    Invoice.objects.filter(pk=invoice.pk).update(total=5000)  # overpaid: the costliest timeline
     # The token, the payment with its invoice and config (and its open disputes counted), its refunds,
-    # the invoice's refunds in flight, its status changes, its disputes with their configs, and their
-    # changes (the two disputes' queries are the only ones disputes add): the same for any number of
-    # refunds, disputes and changes.
+    # its status changes, its disputes with their configs, their changes, and what the invoice's paid
+    # payments can give back of the overpayment (none when not overpaid). The two disputes' queries are
+    # the only ones disputes add; the same for any number of refunds, disputes and changes.
     with django_assert_max_num_queries(7):
         body = api.get(detail(paid_payment_id)).json()
     assert (len(body["refunds"]), len(body["disputes"])) == (2, 2)
     assert [len(d["changes"]) for d in body["disputes"]] == [2, 2]
+    assert (body["invoice_overpaid"], body["overpayment_refundable"]) == ("30.00", "30.00")
 
 
 # -- disputes on the timeline ------------------------------------------------------------------
@@ -251,6 +256,29 @@ def test_once_won_the_refundable_amount_leaves_out_what_the_dispute_still_holds(
     body = api.get(detail(paid_payment_id)).json()
     assert (body["refundable"], body["refund_blocked_reason"]) == ("0.00", body["refund_blocked_reason"])
     assert "refunded in full" in body["refund_blocked_reason"]
+
+
+def test_a_disputed_payment_gives_nothing_of_an_overpayment(api, invoice, paid_payment_id):
+    report_dispute(paid_payment_id, amount=1000)  # open: the paid 100.00 counts 90.00
+    Invoice.objects.filter(pk=invoice.pk).update(total=6000)
+    body = api.get(detail(paid_payment_id)).json()
+    # Overpaid by 30.00, but "refund the excess" would skip the one payment: its refund is refused.
+    assert (body["invoice_overpaid"], body["overpayment_refundable"]) == ("30.00", "0.00")
+    post_json(api, f"/payment/invoice/{invoice.pk}/refund-overpayment/")
+    assert not PaymentRefund.objects.exists()
+
+
+def test_the_overpayment_comes_from_the_payments_not_disputed(api, make_invoice, sandbox_config):
+    invoice = make_invoice(total="100.00", allow_partial_payment=True)
+    disputed = pay(api, invoice, amount="70.00")
+    clean = pay(api, invoice, amount="30.00")
+    report_dispute(disputed, amount=500)  # open: the invoice's paid 100.00 counts 95.00
+    Invoice.objects.filter(pk=invoice.pk).update(total=5000)  # overpaid by 45.00; `clean` can give 30.00
+    body = api.get(detail(clean)).json()
+    assert (body["invoice_overpaid"], body["overpayment_refundable"]) == ("45.00", "30.00")
+    response = post_json(api, f"/payment/invoice/{invoice.pk}/refund-overpayment/")
+    assert response.status_code == 201, response.content
+    assert [(r["payment_id"], r["amount"]) for r in response.json()] == [(clean, "30.00")]
 
 
 def test_a_foreign_user_sees_no_dispute_of_a_payment_not_theirs(other_api, paid_payment_id):
