@@ -303,3 +303,28 @@ def test_the_ledger_applies_dispute_updates_outside_webhooks_with_history_at_onc
     change = PaymentDisputeChange.objects.get(dispute__payment=paid)
     assert (change.source, change.webhook_event_id) == ("catch_up", None)
     assert PaymentDispute.objects.get(payment=paid).evidence_due_by == DEADLINE
+
+
+def test_refunds_and_disputes_reaching_past_the_payment_settle_the_same_in_either_order(invoice, sandbox_config):
+    """Both figures are derived from their totals each time either moves, refunds first: a dispute
+    reinstated after a refund that reached past it leaves the refund whole, whatever came first."""
+    results = []
+    for refund_first in (True, False):
+        payment = _payment(invoice, sandbox_config, amount=6_000)
+        webhook_apply(config=sandbox_config, event=_succeeded(payment))
+        refund = RefundUpdate(gateway_refund_id=f"re_{payment.pk}", status=RefundStatus.SUCCEEDED, amount=6_000,
+                              currency="EUR")  # fmt: skip
+        steps = [
+            lambda p=payment: _send(sandbox_config, p, _report(p, D.NEEDS_RESPONSE, withdrawn=1_000, amount=1_000,
+                                                                dispute_id=f"dp_{p.pk}")),
+            lambda p=payment, r=refund: webhook_apply(config=sandbox_config, event=_event(p, f"evt_r_{p.pk}",
+                                                                                       refund_updates=(r,))),
+        ]  # fmt: skip
+        for step in steps if not refund_first else reversed(steps):
+            step()
+        _send(sandbox_config, payment, _report(payment, D.WON, withdrawn=1_000, reinstated=1_000, amount=1_000,
+                                               dispute_id=f"dp_{payment.pk}"))  # fmt: skip
+        payment.refresh_from_db()
+        results.append((payment.status, payment.refunded_amount, payment.disputed_amount, payment.net_amount))
+        assert "more than the payment" in payment.attention_reason
+    assert results == [("refunded", 6_000, 0, 0)] * 2

@@ -22,7 +22,7 @@ from django.utils import timezone
 
 from trackify.payments import state
 from trackify.payments.gateways.types import DisputeStatus, DisputeUpdate
-from trackify.payments.models import PaymentDispute, PaymentDisputeChange, PaymentWebhookEvent
+from trackify.payments.models import InvoicePayment, PaymentDispute, PaymentDisputeChange, PaymentWebhookEvent
 from trackify.payments.services.ledger.records import LedgerResult, Locked, Outcome, flag, recompute_invoice
 
 
@@ -129,9 +129,22 @@ def _bounded(value: int, upper: int) -> int:
 
 
 def _recompute_disputed(locked: Locked) -> None:
-    """disputed_amount = what the payment's disputes hold; never more than refunds left of it."""
+    """The payment's disputed amount re-derived; the invoice follows its net amount."""
     payment = locked.payment
-    net_before, attention = payment.net_amount, payment.attention_reason
+    net_before, before = payment.net_amount, (payment.disputed_amount, payment.attention_reason)
+    derive_disputed(payment)
+    if (payment.disputed_amount, payment.attention_reason) == before:
+        return
+    payment.save(update_fields=["disputed_amount", "attention_reason", "updated_at"])
+    if payment.net_amount != net_before:
+        recompute_invoice(locked, net_before=net_before)
+
+
+def derive_disputed(payment: InvoicePayment) -> None:
+    """disputed_amount = what the payment's disputes hold (withdrawn less reinstated), within what
+    refunds left of it. Derived from both totals every time either moves (here and after a refund),
+    refunds counting first, so that the figures never depend on the order the news came in. Sets the
+    fields; the caller saves."""
     held = (
         PaymentDispute.objects.filter(payment_id=payment.pk)
         .aggregate(total=Sum(F("withdrawn_amount") - F("reinstated_amount")))["total"]
@@ -142,14 +155,7 @@ def _recompute_disputed(locked: Locked) -> None:
         flag(payment, f"disputes hold {held} and refunds {payment.refunded_amount}, more than the payment's "
                       f"{payment.amount} (minor units): check the payment at the provider")
         held = room
-    if held == payment.disputed_amount:
-        if payment.attention_reason != attention:
-            payment.save(update_fields=["attention_reason", "updated_at"])
-        return
     payment.disputed_amount = held
-    payment.save(update_fields=["disputed_amount", "attention_reason", "updated_at"])
-    if payment.net_amount != net_before:
-        recompute_invoice(locked, net_before=net_before)
 
 
 def _record(

@@ -11,6 +11,7 @@ from django.db.models import Sum
 from trackify.payments import state
 from trackify.payments.gateways.types import RefundStatus, RefundUpdate
 from trackify.payments.models import InvoicePayment, PaymentRefund, PaymentWebhookEvent
+from trackify.payments.services.ledger.disputes import derive_disputed
 from trackify.payments.services.ledger.records import (
     LedgerResult,
     Locked,
@@ -63,17 +64,17 @@ def apply_refund_update(
 
 
 def _recompute_refunded(locked: Locked, *, source: str, event: PaymentWebhookEvent | None) -> None:
-    """refunded_amount = the succeeded refunds (never more than was paid); the status follows."""
+    """refunded_amount = the succeeded refunds (never more than was paid); the status follows, and
+    what disputes hold is derived again within what is left (`disputes.derive_disputed`)."""
     payment = locked.payment
     refunded = (
         payment.refunds.filter(status=RefundStatus.SUCCEEDED).aggregate(total=Sum("amount"))["total"] or 0
     )
-    room = payment.amount - payment.disputed_amount  # disputes took the rest back already
-    if refunded > room:
-        held = f" of which disputes hold {payment.disputed_amount}" if payment.disputed_amount else ""
-        flag(payment, f"refunds total {refunded}, more than the payment's {payment.amount}{held}")
-        refunded = room
+    if refunded > payment.amount:
+        flag(payment, f"refunds total {refunded}, more than the payment's {payment.amount}")
+        refunded = payment.amount
     payment.refunded_amount = refunded
+    derive_disputed(payment)
     if payment.status in state.PAID_STATUSES:
         new_status = state.status_for_refunds(payment.amount, refunded)
         if new_status != payment.status:
