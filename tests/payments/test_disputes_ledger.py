@@ -328,3 +328,15 @@ def test_refunds_and_disputes_reaching_past_the_payment_settle_the_same_in_eithe
         results.append((payment.status, payment.refunded_amount, payment.disputed_amount, payment.net_amount))
         assert "more than the payment" in payment.attention_reason
     assert results == [("refunded", 6_000, 0, 0)] * 2
+
+
+def test_an_overpayment_held_only_by_disputed_payments_is_refused_not_refunded_as_nothing(
+    invoice, sandbox_config, user
+):
+    first, second = _payment(invoice, sandbox_config), _payment(invoice, sandbox_config, amount=3_000)
+    for payment in (first, second):
+        webhook_apply(config=sandbox_config, event=_succeeded(payment))
+        _send(sandbox_config, payment, _report(payment, D.INQUIRY, inquiry=True, dispute_id=f"dp_{payment.pk}"))
+    with pytest.raises(Conflict) as refused:
+        invoice_refund_overpayment(invoice_id=invoice.pk, created_by=user)
+    assert refused.value.code == "payment_disputed"

@@ -77,6 +77,12 @@ def _overpaid_by(invoice: Invoice) -> list[tuple[UUID, int]]:
             left -= amount
         if left <= 0:
             break
+    if not plan:
+        raise Conflict(
+            "The overpayment cannot be refunded now: the payments that made it are disputed. Answer the "
+            "disputes at the provider first.",
+            code="payment_disputed",
+        )
     return plan
 
 
