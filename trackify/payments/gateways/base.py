@@ -212,7 +212,11 @@ class PaymentGatewayBase(abc.ABC):
         return ()
 
     def dispute_dashboard_url(self, gateway_dispute_id: str) -> str:
-        """Where the merchant answers a dispute at the provider (submits evidence); "" if nowhere."""
+        """Where the merchant answers a dispute at the provider (submits evidence); "" if nowhere.
+
+        No I/O, and no credentials: it is asked for every dispute listed, on an instance whose context
+        carries the config's id and `test_mode` but empty `credentials`, so no secret is decrypted.
+        """
         return ""
 
     def test_connection(self) -> str:
