@@ -127,7 +127,9 @@ describe("the sandbox's dispute buttons", () => {
     return {
       "GET /payment/payments/": { body: page([SANDBOX_PAID]) },
       "GET /payment/disputes/": () => ({ body: page(state.dispute && state.dispute.status === "needs_response" ? [state.dispute] : []) }),
-      "GET /payment/payments/p-1/": () => ({ body: detail({ payment: SANDBOX_PAID, refunds: [], disputes: state.dispute ? [state.dispute] : [] }) }),
+      "GET /payment/payments/p-1/": () => ({
+        body: detail({ payment: { ...SANDBOX_PAID, disputed_amount: state.dispute?.held_amount ?? "0.00" }, refunds: [], disputes: state.dispute ? [state.dispute] : [] }),
+      }),
       "POST /payment/sandbox/p-1/dispute/": (call) => {
         if (state.refuse) return { status: 409, body: { error: { code: "dispute_not_open", message: state.refuse } } };
         const won = call.body.action === "win";
@@ -154,6 +156,8 @@ describe("the sandbox's dispute buttons", () => {
     expect(api.callsTo("POST /payment/sandbox/p-1/dispute/")[1].body).toEqual({ action: "lose" });
     await waitFor(() => expect(screen.queryByRole("button", { name: "Close as lost" })).not.toBeInTheDocument());
     expect(screen.getByRole("region", { name: "Disputes" }).textContent).toContain("Lost");
+    // All of the payment is held by the lost dispute: nothing is left to dispute again.
+    expect(screen.queryByRole("button", { name: "Simulate a dispute" })).not.toBeInTheDocument();
   });
 
   it("closes a dispute as won", async () => {
@@ -164,6 +168,7 @@ describe("the sandbox's dispute buttons", () => {
     await userEvent.click(await screen.findByRole("button", { name: "Close as won" }));
     expect(await screen.findByRole("status")).toHaveTextContent("closed as won: the money is back");
     expect(api.callsTo("POST /payment/sandbox/p-1/dispute/")[0].body).toEqual({ action: "win" });
+    expect(await screen.findByRole("button", { name: "Simulate a dispute" })).toBeInTheDocument(); // won: all is back
     await userEvent.click(screen.getByRole("button", { name: "← All payments" }));
     await screen.findByRole("heading", { name: "Payments" });
     expect(screen.queryByRole("region", { name: "Open disputes" })).not.toBeInTheDocument();

@@ -4,7 +4,7 @@ import { useState } from "react";
 import { DueText, RespondLink } from "./DisputesPanel.jsx";
 import { isOpenDispute, reasonText } from "./disputes.js";
 import { DISPUTE_STATUS, label } from "../lib/labels.js";
-import { formatMoney } from "../lib/money.js";
+import { formatMoney, toMinorUnits } from "../lib/money.js";
 
 const SANDBOX_DONE = {
   open: "The sandbox opened a dispute: the client's bank took the money back.",
@@ -12,14 +12,20 @@ const SANDBOX_DONE = {
   lose: "The dispute was closed as lost: the money stays withdrawn.",
 };
 
-// Only a paid payment can be disputed; one open dispute at a time is what the sandbox plays.
+// Only a paid payment can be disputed, for what is neither refunded nor held by a dispute; the
+// sandbox plays one open dispute at a time.
 const DISPUTABLE = new Set(["succeeded", "partially_refunded"]);
+
+function undisputed(payment) {
+  const minor = (amount) => toMinorUnits(amount ?? "0", payment.currency) ?? 0n;
+  return minor(payment.amount) - minor(payment.refunded_amount) - minor(payment.disputed_amount);
+}
 
 // What the sandbox can do to this payment now: decide its open dispute, or open one.
 function sandboxMoves(detail) {
   if (detail.payment.gateway !== "sandbox") return { open: null, canOpen: false };
   const open = (detail.disputes ?? []).find(isOpenDispute) ?? null;
-  return { open, canOpen: !open && DISPUTABLE.has(detail.payment.status) };
+  return { open, canOpen: !open && DISPUTABLE.has(detail.payment.status) && undisputed(detail.payment) > 0n };
 }
 
 function SandboxButtons({ detail, service, onDone }) {
