@@ -121,8 +121,9 @@ def test_the_owner_plays_a_chargeback_on_a_sandbox_payment(
     page.on("pageerror", lambda exc: errors.append(str(exc)))
     try:
         sign_in_to_payments(page, site, user)
+        payments = page.get_by_role("list", name="Payments")  # the panel's buttons name the invoice too
         assert page.get_by_role("region", name="Open disputes").count() == 0  # none yet: no panel
-        row = page.get_by_role("button", name="Invoice 2026-0011")
+        row = payments.get_by_role("button", name="Invoice 2026-0011")
         assert " ".join(row.locator(".payment-disputed").inner_text().split()) == "Disputed —"
         row.click()
         page.get_by_role("heading", name="Payment for invoice 2026-0011").wait_for()
@@ -153,7 +154,7 @@ def test_the_owner_plays_a_chargeback_on_a_sandbox_payment(
         text = panel.inner_text()
         assert "Northwind Traders" in text and "€100.00" in text and "Needs your response" in text
         assert " days left" in text and "respond by" in text
-        assert "Open dispute" in page.get_by_role("button", name="Invoice 2026-0011").inner_text()
+        assert "Open dispute" in payments.get_by_role("button", name="Invoice 2026-0011").inner_text()
         fits(page, viewport, "disputes")
 
         panel.get_by_role("button", name="Open the payment for invoice 2026-0011").click()
@@ -171,7 +172,7 @@ def test_the_owner_plays_a_chargeback_on_a_sandbox_payment(
             assert amount_paid(api, payment_id) == "100.00"
             assert Invoice.objects.get(pk=invoice.pk).status == "paid"
         page.get_by_role("button", name="← All payments").click()
-        page.get_by_role("button", name="Invoice 2026-0011").wait_for()
+        payments.get_by_role("button", name="Invoice 2026-0011").wait_for()
         assert page.get_by_role("region", name="Open disputes").count() == 0
         fits(page, viewport, f"dispute-{outcome}")
     finally:
