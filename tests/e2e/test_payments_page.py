@@ -171,10 +171,10 @@ def test_the_owner_plays_a_chargeback_on_a_sandbox_payment(
             assert "€100.00 reinstated" in timeline.inner_text()
             assert amount_paid(api, payment_id) == "100.00"
             assert Invoice.objects.get(pk=invoice.pk).status == "paid"
+        fits(page, viewport, f"dispute-{outcome}")
         page.get_by_role("button", name="← All payments").click()
         payments.get_by_role("button", name="Invoice 2026-0011").wait_for()
-        assert page.get_by_role("region", name="Open disputes").count() == 0
-        fits(page, viewport, f"dispute-{outcome}")
+        assert page.get_by_role("region", name="Open disputes").count() == 0  # closed: off the panel
     finally:
         context.close()
     assert not errors, f"JavaScript errors on the page: {errors}"
