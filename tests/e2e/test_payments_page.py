@@ -154,6 +154,9 @@ def test_the_owner_plays_a_chargeback_on_a_sandbox_payment(
         text = panel.inner_text()
         assert "Northwind Traders" in text and "€100.00" in text and "Needs your response" in text
         assert " days left" in text and "respond by" in text
+        respond = panel.get_by_role("link", name="Respond at Sandbox (opens in a new tab)")
+        assert (respond.get_attribute("target"), respond.get_attribute("rel")) == ("_blank", "noopener noreferrer")
+        assert "/sandbox/disputes/" in str(respond.get_attribute("href"))  # the sandbox's own dispute page
         assert "Open dispute" in payments.get_by_role("button", name="Invoice 2026-0011").inner_text()
         fits(page, viewport, "disputes")
 
