@@ -298,6 +298,8 @@ class FakeStripe:
         ("GET", r"/v1/refunds", "refund_list"),
         ("GET", r"/v1/refunds/(?P<id>[^/]+)", "refund_retrieve"),
         ("GET", r"/v1/charges/(?P<id>[^/]+)", "charge_retrieve"),
+        ("GET", r"/v1/disputes", "dispute_list"),
+        ("GET", r"/v1/disputes/(?P<id>[^/]+)", "dispute_retrieve"),
         ("GET", r"/v1/balance", "balance_retrieve"),
     )
 
@@ -333,6 +335,8 @@ _OPERATIONS: dict[str, Any] = {
     "refund_list": lambda account, _id, params: account.list_refunds(params),
     "refund_retrieve": lambda account, id_, _params: account.retrieve_refund(id_),
     "charge_retrieve": lambda account, id_, _params: account.retrieve_charge(id_),
+    "dispute_list": lambda account, _id, params: account.list_disputes(params),
+    "dispute_retrieve": lambda account, id_, _params: account.retrieve_dispute(id_),
     "balance_retrieve": lambda account, _id, _params: account.retrieve_balance(),
 }
 

@@ -1,5 +1,6 @@
 """What happens at Stripe outside our API calls: a payer on the hosted page or in Stripe
-Elements, a bank debit settling days later, the account's owner refunding in the dashboard.
+Elements, a bank debit settling days later, the account's owner refunding in the dashboard, a
+payer's bank disputing a charge (an inquiry or a chargeback) and the dispute's outcome.
 
 Each action changes the account's objects as Stripe would and returns the webhook events Stripe
 sends for it (also left in the account's `outbox`).
@@ -160,4 +161,106 @@ class StripeActivity:
         self._emit("refund.updated", refund, previous_attributes={"status": previous})
         if status == "failed":
             self._emit("refund.failed", refund)
+        return self.outbox[before:]
+
+    # -- disputes ----------------------------------------------------------------------------------
+
+    def _dispute_transaction(self, dispute: dict[str, Any], sign: int) -> dict[str, Any]:
+        """The balance transaction of a dispute's withdrawal (sign -1) or reinstatement (+1), in the
+        account's settlement currency; Stripe's dispute fee on the withdrawal, given back when won."""
+        currency, amount, rate = dispute["currency"], dispute["amount"], None
+        if self.settlement is not None and self.settlement[0] != currency:
+            currency, rate = self.settlement
+            amount = round(amount * rate)
+        fee = -sign * so.DISPUTE_FEE
+        withdrawal = sign < 0
+        return so.balance_transaction(
+            amount=sign * amount,
+            currency=currency,
+            exchange_rate=rate,
+            fee=fee,
+            fee_details=[
+                {"amount": fee, "application": None, "currency": currency, "description": "Dispute fee",
+                 "type": "stripe_fee"}
+            ],
+            description=f"Chargeback {'withdrawal' if withdrawal else 'reversal'} for {dispute['charge']}",
+            reporting_category="dispute" if withdrawal else "dispute_reversal",
+            source=dispute["id"],
+            type="adjustment",
+        )
+
+    @locked
+    def open_dispute(
+        self, intent_id: str, *, inquiry: bool = False, amount: int | None = None, reason: str = "fraudulent"
+    ) -> list[dict[str, Any]]:
+        """The payer's bank disputes the paid charge of a PaymentIntent (the whole charge by default).
+
+        An inquiry (`inquiry=True`) moves no money: `charge.dispute.created` only. A chargeback
+        takes the money at once: `created`, then `funds_withdrawn` carrying the withdrawal's
+        balance transaction. The dispute's id is `events[0]["data"]["object"]["id"]`.
+        """
+        before = len(self.outbox)
+        intent = self._intent(intent_id)
+        charge = self.charges.get(intent["latest_charge"] or "")
+        if charge is None or not charge["paid"]:
+            raise AssertionError(f"payment intent {intent_id} has no paid charge to dispute")
+        dispute = so.dispute(
+            amount=charge["amount"] if amount is None else amount,
+            charge=charge["id"],
+            currency=charge["currency"],
+            payment_intent=intent_id,
+            reason=reason,
+            status="warning_needs_response" if inquiry else "needs_response",
+            is_charge_refundable=inquiry,
+            livemode=self.livemode,
+        )
+        dispute["payment_method_details"]["card"]["case_type"] = "inquiry" if inquiry else "chargeback"
+        self.disputes[dispute["id"]] = dispute
+        charge["disputed"] = True
+        self._emit("charge.dispute.created", dispute)
+        if not inquiry:
+            dispute["balance_transactions"].append(self._dispute_transaction(dispute, -1))
+            self._emit("charge.dispute.funds_withdrawn", dispute)
+        return self.outbox[before:]
+
+    @locked
+    def escalate_inquiry(self, dispute_id: str) -> list[dict[str, Any]]:
+        """The bank turns an inquiry into a chargeback: Stripe closes the inquiry (`warning_closed`)
+        and opens a new dispute for the chargeback, which takes the money."""
+        before = len(self.outbox)
+        inquiry = self.retrieve_dispute(dispute_id)
+        if not inquiry["status"].startswith("warning_") or inquiry["status"] == "warning_closed":
+            raise ValueError(f"dispute {dispute_id} is {inquiry['status']}, not an open inquiry")
+        self.close_dispute(dispute_id, "won")
+        self.open_dispute(inquiry["payment_intent"], amount=inquiry["amount"], reason=inquiry["reason"])
+        return self.outbox[before:]
+
+    @locked
+    def submit_dispute_evidence(self, dispute_id: str) -> list[dict[str, Any]]:
+        """The merchant answers in the dashboard: the dispute goes under review (`updated`)."""
+        before = len(self.outbox)
+        dispute = self.retrieve_dispute(dispute_id)
+        previous = dispute["status"]
+        dispute["status"] = "warning_under_review" if previous.startswith("warning_") else "under_review"
+        dispute["evidence"]["uncategorized_text"] = "Delivered as invoiced; the client confirmed by e-mail."
+        dispute["evidence_details"].update(has_evidence=True, submission_count=1)
+        self._emit("charge.dispute.updated", dispute, previous_attributes={"status": previous})
+        return self.outbox[before:]
+
+    @locked
+    def close_dispute(self, dispute_id: str, outcome: str) -> list[dict[str, Any]]:
+        """The bank decides, "won" or "lost": `closed`; a chargeback won then gives the money back
+        (`funds_reinstated`, with the reinstatement's balance transaction). An inquiry can only be
+        closed in the merchant's favour (`warning_closed`): no money ever moved."""
+        before = len(self.outbox)
+        dispute = self.retrieve_dispute(dispute_id)
+        previous = dispute["status"]
+        inquiry = previous.startswith("warning_")
+        if outcome not in ("won", "lost") or (inquiry and outcome != "won"):
+            raise ValueError(f"a {previous} dispute cannot be closed as {outcome}")
+        dispute["status"] = "warning_closed" if inquiry else outcome
+        self._emit("charge.dispute.closed", dispute, previous_attributes={"status": previous})
+        if outcome == "won" and not inquiry:
+            dispute["balance_transactions"].append(self._dispute_transaction(dispute, +1))
+            self._emit("charge.dispute.funds_reinstated", dispute)
         return self.outbox[before:]

@@ -245,6 +245,79 @@ def refund(**overrides: Any) -> dict[str, Any]:
     return obj
 
 
+_EVIDENCE_FIELDS = (
+    "access_activity_log billing_address cancellation_policy cancellation_policy_disclosure "
+    "cancellation_rebuttal customer_communication customer_email_address customer_name customer_purchase_ip "
+    "customer_signature duplicate_charge_documentation duplicate_charge_explanation duplicate_charge_id "
+    "product_description receipt refund_policy refund_policy_disclosure refund_refusal_explanation service_date "
+    "service_documentation shipping_address shipping_carrier shipping_date shipping_documentation "
+    "shipping_tracking_number uncategorized_file uncategorized_text"
+).split()
+
+#: What Stripe charges for a dispute (in the test mode's USD-like units): on the withdrawal's fee,
+#: given back on the reinstatement's.
+DISPUTE_FEE = 1500
+
+
+def dispute(**overrides: Any) -> dict[str, Any]:
+    """A dispute of a charge; `balance_transactions` are expanded, as Stripe always sends them."""
+    obj: dict[str, Any] = {
+        "id": overrides.pop("id", None) or new_id("dp_"),
+        "object": "dispute",
+        "amount": 0,
+        "balance_transactions": [],
+        "charge": None,
+        "created": int(time.time()),
+        "currency": "usd",
+        "enhanced_eligibility_types": [],
+        "evidence": {**dict.fromkeys(_EVIDENCE_FIELDS), "enhanced_evidence": {}},
+        "evidence_details": {
+            "due_by": int(time.time()) + 7 * 86400,
+            "enhanced_eligibility": {},
+            "has_evidence": False,
+            "past_due": False,
+            "submission_count": 0,
+        },
+        "is_charge_refundable": False,
+        "livemode": False,
+        "metadata": {},
+        "payment_intent": None,
+        "payment_method_details": {
+            "card": {"brand": "visa", "case_type": "chargeback", "network_reason_code": "10.4", "network": "visa"},
+            "type": "card",
+        },
+        "reason": "fraudulent",
+        "status": "needs_response",
+    }
+    obj.update(overrides)
+    return obj
+
+
+def balance_transaction(**overrides: Any) -> dict[str, Any]:
+    """A balance transaction; `amount` is gross, `net` = amount - fee."""
+    obj: dict[str, Any] = {
+        "id": overrides.pop("id", None) or new_id("txn_"),
+        "object": "balance_transaction",
+        "amount": 0,
+        "available_on": int(time.time()),
+        "balance_type": "payments",
+        "created": int(time.time()),
+        "currency": "usd",
+        "description": None,
+        "exchange_rate": None,
+        "fee": 0,
+        "fee_details": [],
+        "net": 0,
+        "reporting_category": "charge",
+        "source": None,
+        "status": "available",
+        "type": "charge",
+    }
+    obj.update(overrides)
+    obj["net"] = obj["amount"] - obj["fee"]
+    return obj
+
+
 def balance(available: dict[str, int], pending: dict[str, int], *, livemode: bool = False) -> dict[str, Any]:
     def entries(amounts: dict[str, int]) -> list[dict[str, Any]]:
         return [

@@ -96,6 +96,10 @@ class Account(StripeActivity):
     intents: dict[str, dict[str, Any]] = field(default_factory=dict)
     charges: dict[str, dict[str, Any]] = field(default_factory=dict)
     refunds: dict[str, dict[str, Any]] = field(default_factory=dict)
+    disputes: dict[str, dict[str, Any]] = field(default_factory=dict)
+    #: The account's settlement currency and Stripe's rate to it from charges' currencies (None:
+    #: every charge settles in its own currency). Disputes' balance transactions are in it.
+    settlement: tuple[str, float] | None = None
     available: dict[str, int] = field(default_factory=lambda: {"eur": 0})
     outbox: list[dict[str, Any]] = field(default_factory=list)
     idempotency: dict[str, tuple[str, int, dict[str, Any]]] = field(default_factory=dict)
@@ -298,6 +302,26 @@ class Account(StripeActivity):
             found = found[ids.index(after) + 1 :]
         limit = min(max(int(params.get("limit") or 10), 1), 100)
         return {"object": "list", "data": found[:limit], "has_more": len(found) > limit, "url": "/v1/refunds"}
+
+    def retrieve_dispute(self, dispute_id: str) -> dict[str, Any]:
+        if dispute_id not in self.disputes:
+            raise invalid(f"No such dispute: '{dispute_id}'", param="dispute", code="resource_missing", status=404)
+        return self.disputes[dispute_id]
+
+    def list_disputes(self, params: dict[str, Any]) -> dict[str, Any]:
+        """`GET /v1/disputes`: newest first, filtered by `charge` or `payment_intent`, paged as Stripe pages."""
+        found = list(reversed(self.disputes.values()))  # opened in this order
+        for name in ("charge", "payment_intent"):
+            if params.get(name):
+                found = [d for d in found if d[name] == params[name]]
+        after = params.get("starting_after")
+        if after:
+            ids = [d["id"] for d in found]
+            if after not in ids:
+                raise invalid(f"No such dispute: '{after}'", param="starting_after", code="resource_missing")
+            found = found[ids.index(after) + 1 :]
+        limit = min(max(int(params.get("limit") or 10), 1), 100)
+        return {"object": "list", "data": found[:limit], "has_more": len(found) > limit, "url": "/v1/disputes"}
 
     def retrieve_charge(self, charge_id: str) -> dict[str, Any]:
         """A charge; since API version 2022-11-15 without its refunds unless they are expanded."""

@@ -5,13 +5,17 @@
 - half the paid ones refunded twice in Stripe's dashboard (`refund.created` + `charge.refunded`,
   on an API version whose `charge.refunded` lists no refunds);
 - two of the endpoints subscribe to `charge.refunded` only, never to `refund.*`;
+- a share of the paid ones not refunded disputed by the payer's bank: some first as an inquiry that
+  becomes a chargeback, every chargeback's funds withdrawn, some answered with evidence, then won
+  (funds reinstated) or lost (`charge.dispute.*`);
 - every event delivered at least once, 30% twice, all in one shuffled order, by 8 concurrent
   senders, each delivery signed when it is sent;
 - some deliveries fail as Stripe sees it (the sender gives up before the answer, as on a timeout)
   and are delivered again later, as Stripe retries.
 
-Afterwards every invoice's amount paid equals its succeeded payments minus refunds as Stripe
-knows them, every Stripe refund is recorded once by its id, and no request got a 5xx. The figures
+Afterwards every invoice's amount paid equals its succeeded payments minus refunds minus what
+disputes hold, as Stripe knows them; every Stripe refund is recorded once by its id, every dispute
+once with Stripe's outcome; and no request got a 5xx. The figures
 are printed. `STORM_PAYMENTS` changes the size (default 720, which makes over 5,000 deliveries),
 `STORM_SEED` the random world (default 1; 0 for a new one each run).
 """
@@ -37,7 +41,13 @@ from tests.fakes.fake_stripe import Account, FakeStripe
 from tests.harness.live_server import LiveServer
 from trackify.invoices.models import Invoice
 from trackify.invoices.services import invoice_create
-from trackify.payments.models import InvoicePayment, PaymentGatewayConfig, PaymentRefund
+from trackify.payments.models import (
+    InvoicePayment,
+    PaymentDispute,
+    PaymentGatewayConfig,
+    PaymentRefund,
+    PaymentWebhookEvent,
+)
 from trackify.payments.services.gateway_configs import gateway_config_create
 from trackify.payments.services.sessions import payment_session_create
 
@@ -50,6 +60,9 @@ DUPLICATE_SHARE = 0.30
 REFUNDED_SHARE = 0.5
 ABANDONED_SHARE = 0.03  # deliveries whose answer the sender does not wait for
 REFUND_TYPES = ("refund.created", "refund.updated", "refund.failed")
+DISPUTED_SHARE = 0.2  # of the paid payments not refunded
+# Stripe's dispute statuses as our books name them (written out: the test does not trust the mapping).
+OUR_DISPUTE_STATUS = {"warning_closed": "won", "won": "won", "lost": "lost"}
 
 
 @dataclass
@@ -137,10 +150,29 @@ def happen_at_stripe(opened: list[tuple[Endpoint, InvoicePayment]], rng: random.
         else:
             account.pay_checkout(reference)
         intent = account.intents[account.sessions[reference]["payment_intent"]]
-        if intent["status"] == "succeeded" and rng.random() < REFUNDED_SHARE:
+        if intent["status"] != "succeeded":
+            continue
+        if rng.random() < REFUNDED_SHARE:
             first = rng.randint(1, intent["amount"] - 1)
             account.dashboard_refund(intent["id"], first)
             account.dashboard_refund(intent["id"], rng.randint(1, intent["amount"] - first))
+        elif rng.random() < DISPUTED_SHARE:
+            dispute_at_stripe(account, intent["id"], rng)
+
+
+def dispute_at_stripe(account: Account, intent_id: str, rng: random.Random) -> None:
+    """The payer's bank disputes the whole charge or part of it, and decides."""
+    amount = account.intents[intent_id]["amount_received"]
+    part = amount if rng.random() < 0.7 else rng.randint(1, amount)
+    if rng.random() < 0.25:  # an inquiry first, which becomes a chargeback
+        events = account.open_dispute(intent_id, inquiry=True, amount=part)
+        events = account.escalate_inquiry(events[0]["data"]["object"]["id"])
+        dispute_id = events[-1]["data"]["object"]["id"]
+    else:
+        dispute_id = account.open_dispute(intent_id, amount=part)[0]["data"]["object"]["id"]
+    if rng.random() < 0.6:
+        account.submit_dispute_evidence(dispute_id)
+    account.close_dispute(dispute_id, "won" if rng.random() < 0.5 else "lost")
 
 
 def plan_deliveries(endpoints: list[Endpoint], rng: random.Random, figures: Figures) -> list[Delivery]:
@@ -248,6 +280,19 @@ def stripe_truth(endpoint: Endpoint, payment: InvoicePayment) -> tuple[int, dict
     return intent["amount_received"], refunds
 
 
+def stripe_disputes(endpoint: Endpoint, payment: InvoicePayment) -> dict[str, tuple[str, int, int]]:
+    """{dispute id: (our status, withdrawn, reinstated)} of one payment, from Stripe's balance transactions."""
+    account = endpoint.account
+    intent_id = account.sessions[payment.gateway_reference]["payment_intent"]
+    found = {}
+    for dispute in account.disputes.values():
+        if dispute["payment_intent"] == intent_id:
+            moved = [t["amount"] for t in dispute["balance_transactions"]]
+            withdrawn, reinstated = -sum(a for a in moved if a < 0), sum(a for a in moved if a > 0)
+            found[dispute["id"]] = (OUR_DISPUTE_STATUS[dispute["status"]], withdrawn, reinstated)
+    return found
+
+
 def wrong_invoices(opened: list[tuple[Endpoint, InvoicePayment]]) -> list[str]:
     wrong = []
     invoices = Invoice.objects.in_bulk([p.invoice_id for _, p in opened])
@@ -256,14 +301,21 @@ def wrong_invoices(opened: list[tuple[Endpoint, InvoicePayment]]) -> list[str]:
     for refund in PaymentRefund.objects.filter(status="succeeded"):
         recorded[refund.payment_id][refund.gateway_refund_id] = refund.amount
         counts[(refund.payment_id, refund.gateway_refund_id)] += 1
+    disputes: dict[Any, dict[str, tuple[str, int, int]]] = collections.defaultdict(dict)
+    for dispute in PaymentDispute.objects.all():
+        disputes[dispute.payment_id][dispute.gateway_dispute_id] = (
+            dispute.status, dispute.withdrawn_amount, dispute.reinstated_amount
+        )
     for endpoint, payment in opened:
         paid, refunds = stripe_truth(endpoint, payment)
-        expected = paid - sum(refunds.values())
+        at_stripe = stripe_disputes(endpoint, payment)
+        held = sum(withdrawn - reinstated for _, withdrawn, reinstated in at_stripe.values())
+        expected = paid - sum(refunds.values()) - held
         invoice = invoices[payment.invoice_id]
-        if invoice.amount_paid != expected or recorded[payment.pk] != refunds:
+        if invoice.amount_paid != expected or recorded[payment.pk] != refunds or disputes[payment.pk] != at_stripe:
             wrong.append(
                 f"{invoice.number}: amount paid {invoice.amount_paid}, Stripe says {expected}; "
-                f"refunds {recorded[payment.pk]} vs {refunds}"
+                f"refunds {recorded[payment.pk]} vs {refunds}; disputes {disputes[payment.pk]} vs {at_stripe}"
             )
     wrong += [f"refund {ref} recorded {n} times" for (_, ref), n in counts.items() if n > 1]
     return wrong
@@ -291,21 +343,32 @@ def test_webhook_storm(storm_fake: FakeStripe, make_user: Any, settings: Any, tm
 
     wrong = wrong_invoices(opened)
     refunds = sum(len(stripe_truth(e, p)[1]) for e, p in opened)
+    at_stripe = [d for e, p in opened for d in stripe_disputes(e, p).values()]
+    outcomes = collections.Counter(status for status, withdrawn, _ in at_stripe if withdrawn)
+    inquiries = sum(1 for status, withdrawn, _ in at_stripe if not withdrawn)
+    stored = collections.Counter(PaymentWebhookEvent.objects.values_list("status", "event_type"))
+    ignored = {event_type: n for (status, event_type), n in sorted(stored.items()) if status == "ignored"}
     server_errors = sum(n for status, n in figures.statuses.items() if status >= 500)
     with capsys.disabled():
         print(
-            f"\n[storm] {PAYMENTS} payments, {refunds} dashboard refunds, {figures.deliveries} deliveries "
+            f"\n[storm] {PAYMENTS} payments, {refunds} dashboard refunds, {len(at_stripe) - inquiries} chargebacks "
+            f"({outcomes['won']} won, {outcomes['lost']} lost; {inquiries} inquiries before them), "
+            f"{figures.deliveries} deliveries "
             f"({figures.unique_events} events, {figures.duplicates} duplicates, {figures.abandoned} abandoned "
             f"and {figures.retried} redelivered) by {SENDERS} senders in {figures.seconds:.1f} s "
             f"({figures.deliveries / figures.seconds:.0f}/s); answers {dict(sorted(figures.statuses.items()))}, "
             f"outcomes {dict(sorted(figures.outcomes.items()))}; Stripe look-ups "
             f"{len(storm_fake.requests_to('GET', '/v1/refunds'))} refund lists, "
             f"{len(storm_fake.requests_to('GET', '/v1/payment_intents'))} payment intents; "
-            f"5xx: {server_errors}; errors: {len(figures.errors)}; wrong invoices: {len(wrong)}"
+            f"5xx: {server_errors}; errors: {len(figures.errors)}; wrong invoices: {len(wrong)}; "
+            f"events stored as ignored, by type: {ignored}"
         )
     assert figures.deliveries >= 5000 or PAYMENTS < DEFAULT_PAYMENTS
     assert server_errors == 0, figures.statuses
     assert not figures.errors, figures.errors[:10]
     assert set(figures.statuses) == {200}, figures.statuses
     assert not wrong, wrong[:10]
+    # Only the types we do not act on are ignored: every dispute, refund and payment event was applied.
+    assert set(ignored) <= {"charge.succeeded", "payment_intent.created"}, ignored
+    assert not any(status in ("deferred", "failed", "received") for status, _ in stored), stored
     assert InvoicePayment.objects.filter(attention_reason__gt="").count() == 0

@@ -1,8 +1,8 @@
 """The payment state machine: its table, and the real ledger driven by random event sequences.
 
 The stateful test sends webhook events through `webhook_apply` (the path every verified delivery
-takes) in any order, with duplicates, refunds, late "pending"s and wrong amounts, and checks the
-books against the rows after every step, computed here independently of the ledger.
+takes) in any order, with duplicates, refunds, disputes, late "pending"s and wrong amounts, and checks
+the books against the rows after every step, computed here independently of the ledger.
 """
 
 from __future__ import annotations
@@ -21,18 +21,21 @@ from hypothesis.stateful import Bundle, RuleBasedStateMachine, invariant, rule, 
 from trackify.invoices.models import Invoice
 from trackify.payments import state
 from trackify.payments.gateways.types import (
+    DisputeStatus,
+    DisputeUpdate,
     PaymentStatus,
     PaymentUpdate,
     RefundStatus,
     RefundUpdate,
     WebhookEvent,
 )
-from trackify.payments.models import InvoicePayment, PaymentGatewayConfig, PaymentRefund
+from trackify.payments.models import InvoicePayment, PaymentDispute, PaymentGatewayConfig, PaymentRefund
 from trackify.payments.services import ledger
 from trackify.payments.services.gateway_configs import gateway_config_create
 from trackify.payments.services.webhooks import webhook_apply
 
 S = PaymentStatus
+D = DisputeStatus
 
 # Written out here rather than imported, so the test does not trust the code it checks.
 PAID = {"succeeded", "partially_refunded", "refunded"}
@@ -45,6 +48,12 @@ EXPECTED_GATEWAY_TRANSITIONS = {
     ("processing", "succeeded"), ("processing", "failed"), ("processing", "cancelled"),
     ("processing", "expired"),
     ("failed", "processing"), ("failed", "succeeded"), ("failed", "cancelled"), ("failed", "expired"),
+}  # fmt: skip
+
+EXPECTED_DISPUTE_TRANSITIONS = {
+    ("inquiry", "needs_response"), ("inquiry", "under_review"), ("inquiry", "won"), ("inquiry", "lost"),
+    ("needs_response", "under_review"), ("needs_response", "won"), ("needs_response", "lost"),
+    ("under_review", "won"), ("under_review", "lost"),
 }  # fmt: skip
 
 
@@ -107,6 +116,19 @@ def test_money_after_cancellation_or_expiry_needs_attention(current, target):
     assert state.needs_attention(current, target) is expected
 
 
+@pytest.mark.parametrize(("current", "target"), list(itertools.product(D, D)))
+def test_dispute_transitions_match_the_documented_graph(current, target):
+    expected = (current.value, target.value) in EXPECTED_DISPUTE_TRANSITIONS
+    assert state.dispute_transition_allowed(current, target) is expected
+
+
+def test_dispute_status_sets_are_as_documented():
+    assert {s.value for s in state.DISPUTE_NEEDS_RESPONSE} == {"inquiry", "needs_response"}
+    assert {s.value for s in state.DISPUTE_OPEN} == {"inquiry", "needs_response", "under_review"}
+    assert {s.value for s in state.DISPUTE_CLOSED} == {"won", "lost"}
+    assert not any(state.dispute_transition_allowed(closed, target) for closed in state.DISPUTE_CLOSED for target in D)
+
+
 # -- the real ledger, driven by Hypothesis ---------------------------------------------------------
 
 PAYMENT_AMOUNTS = (4_000, 6_000, 10_000)  # of an invoice of 10 000 that allows partial payment
@@ -117,6 +139,7 @@ REPORTABLE = [S.PENDING, S.PROCESSING, S.SUCCEEDED, S.FAILED, S.CANCELLED, S.EXP
 # test below): that is the one way a payment may leave "refunded", and the invariants allow exactly it.
 REFUND_MOVES = {"pending": {"succeeded", "failed", "cancelled"}, "succeeded": {"failed"}, "failed": set(),
                 "cancelled": set()}  # fmt: skip
+DISPUTE_MOVES = {current: {target for c, target in EXPECTED_DISPUTE_TRANSITIONS if c == current} for current in D}
 
 
 class LedgerMachine(RuleBasedStateMachine):
@@ -154,6 +177,7 @@ class LedgerMachine(RuleBasedStateMachine):
         self.seen_status = {pk: "pending" for pk in self.payment_ids}
         self.seen_refund_status: dict[Any, str] = {}
         self.money_returned: set[Any] = set()  # payments whose succeeded refund was just reported failed
+        self.seen_dispute: dict[Any, tuple[str, int, int]] = {}  # status, withdrawn, reinstated
 
     def teardown(self) -> None:
         transaction.set_rollback(True)
@@ -217,6 +241,40 @@ class LedgerMachine(RuleBasedStateMachine):
             )
         )
 
+    @rule(
+        target=sent,
+        index=st.integers(0, len(PAYMENT_AMOUNTS) - 1),
+        dispute_number=st.integers(1, 2),
+        status=st.sampled_from(list(DisputeStatus)),
+        withdrawn=st.sampled_from([0, 1_000, 4_000, 6_000]),
+        reinstated_share=st.sampled_from([0, 1, 2]),  # none, half, all of what was withdrawn
+        by_reference=st.booleans(),
+    )
+    def dispute_event(
+        self, index: int, dispute_number: int, status: D, withdrawn: int, reinstated_share: int, by_reference: bool
+    ) -> WebhookEvent:
+        """A provider's snapshot of a dispute: its status and the totals moved so far (any order)."""
+        payment = InvoicePayment.objects.get(pk=self.payment_ids[index])
+        return self._deliver(
+            WebhookEvent(
+                gateway_event_id=f"evt_{uuid.uuid4().hex}",
+                event_type=f"dispute.{status}",
+                payload={"kind": "dispute", "status": str(status)},
+                payment_id=None if by_reference else payment.pk,
+                gateway_reference=payment.gateway_reference if by_reference else "",
+                dispute_updates=(
+                    DisputeUpdate(
+                        gateway_dispute_id=f"dp_{index}_{dispute_number}",
+                        status=status,
+                        amount=payment.amount,
+                        currency="EUR",
+                        withdrawn=withdrawn,
+                        reinstated=withdrawn * reinstated_share // 2,
+                    ),
+                ),
+            )
+        )
+
     @rule(event=sent)
     def redeliver(self, event: WebhookEvent) -> None:
         """The same event (same gateway event id) again: it is a duplicate and changes nothing."""
@@ -244,14 +302,17 @@ class LedgerMachine(RuleBasedStateMachine):
         return (
             invoice.amount_paid,
             invoice.status,
-            tuple((p.pk, p.status, p.refunded_amount) for p in payments),
+            tuple((p.pk, p.status, p.refunded_amount, p.disputed_amount) for p in payments),
+            tuple(PaymentDispute.objects.filter(payment__in=payments).order_by("pk").values_list(
+                "status", "withdrawn_amount", "reinstated_amount"
+            )),
         )
 
     @invariant()
     def books_balance(self) -> None:
         invoice = Invoice.objects.get(pk=self.invoice.pk)
         payments = list(InvoicePayment.objects.filter(pk__in=self.payment_ids))
-        expected_paid = sum(p.amount - p.refunded_amount for p in payments if p.status in PAID)
+        expected_paid = sum(p.amount - p.refunded_amount - p.disputed_amount for p in payments if p.status in PAID)
         assert invoice.amount_paid == expected_paid
 
         if expected_paid >= INVOICE_TOTAL:
@@ -263,6 +324,7 @@ class LedgerMachine(RuleBasedStateMachine):
 
         for payment in payments:
             assert 0 <= payment.refunded_amount <= payment.amount
+            assert 0 <= payment.disputed_amount <= payment.amount - payment.refunded_amount
             if payment.status in PAID:
                 refunded = payment.refunded_amount
                 expected = "succeeded" if refunded == 0 else "refunded" if refunded == payment.amount else (
@@ -287,12 +349,33 @@ class LedgerMachine(RuleBasedStateMachine):
         for payment in InvoicePayment.objects.filter(pk__in=self.payment_ids):
             refunds = list(PaymentRefund.objects.filter(payment=payment))
             succeeded = sum(r.amount for r in refunds if r.status == "succeeded")
-            assert payment.refunded_amount == min(succeeded, payment.amount)
+            held = sum(d.withdrawn_amount - d.reinstated_amount for d in PaymentDispute.objects.filter(payment=payment))
+            # Refunds and disputes together never take back more than was paid: each is what the
+            # provider reports, unless both together would exceed the payment (then clamped, flagged).
+            assert payment.refunded_amount <= min(succeeded, payment.amount)
+            assert payment.disputed_amount <= held
+            if succeeded + held <= payment.amount:
+                assert (payment.refunded_amount, payment.disputed_amount) == (succeeded, held)
+            else:
+                assert payment.attention_reason
             for refund in refunds:
                 before = self.seen_refund_status.get(refund.pk)
                 if before is not None and refund.status != before:
                     assert refund.status in REFUND_MOVES[before], f"refund went {before} -> {refund.status}"
                 self.seen_refund_status[refund.pk] = refund.status
+
+    @invariant()
+    def disputes_only_move_forward(self) -> None:
+        """A dispute's status moves only along the graph; what it withdrew and reinstated never shrinks."""
+        for dispute in PaymentDispute.objects.filter(payment_id__in=self.payment_ids):
+            assert 0 <= dispute.reinstated_amount <= dispute.withdrawn_amount <= dispute.payment.amount
+            before = self.seen_dispute.get(dispute.pk)
+            if before is not None:
+                status, withdrawn, reinstated = before
+                if dispute.status != status:
+                    assert dispute.status in DISPUTE_MOVES[D(status)], f"dispute went {status} -> {dispute.status}"
+                assert dispute.withdrawn_amount >= withdrawn and dispute.reinstated_amount >= reinstated
+            self.seen_dispute[dispute.pk] = (dispute.status, dispute.withdrawn_amount, dispute.reinstated_amount)
 
 
 @pytest.mark.django_db

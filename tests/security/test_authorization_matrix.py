@@ -16,6 +16,7 @@ from django.test import Client
 
 from tests.conftest import client_for
 from tests.payments.api.conftest import create_session, pay
+from tests.payments.disputes import report_dispute
 
 ACTORS = ["owner", "other", "anonymous", "right_token", "wrong_token"]
 # (method, url template, body, expected status per actor, in ACTORS order)
@@ -35,6 +36,13 @@ MATRIX: list[tuple[str, str, dict[str, Any] | None, tuple[int, ...]]] = [
     ("get", "/payment/status/{pending}/", None, (200, 404, 404, 200, 404)),
     ("post", "/payment/sandbox/{pending}/complete/", {"outcome": "processing"}, (409, 404, 404, 200, 404)),
     ("post", "/payment/{paid}/refund/", {"amount": "1.00"}, (201, 404, 403, 403, 403)),
+    ("get", "/payment/gateways/{config}/webhook-health/", None, (200, 404, 403, 403, 403)),
+    # Lists answer another user with their own (empty) list: nothing of the owner's shows in it.
+    ("get", "/payment/payments/", None, (200, 200, 403, 403, 403)),
+    ("get", "/payment/payments/{disputed}/", None, (200, 404, 403, 403, 403)),
+    ("get", "/payment/disputes/", None, (200, 200, 403, 403, 403)),
+    ("get", "/payment/disputes/?open=true", None, (200, 200, 403, 403, 403)),
+    ("get", "/payment/disputes/?needs_response=true", None, (200, 200, 403, 403, 403)),
 ]
 # The owner goes last in each row, so that a refused caller's attempt meets the same state.
 ORDER = ["other", "anonymous", "wrong_token", "right_token", "owner"]
@@ -60,11 +68,16 @@ def test_every_endpoint_answers_each_caller_as_expected_and_leaks_nothing(
     pending_payment_id = pending.json()["payment_id"]
     private_invoice = make_invoice(number="PRIVATE-0042", client_email="private-client@example.org")
     spare = gateway_config_create(owner=user, gateway_name="sandbox", display_name="Spare")
+    # A disputed payment of another invoice (a refund of `paid` must stay possible).
+    disputed_invoice = make_invoice(number="DISPUTED-0077")
+    disputed_payment_id = pay(api, disputed_invoice)
+    dispute = report_dispute(disputed_payment_id, gateway_dispute_id="dp_private_0077")
     ids = {"invoice": invoice.pk, "config": sandbox_config.pk, "spare_config": spare.pk,
-           "pending": pending_payment_id, "paid": paid_payment_id}
+           "pending": pending_payment_id, "paid": paid_payment_id, "disputed": disputed_payment_id}
     private = [private_invoice.number, str(private_invoice.pk), private_invoice.public_token,
                "private-client@example.org", str(sandbox_config.pk), str(spare.pk), user.username,
-               sandbox_config.credentials["webhook_secret"]]
+               sandbox_config.credentials["webhook_secret"], disputed_invoice.number, disputed_payment_id,
+               str(dispute.pk), dispute.gateway_dispute_id, paid_payment_id]
     # What the pay-link holder may see of their own invoice, but nobody else may.
     invoice_private = [invoice.client_email, invoice.public_token]
     clients = {"owner": client_for(user), "other": client_for(other_user), "anonymous": Client()}

@@ -13,13 +13,18 @@ import json
 import os
 import subprocess
 import sys
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
+from django.utils import timezone
 from rest_framework.authtoken.models import Token
 
+from tests.payments.disputes import report_dispute
 from trackify.invoices.services import invoice_create
+from trackify.payments.gateways.types import PaymentStatus, PaymentUpdate
+from trackify.payments.services import ledger
 from trackify.payments.services.gateway_configs import gateway_config_create
 from trackify.payments.services.sessions import payment_session_create
 
@@ -84,6 +89,13 @@ def world(live_server: Any, django_user_model: Any) -> dict[str, Any]:
         total="100.00", allow_partial_payment=True,
     )
     payment = payment_session_create(invoice_id=invoice.pk, amount=1000).payment
+    # A paid and disputed payment of another invoice, so that the disputes list answers with a row.
+    disputed = invoice_create(
+        owner=owner, number="ST-2", client_name="Client", client_email="c@example.com", currency="EUR", total="50.00",
+    )
+    paid = payment_session_create(invoice_id=disputed.pk).payment
+    ledger.payment_apply(payment_id=paid.pk, payment_update=PaymentUpdate(status=PaymentStatus.SUCCEEDED), source="api")
+    report_dispute(paid.pk, evidence_due_by=timezone.now() + timedelta(days=5))
     return {"url": live_server.url, "token": token.key, "config": config, "invoice": invoice, "payment": payment}
 
 

@@ -1,4 +1,5 @@
-"""Admin panel: configs (credentials masked, replaceable, never shown), payments and events (read-only)."""
+"""Admin panel: configs (credentials masked, replaceable, never shown); payments, their disputes and events
+(read-only: every write goes through the ledger)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,8 @@ from typing import Any
 from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
-from django.utils.html import format_html_join
+from django.urls import reverse
+from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString, mark_safe
 
 from trackify.common.admin import label_of, labelled_filter
@@ -15,10 +17,13 @@ from trackify.common.errors import TrackifyError
 from trackify.common.money import format_amount
 from trackify.payments.admin_forms import GatewayConfigForm, credential_fields
 from trackify.payments.gateways.registry import get_gateway_class
-from trackify.payments.labels import FLOW, PAYMENT_STATUS, REFUND_STATUS, WEBHOOK_EVENT_STATUS
+from trackify.payments.gateways.types import DisputeStatus
+from trackify.payments.labels import DISPUTE_STATUS, FLOW, PAYMENT_STATUS, REFUND_STATUS, WEBHOOK_EVENT_STATUS
 from trackify.payments.masking import masked_credentials
 from trackify.payments.models import (
     InvoicePayment,
+    PaymentDispute,
+    PaymentDisputeChange,
     PaymentGatewayConfig,
     PaymentRefund,
     PaymentStatusChange,
@@ -138,6 +143,73 @@ class RefundInline(ReadOnlyInline):
         return label_of(REFUND_STATUS, obj.status)
 
 
+class DisputeDisplays:
+    """How a dispute's status and amounts read, on its own page and inline on its payment's."""
+
+    @admin.display(description="Status", ordering="status")
+    def status_display(self, obj: PaymentDispute) -> str:
+        label = label_of(DISPUTE_STATUS, obj.status)
+        return f"{label} (inquiry)" if obj.is_inquiry and obj.status != DisputeStatus.INQUIRY else label
+
+    @admin.display(description="Disputed")
+    def amount_display(self, obj: PaymentDispute) -> str:
+        return money_label(obj.amount, obj.currency)
+
+    @admin.display(description="Withdrawn")
+    def withdrawn_display(self, obj: PaymentDispute) -> str:
+        return money_label(obj.withdrawn_amount, obj.currency)
+
+    @admin.display(description="Reinstated")
+    def reinstated_display(self, obj: PaymentDispute) -> str:
+        return money_label(obj.reinstated_amount, obj.currency)
+
+    @admin.display(description="Held (withdrawn less reinstated)")
+    def held_display(self, obj: PaymentDispute) -> str:
+        return money_label(obj.held_amount, obj.currency)
+
+
+class DisputeInline(DisputeDisplays, ReadOnlyInline):
+    """A payment's disputes; each links to its own page, where its history is."""
+
+    model = PaymentDispute
+    fields = (
+        "dispute_link", "status_display", "amount_display", "withdrawn_display", "reinstated_display",
+        "evidence_due_by", "reason", "created_at", "closed_at",
+    )
+    readonly_fields = fields
+
+    @admin.display(description="Dispute (history)")
+    def dispute_link(self, obj: PaymentDispute) -> str:
+        url = reverse("admin:payments_paymentdispute_change", args=[obj.pk])
+        return format_html('<a href="{}">{}</a>', url, obj.gateway_dispute_id)
+
+
+
+class DisputeChangeInline(ReadOnlyInline):
+    model = PaymentDisputeChange
+    fields = (
+        "created_at", "from_label", "to_label", "withdrawn_display", "reinstated_display", "applied", "source",
+        "note", "webhook_event",
+    )
+    readonly_fields = fields
+
+    @admin.display(description="From")
+    def from_label(self, obj: PaymentDisputeChange) -> str:
+        return label_of(DISPUTE_STATUS, obj.from_status) if obj.from_status else "(opened)"
+
+    @admin.display(description="To")
+    def to_label(self, obj: PaymentDisputeChange) -> str:
+        return label_of(DISPUTE_STATUS, obj.to_status)
+
+    @admin.display(description="Withdrawn (total)")
+    def withdrawn_display(self, obj: PaymentDisputeChange) -> str:
+        return money_label(obj.withdrawn_amount, obj.dispute.currency)
+
+    @admin.display(description="Reinstated (total)")
+    def reinstated_display(self, obj: PaymentDisputeChange) -> str:
+        return money_label(obj.reinstated_amount, obj.dispute.currency)
+
+
 class ReadOnlyAdmin(admin.ModelAdmin):
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
@@ -157,9 +229,9 @@ class InvoicePaymentAdmin(ReadOnlyAdmin):
     list_filter = [labelled_filter("status", "status", PAYMENT_STATUS), "gateway_name"]
     search_fields = ["id", "gateway_reference", "gateway_payment_reference", "invoice__number"]
     # client_params may hold a client secret for the payer's browser; amounts show in major units instead.
-    exclude = ["client_params", "amount", "refunded_amount", "status"]
-    readonly_fields = ["amount_display", "refunded_display", "status_display"]
-    inlines = [StatusChangeInline, RefundInline]
+    exclude = ["client_params", "amount", "refunded_amount", "disputed_amount", "status"]
+    readonly_fields = ["amount_display", "refunded_display", "disputed_display", "status_display"]
+    inlines = [StatusChangeInline, RefundInline, DisputeInline]
 
     @admin.display(description="Amount")
     def amount_display(self, obj: InvoicePayment) -> str:
@@ -169,9 +241,27 @@ class InvoicePaymentAdmin(ReadOnlyAdmin):
     def refunded_display(self, obj: InvoicePayment) -> str:
         return money_label(obj.refunded_amount, obj.currency)
 
+    @admin.display(description="Disputed (held by its disputes)")
+    def disputed_display(self, obj: InvoicePayment) -> str:
+        return money_label(obj.disputed_amount, obj.currency)
+
     @admin.display(description="Status", ordering="status")
     def status_display(self, obj: InvoicePayment) -> str:
         return label_of(PAYMENT_STATUS, obj.status)
+
+
+@admin.register(PaymentDispute)
+class PaymentDisputeAdmin(DisputeDisplays, ReadOnlyAdmin):
+    list_display = [
+        "gateway_dispute_id", "payment", "status_display", "amount_display", "held_display", "evidence_due_by",
+        "created_at",
+    ]
+    list_filter = [labelled_filter("status", "status", DISPUTE_STATUS), "config__gateway_name"]
+    search_fields = ["gateway_dispute_id", "payment__id", "payment__invoice__number"]
+    list_select_related = ["payment"]
+    exclude = ["amount", "withdrawn_amount", "reinstated_amount", "status"]
+    readonly_fields = ["status_display", "amount_display", "withdrawn_display", "reinstated_display", "held_display"]
+    inlines = [DisputeChangeInline]
 
 
 @admin.register(PaymentWebhookEvent)

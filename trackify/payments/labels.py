@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from trackify.payments.gateways.types import PaymentFlow, PaymentStatus, RefundStatus
+from trackify.payments.gateways.types import DisputeStatus, PaymentFlow, PaymentStatus, RefundStatus
 from trackify.payments.models import WebhookEventStatus
 
 PAYMENT_STATUS: Mapping[str, str] = {
@@ -27,6 +27,14 @@ REFUND_STATUS: Mapping[str, str] = {
     RefundStatus.SUCCEEDED: "Succeeded",
     RefundStatus.FAILED: "Failed",
     RefundStatus.CANCELLED: "Cancelled",
+}
+
+DISPUTE_STATUS: Mapping[str, str] = {
+    DisputeStatus.INQUIRY: "Inquiry",
+    DisputeStatus.NEEDS_RESPONSE: "Needs response",
+    DisputeStatus.UNDER_REVIEW: "Under review",
+    DisputeStatus.WON: "Won",
+    DisputeStatus.LOST: "Lost",
 }
 
 FLOW: Mapping[str, str] = {

@@ -6,4 +6,5 @@ from trackify.sandbox import views
 # payments: it checks access to a payment; see trackify.payments.api.sandbox.)
 hosted_urlpatterns = [
     path("checkout/<str:session_id>/", views.hosted_checkout, name="sandbox-checkout"),
+    path("disputes/<str:dispute_id>/", views.dispute_page, name="sandbox-dispute-page"),
 ]

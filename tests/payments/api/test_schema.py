@@ -24,9 +24,12 @@ EXPECTED_OPERATIONS = {
     ("/payment/{payment_id}/refund/", "post"),
     ("/payment/payments/", "get"),
     ("/payment/payments/{payment_id}/", "get"),
+    ("/payment/disputes/", "get"),
+    ("/payment/gateways/{config_id}/webhook-health/", "get"),
     ("/payment/webhook/{gateway_name}/", "post"),
     ("/payment/webhook/{gateway_name}/{config_id}/", "post"),
     ("/payment/sandbox/{payment_id}/complete/", "post"),
+    ("/payment/sandbox/{payment_id}/dispute/", "post"),
 }
 
 
@@ -92,3 +95,40 @@ def test_the_payments_list_documents_its_paging_filter_and_search(schema):
     assert {p["name"] for p in operation["parameters"]} >= {"page", "page_size", "status", "q"}
     listed = operation["responses"]["200"]["content"]["application/json"]["schema"]["$ref"]
     assert listed.endswith("/PaginatedOwnerPaymentList")
+
+
+def test_the_disputes_list_documents_its_paging_and_filters(schema):
+    operation = schema["paths"]["/payment/disputes/"]["get"]
+    parameters = {p["name"]: p for p in operation["parameters"]}
+    assert set(parameters) >= {"page", "page_size", "open", "needs_response"}
+    flag = {"type": "string", "enum": ["true", "false", ""]}  # blank: no filter, as the payments list's status
+    assert parameters["open"]["schema"] == parameters["needs_response"]["schema"] == flag
+    assert parameters["open"]["description"] and parameters["needs_response"]["description"]
+    listed = operation["responses"]["200"]["content"]["application/json"]["schema"]["$ref"]
+    assert listed.endswith("/PaginatedDisputeList")
+
+
+def test_a_dispute_is_documented_field_by_field_with_its_status_values(schema):
+    from trackify.payments.gateways.types import DisputeStatus
+
+    components = schema["components"]["schemas"]
+    dispute = components["Dispute"]["properties"]
+    assert set(dispute) == {
+        "dispute_id", "payment_id", "invoice_id", "invoice_number", "client_name", "gateway", "gateway_display_name",
+        "gateway_dispute_id", "amount", "currency", "reason", "status", "is_inquiry", "needs_response",
+        "evidence_due_by", "days_left", "withdrawn_amount", "reinstated_amount", "held_amount", "dashboard_url",
+        "created_at", "closed_at",
+    }  # fmt: skip
+    assert components["DisputeStatusEnum"]["enum"] == [s.value for s in DisputeStatus]
+    assert dispute["status"]["allOf"] == [{"$ref": "#/components/schemas/DisputeStatusEnum"}]
+    assert (dispute["days_left"]["type"], dispute["days_left"]["nullable"]) == ("integer", True)
+    assert dispute["held_amount"]["type"] == "string"
+    timeline = components["PaymentTimeline"]["properties"]
+    assert timeline["disputes"]["items"] == {"$ref": "#/components/schemas/TimelineDispute"}
+    assert "changes" in components["TimelineDispute"]["properties"]
+    assert timeline["refund_blocked_reason"]["type"] == "string"
+    row = components["OwnerPayment"]["properties"]
+    assert (row["disputed_amount"]["type"], row["open_disputes"]["type"]) == ("string", "integer")
+    health = components["WebhookHealth"]["properties"]
+    assert health["disputes_needing_response"]["type"] == "integer"
+    assert health["nearest_dispute_deadline"]["nullable"] is True

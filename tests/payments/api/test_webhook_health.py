@@ -1,5 +1,6 @@
 """Webhook health per config, for its owner: the last event, 24-hour counts of verified, rejected,
-failed and deferred deliveries, and warnings when webhooks silently stopped working."""
+failed and deferred deliveries, and warnings when webhooks silently stopped working or disputes
+wait for the owner's answer."""
 
 from __future__ import annotations
 
@@ -10,9 +11,12 @@ from django.contrib.auth import get_user_model
 from django.test import Client
 from django.utils import timezone
 
-from tests.payments.api.conftest import assert_error
+from tests.payments.api.conftest import assert_error, pay
+from tests.payments.disputes import report_dispute
 from tests.payments.webhooks.sandbox_events import deliver, send, session_payload, signed
+from trackify.payments.gateways.types import DisputeStatus
 from trackify.payments.models import InvoicePayment, PaymentWebhookEvent
+from trackify.payments.services.gateway_configs import gateway_config_create
 
 pytestmark = pytest.mark.django_db
 
@@ -38,6 +42,8 @@ def test_a_config_that_heard_nothing_yet(api, sandbox_config) -> None:
         "failed": 0,
         "deferred": 0,
         "open_payments": 0,
+        "disputes_needing_response": 0,
+        "nearest_dispute_deadline": None,
         "warnings": [],
     }
 
@@ -94,3 +100,59 @@ def test_the_admin_shows_a_configs_webhook_health(open_payment) -> None:
     page = client.get(f"/admin/payments/paymentgatewayconfig/{open_payment.config_id}/change/").content.decode()
     assert "Webhook health" in page
     assert "rejected (bad signature) 1" in page
+
+
+def test_disputes_needing_a_response_warn_with_the_nearest_deadline(api, make_invoice, sandbox_config) -> None:
+    now = timezone.now()
+    near, far = now + timedelta(days=7), now + timedelta(days=12)
+    report_dispute(pay(api, make_invoice()), gateway_dispute_id="dp_far", evidence_due_by=far)
+    report_dispute(pay(api, make_invoice()), gateway_dispute_id="dp_near", status=DisputeStatus.INQUIRY,
+                   is_inquiry=True, evidence_due_by=near)  # fmt: skip
+    # Answered already, or closed: nothing to do, whatever their deadline.
+    report_dispute(pay(api, make_invoice()), gateway_dispute_id="dp_review", status=DisputeStatus.UNDER_REVIEW,
+                   evidence_due_by=now + timedelta(days=1))  # fmt: skip
+    report_dispute(pay(api, make_invoice()), gateway_dispute_id="dp_lost", status=DisputeStatus.LOST,
+                   evidence_due_by=now)  # fmt: skip
+    # Another config of the same owner: its own health.
+    other = gateway_config_create(owner=sandbox_config.owner, gateway_name="sandbox", display_name="Other")
+    report_dispute(pay(api, make_invoice(), gateway_config_id=str(other.pk)), gateway_dispute_id="dp_other")
+
+    found = health(api, sandbox_config)
+    assert found["disputes_needing_response"] == 2
+    assert found["nearest_dispute_deadline"][:19] == near.isoformat()[:19]
+    assert found["warnings"] == [
+        f"2 disputes need a response; the nearest deadline is {near.date():%Y-%m-%d} (7 days left): "
+        "answer at the provider or the money is lost."
+    ]
+    theirs = health(api, other)
+    assert (theirs["disputes_needing_response"], theirs["nearest_dispute_deadline"]) == (1, None)
+    assert theirs["warnings"] == ["1 dispute needs a response: answer at the provider or the money is lost."]
+
+
+@pytest.mark.parametrize(("days", "words"), [(0, "the last day"), (1, "1 day left"), (-3, "3 days past")])
+def test_a_single_disputes_deadline_reads_as_days_left_or_past(api, invoice, sandbox_config, days, words) -> None:
+    due = timezone.now() + timedelta(days=days)
+    report_dispute(pay(api, invoice), evidence_due_by=due)
+    [warning] = health(api, sandbox_config)["warnings"]
+    assert warning == (
+        f"1 dispute needs a response; its deadline is {due.date():%Y-%m-%d} ({words}): "
+        "answer at the provider or the money is lost."
+    )
+
+
+def test_an_answered_dispute_no_longer_warns(api, invoice, sandbox_config) -> None:
+    payment_id = pay(api, invoice)
+    report_dispute(payment_id, evidence_due_by=timezone.now() + timedelta(days=3))
+    assert health(api, sandbox_config)["disputes_needing_response"] == 1
+    report_dispute(payment_id, status=DisputeStatus.UNDER_REVIEW)
+    found = health(api, sandbox_config)
+    assert (found["disputes_needing_response"], found["nearest_dispute_deadline"], found["warnings"]) == (0, None, [])
+
+
+def test_the_admin_shows_the_disputes_warning(api, invoice, sandbox_config) -> None:
+    report_dispute(pay(api, invoice))
+    admin = get_user_model().objects.create_superuser("admin", "admin@example.com", "admin-pass-123")
+    client = Client()
+    client.force_login(admin)
+    page = client.get(f"/admin/payments/paymentgatewayconfig/{sandbox_config.pk}/change/").content.decode()
+    assert "1 dispute needs a response" in page

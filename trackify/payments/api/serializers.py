@@ -10,7 +10,7 @@ from trackify.common.fields import AmountInputField, MoneyField
 from trackify.common.serializers import StrictInputSerializer
 from trackify.payments.gateways.base import PaymentGatewayBase
 from trackify.payments.gateways.registry import UnknownGateway, gateway_classes, get_gateway_class
-from trackify.payments.gateways.types import PaymentFlow, PaymentStatus
+from trackify.payments.gateways.types import PaymentFlow
 from trackify.payments.masking import masked_credentials
 from trackify.payments.models import InvoicePayment, PaymentGatewayConfig
 from trackify.payments.services.gateway_configs import webhook_url
@@ -238,77 +238,11 @@ class WebhookHealthSerializer(serializers.Serializer):
     failed = serializers.IntegerField(help_text="events whose processing failed; processed again later")
     deferred = serializers.IntegerField(help_text="events whose payment is not known yet; processed again later")
     open_payments = serializers.IntegerField(help_text="payments still open past the silence threshold")
+    disputes_needing_response = serializers.IntegerField(
+        help_text="disputes of this config waiting for the owner's answer (inquiry or needs_response), "
+        "whenever they were opened"
+    )
+    nearest_dispute_deadline = serializers.DateTimeField(
+        allow_null=True, help_text="the nearest evidence deadline of those disputes; null when none has one"
+    )
     warnings = serializers.ListField(child=serializers.CharField())
-
-
-# -- the owner's payments page ---------------------------------------------------------------
-
-
-class PaymentListQuerySerializer(serializers.Serializer):
-    # Query strings are text, so DRF's lenient fields are right here (not StrictInputSerializer).
-    # An empty `status=` (a form's "any status") is no filter, as DRF reads a blank query value.
-    status = serializers.ChoiceField(choices=[s.value for s in PaymentStatus], required=False, allow_blank=True)
-    q = serializers.CharField(required=False, allow_blank=True, max_length=64, help_text="Part of an invoice number.")
-
-
-class OwnerPaymentSerializer(serializers.Serializer):
-    """A row of the owner's payments page. Disputes add their column here once they are recorded."""
-
-    payment_id = serializers.UUIDField(source="id")
-    invoice_id = serializers.UUIDField(source="invoice.id")
-    invoice_number = serializers.CharField(source="invoice.number")
-    client_name = serializers.CharField(source="invoice.client_name")
-    gateway = serializers.CharField(source="gateway_name")
-    gateway_display_name = serializers.CharField(source="config.display_name")
-    amount = MoneyField()
-    refunded_amount = MoneyField()
-    currency = serializers.CharField()
-    status = serializers.CharField()
-    needs_attention = serializers.SerializerMethodField()
-    created_at = serializers.DateTimeField()
-    succeeded_at = serializers.DateTimeField(allow_null=True)
-
-    def get_needs_attention(self, payment: InvoicePayment) -> bool:
-        return bool(payment.attention_reason)
-
-
-class StatusChangeSerializer(serializers.Serializer):
-    from_status = serializers.CharField()
-    to_status = serializers.CharField()
-    applied = serializers.BooleanField(help_text="False: asked for and refused by the state machine (recorded only).")
-    source = serializers.CharField(help_text="What caused it: webhook, status_check, refund, api...")  # type: ignore[assignment]
-    note = serializers.CharField(allow_blank=True)
-    created_at = serializers.DateTimeField()
-
-
-class TimelineRefundSerializer(serializers.Serializer):
-    refund_id = serializers.UUIDField(source="id")
-    amount = MoneyField(currency_source="payment.currency")
-    status = serializers.CharField()
-    reason = serializers.CharField(allow_blank=True)
-    source = serializers.CharField(help_text="api: made here; gateway: made in the gateway's dashboard.")  # type: ignore[assignment]
-    gateway_refund_id = serializers.CharField(allow_blank=True)
-    failure_message = serializers.CharField(allow_blank=True)
-    created_at = serializers.DateTimeField()
-
-
-class PaymentTimelineSerializer(serializers.Serializer):
-    """One payment with its history. Disputes join `status_changes` and `refunds` here once recorded."""
-
-    payment = OwnerPaymentSerializer()
-    gateway_reference = serializers.CharField(source="payment.gateway_reference", allow_blank=True)
-    gateway_payment_reference = serializers.CharField(source="payment.gateway_payment_reference", allow_blank=True)
-    failure_message = serializers.CharField(source="payment.failure_message", allow_blank=True)
-    attention_reason = serializers.CharField(source="payment.attention_reason", allow_blank=True)
-    status_changes = StatusChangeSerializer(many=True)
-    refunds = TimelineRefundSerializer(many=True)
-    refundable = MoneyField(currency_source="payment.currency", help_text="The most a new refund may take.")
-    refunds_supported = serializers.BooleanField()
-    partial_refunds_supported = serializers.BooleanField()
-    invoice_overpaid = MoneyField(
-        source="overpaid", currency_source="payment.currency", help_text="What the invoice was paid beyond its total."
-    )
-    overpayment_refundable = MoneyField(
-        currency_source="payment.currency",
-        help_text="What POST /payment/invoice/{invoice_id}/refund-overpayment/ would return now.",
-    )

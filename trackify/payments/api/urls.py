@@ -33,5 +33,6 @@ urlpatterns = [
     ),
     path("payments/", views.OwnerPaymentListView.as_view(), name="owner-payments"),
     path("payments/<uuid:payment_id>/", views.OwnerPaymentDetailView.as_view(), name="owner-payment"),
+    path("disputes/", views.OwnerDisputeListView.as_view(), name="owner-disputes"),
     path("<uuid:payment_id>/refund/", views.RefundView.as_view(), name="payment-refund"),
 ]

@@ -19,6 +19,7 @@ from trackify.common.parsing import client_token
 from trackify.common.throttling import PUBLIC_THROTTLES
 from trackify.common.untrusted import InputError, idempotency_key
 from trackify.payments import selectors
+from trackify.payments.api import owner_serializers as owner
 from trackify.payments.api import serializers as s
 from trackify.payments.gateways.registry import gateway_classes
 from trackify.payments.services import gateway_configs as config_services
@@ -168,28 +169,47 @@ class OwnerPaymentPagination(PageNumberPagination):
 
 class OwnerPaymentListView(ListAPIView):
     permission_classes = [IsAuthenticated]
-    serializer_class = s.OwnerPaymentSerializer
+    serializer_class = owner.OwnerPaymentSerializer
     pagination_class = OwnerPaymentPagination
 
     @extend_schema(
-        parameters=[s.PaymentListQuerySerializer],
+        parameters=[owner.PaymentListQuerySerializer],
         summary="Your payments, newest first (filter by status, search by invoice number)",
     )
     def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         return super().get(request, *args, **kwargs)
 
     def get_queryset(self) -> Any:
-        query = _valid(s.PaymentListQuerySerializer, self.request.query_params)
+        query = _valid(owner.PaymentListQuerySerializer, self.request.query_params)
         return selectors.payments_of_owner(user=self.request.user, status=query.get("status"), q=query.get("q"))
+
+
+class OwnerDisputeListView(ListAPIView):
+    permission_classes = [IsAuthenticated]
+    serializer_class = owner.DisputeSerializer
+    pagination_class = OwnerPaymentPagination
+
+    @extend_schema(
+        parameters=[owner.DisputeListQuerySerializer],
+        summary="Your disputes (chargebacks), newest first; ?open=true or ?needs_response=true: nearest deadline first",
+    )
+    def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        return super().get(request, *args, **kwargs)
+
+    def get_queryset(self) -> Any:
+        query = _valid(owner.DisputeListQuerySerializer, self.request.query_params)
+        return selectors.disputes_of_owner(
+            user=self.request.user, open=query.get("open"), needs_response=query.get("needs_response")
+        )
 
 
 class OwnerPaymentDetailView(APIView):
     permission_classes = [IsAuthenticated]
 
-    @extend_schema(responses=s.PaymentTimelineSerializer, summary="One of your payments, with its timeline")
+    @extend_schema(responses=owner.PaymentTimelineSerializer, summary="One of your payments, with its timeline")
     def get(self, request: Request, payment_id: str) -> Response:
         timeline = selectors.payment_timeline_for_owner(payment_id=payment_id, user=request.user)
-        return Response(s.PaymentTimelineSerializer(timeline).data)
+        return Response(owner.PaymentTimelineSerializer(timeline).data)
 
 
 class InvoiceGatewayView(APIView):

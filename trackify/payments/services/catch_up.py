@@ -7,7 +7,9 @@ and for a periodic task (cron, or a Celery beat entry calling them):
   date by asking their gateways, through `payment_refresh_status` (the same ledger path as
   webhooks); sessions past their expiry are closed at the gateway and marked expired; payments
   reserved for a session that was never recorded as opened (the request died while asking the
-  gateway; they stopped counting at their `expires_at`) are marked failed.
+  gateway; they stopped counting at their `expires_at`) are marked failed; payments with a dispute
+  still open are refreshed from their gateway's list of the payment's disputes (`list_disputes`),
+  so that a dispute whose events were lost still moves, and closes, in our books.
 - `webhook_events_reprocess`: stored events that failed, were deferred, or were left received
   by a process that died, are applied again from their verified payloads.
 
@@ -33,9 +35,9 @@ from django.utils import timezone
 
 from trackify.payments import state
 from trackify.payments.gateways.errors import GatewayError
-from trackify.payments.gateways.registry import UnknownGateway
+from trackify.payments.gateways.registry import UnknownGateway, gateway_classes
 from trackify.payments.gateways.types import PaymentStatus
-from trackify.payments.models import InvoicePayment, PaymentWebhookEvent
+from trackify.payments.models import InvoicePayment, PaymentDispute, PaymentWebhookEvent
 from trackify.payments.services import ledger
 from trackify.payments.services.gateway_configs import gateway_for
 from trackify.payments.services.lookups import lookup_for
@@ -74,6 +76,21 @@ class CatchUpSummary:
     released: int = 0  # reservations for sessions never recorded as opened, marked failed
     unchanged: int = 0
     errors: int = 0
+    disputed: int = 0  # payments with a dispute still open, at a gateway that reports disputes
+    disputes_refreshed: int = 0
+    disputes_changed: int = 0
+    dispute_errors: int = 0
+
+    @property
+    def done(self) -> int:
+        return self.checked + self.disputes_refreshed
+
+    def add_dispute_refresh(self, outcome: str) -> None:
+        self.disputes_refreshed += 1
+        if outcome == "changed":
+            self.disputes_changed += 1
+        elif outcome == "error":
+            self.dispute_errors += 1
 
     def add(self, outcome: str) -> None:
         self.checked += 1
@@ -95,6 +112,8 @@ class CatchUpSummary:
             f"sessions past their expiry closed: {self.closed}",
             f"sessions never opened (their request stopped half-way) released: {self.released}",
             f"unchanged: {self.unchanged}, gateway errors: {self.errors}",
+            f"open disputes refreshed: {self.disputes_refreshed} of {self.disputed} "
+            f"({self.disputes_changed} changed), gateway errors: {self.dispute_errors}",
         ]
 
 
@@ -153,6 +172,42 @@ def _close_expired(payment: InvoicePayment) -> str:
     return "closed" if status in (PaymentStatus.EXPIRED, PaymentStatus.CANCELLED) else f"moved:{status}"
 
 
+def payments_with_open_disputes() -> QuerySet[InvoicePayment]:
+    """Payments with a dispute still open, at a gateway that reports disputes (and lists them)."""
+    names = [name for name, cls in gateway_classes().items() if cls.capabilities.disputes]
+    open_disputes = PaymentDispute.objects.filter(status__in=state.DISPUTE_OPEN)
+    return InvoicePayment.objects.filter(gateway_name__in=names, pk__in=open_disputes.values("payment_id"))
+
+
+def payment_disputes_refresh(*, payment_id: UUID) -> str:
+    """Ask the gateway for a payment's disputes as they stand, and merge them into the books.
+
+    The gateway is asked outside any transaction (no row locked meanwhile); the ledger merges the
+    reports as it merges webhooks', so a refresh racing a delivery ends the same. Returns "changed",
+    "unchanged" or "error" (a gateway error: the dispute stays open for the next run).
+    """
+    payment = InvoicePayment.objects.select_related("config").filter(pk=payment_id).first()
+    if payment is None:
+        return "unchanged"
+    try:
+        updates = gateway_for(payment.config).list_disputes(lookup_for(payment))
+    except (GatewayError, UnknownGateway) as exc:
+        logger.warning("Could not list the disputes of payment %s: %s", payment.pk, exc)
+        return "error"
+    if not updates:
+        return "unchanged"
+    results = ledger.payment_apply(payment_id=payment.pk, dispute_updates=updates, source="catch_up")
+    return "changed" if any(result.outcome == ledger.Outcome.APPLIED for result in results) else "unchanged"
+
+
+def _refresh_guarded(payment_id: UUID) -> str:
+    try:
+        return payment_disputes_refresh(payment_id=payment_id)
+    except Exception:  # one payment's trouble must not stop the run
+        logger.exception("Refreshing the disputes of payment %s failed", payment_id)
+        return "error"
+
+
 def _catch_up_guarded(payment_id: UUID) -> str:
     try:
         return payment_catch_up_one(payment_id=payment_id)
@@ -169,27 +224,41 @@ def payments_catch_up(
     on_progress: Progress | None = None,
 ) -> CatchUpSummary:
     """Every payment open for longer than `older_than`: ask its gateway, apply, close if expired.
+    Then every payment with a dispute still open: refresh its disputes from its gateway.
 
     `workers` threads ask gateways at once (1: all in this thread); pages of `batch_size` keys
-    feed them through a bounded queue, so memory stays flat whatever the backlog.
+    feed them through a bounded queue, so memory stays flat whatever the backlog. `on_progress`
+    counts both kinds of work against their sum.
     """
-    payments = stale_payments(older_than=older_than)
-    summary = CatchUpSummary(total=payments.count(), released=reservations_release_lapsed(batch_size=batch_size))
+    payments, disputed = stale_payments(older_than=older_than), payments_with_open_disputes()
+    summary = CatchUpSummary(
+        total=payments.count(),
+        released=reservations_release_lapsed(batch_size=batch_size),
+        disputed=disputed.count(),
+    )
     lock = threading.Lock()
 
-    def record(outcome: str) -> None:
-        with lock:
-            summary.add(outcome)
-            if on_progress is not None:
-                on_progress(summary.checked, summary.total)
+    def recorder(add: Callable[[str], None], work: Callable[[UUID], str]) -> Callable[[UUID], None]:
+        def handle(payment_id: UUID) -> None:
+            outcome = work(payment_id)
+            with lock:
+                add(outcome)
+                if on_progress is not None:
+                    on_progress(summary.done, summary.total + summary.disputed)
 
-    pages = keyset_pages(payments, batch_size=batch_size)
-    if workers <= 1:
-        for page in pages:
-            for payment_id in page:
-                record(_catch_up_guarded(payment_id))
-        return summary
-    _run_in_threads(pages, workers=workers, queue_size=batch_size, handle=lambda pk: record(_catch_up_guarded(pk)))
+        return handle
+
+    walks = [(payments, recorder(summary.add, _catch_up_guarded))]
+    if summary.disputed:  # usually none: no walk then
+        walks.append((disputed, recorder(summary.add_dispute_refresh, _refresh_guarded)))
+    for queryset, handle in walks:
+        pages = keyset_pages(queryset, batch_size=batch_size)
+        if workers <= 1:
+            for page in pages:
+                for payment_id in page:
+                    handle(payment_id)
+        else:
+            _run_in_threads(pages, workers=workers, queue_size=batch_size, handle=handle)
     return summary
 
 

@@ -5,7 +5,8 @@ the last event received, counts over the last 24 hours of verified deliveries (s
 rejected ones (bad signature: counted per hour in `WebhookRejection`, nothing else kept), failed
 and deferred ones, and warnings for the two ways webhooks silently stop working: the provider no
 longer calls (a deleted endpoint, a wrong URL) while payments wait, or most deliveries are refused
-(a wrong signing secret).
+(a wrong signing secret). It also warns of disputes waiting for the owner's answer, whenever they
+were opened: the webhook told us, and only the owner can act on it before the deadline.
 """
 
 from __future__ import annotations
@@ -16,11 +17,17 @@ from uuid import UUID
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import Count, F, Max, Q, Sum
+from django.db.models import Count, F, Max, Min, Q, Sum
 from django.utils import timezone
 
 from trackify.payments import state
-from trackify.payments.models import InvoicePayment, PaymentGatewayConfig, PaymentWebhookEvent, WebhookRejection
+from trackify.payments.models import (
+    InvoicePayment,
+    PaymentDispute,
+    PaymentGatewayConfig,
+    PaymentWebhookEvent,
+    WebhookRejection,
+)
 
 WINDOW = timedelta(hours=24)
 Status = PaymentWebhookEvent.Status
@@ -36,6 +43,8 @@ class WebhookHealth:
     failed: int
     deferred: int
     open_payments: int  # still pending or processing, opened before the silence threshold
+    disputes_needing_response: int  # inquiry or needs_response now, whenever opened
+    nearest_dispute_deadline: datetime | None  # the nearest evidence deadline of those
     warnings: tuple[str, ...]
 
 
@@ -71,6 +80,9 @@ def webhook_health(*, config: PaymentGatewayConfig) -> WebhookHealth:
     waiting = InvoicePayment.objects.filter(
         config=config, status__in=state.OPEN_STATUSES, created_at__lte=now - silence
     ).count()
+    disputes = PaymentDispute.objects.filter(config=config, status__in=state.DISPUTE_NEEDS_RESPONSE).aggregate(
+        count=Count("pk"), nearest=Min("evidence_due_by")
+    )
     health = WebhookHealth(
         last_event_at=last.received_at if last else None,
         last_event_type=last.event_type if last else "",
@@ -80,6 +92,8 @@ def webhook_health(*, config: PaymentGatewayConfig) -> WebhookHealth:
         failed=counts["failed"],
         deferred=counts["deferred"],
         open_payments=waiting,
+        disputes_needing_response=disputes["count"],
+        nearest_dispute_deadline=disputes["nearest"],
         warnings=(),
     )
     return _with_warnings(health, now=now, silence=silence)
@@ -105,4 +119,25 @@ def _with_warnings(health: WebhookHealth, *, now: datetime, silence: timedelta) 
             f"{health.failed} failed and {health.deferred} deferred event(s) in the last 24 hours are waiting to "
             "be processed again (manage.py webhook_events_reprocess, run periodically)."
         )
+    if health.disputes_needing_response:
+        warnings.append(_disputes_warning(health.disputes_needing_response, health.nearest_dispute_deadline, now))
     return WebhookHealth(**{**health.__dict__, "warnings": tuple(warnings)})
+
+
+def days_left(deadline: datetime, *, now: datetime | None = None) -> int:
+    """Whole days until a deadline, by calendar date (UTC): 0 on its last day, negative once past."""
+    return (timezone.localdate(deadline) - timezone.localdate(now or timezone.now())).days
+
+
+def _disputes_warning(count: int, deadline: datetime | None, now: datetime) -> str:
+    """"2 disputes need a response; the nearest deadline is 2026-12-14 (7 days left): answer ..."."""
+    what = "1 dispute needs" if count == 1 else f"{count} disputes need"
+    when = ""
+    if deadline is not None:
+        days = days_left(deadline, now=now)
+        left = {0: "the last day", 1: "1 day left", -1: "1 day past"}.get(
+            days, f"{days} days left" if days > 0 else f"{-days} days past"
+        )
+        nearest = "its deadline" if count == 1 else "the nearest deadline"
+        when = f"; {nearest} is {timezone.localdate(deadline):%Y-%m-%d} ({left})"
+    return f"{what} a response{when}: answer at the provider or the money is lost."

@@ -221,4 +221,9 @@ def test_the_handled_types_are_exactly_the_issues_list() -> None:
         "refund.created",
         "refund.updated",
         "refund.failed",
+        "charge.dispute.created",
+        "charge.dispute.updated",
+        "charge.dispute.funds_withdrawn",
+        "charge.dispute.funds_reinstated",
+        "charge.dispute.closed",
     }

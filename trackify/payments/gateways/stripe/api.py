@@ -30,7 +30,7 @@ from trackify.payments.gateways.errors import (
 
 logger = logging.getLogger(__name__)
 
-# A charge's refunds are listed 100 at a time (Stripe's maximum), at most 10,000 in all.
+# A charge's refunds (a PaymentIntent's disputes) are listed 100 at a time (Stripe's maximum), at most 10,000 in all.
 _PAGE_SIZE = 100
 _MAX_PAGES = 100
 
@@ -183,16 +183,27 @@ class StripeApi:
 
     def list_refunds(self, *, charge_id: str) -> list[dict[str, Any]]:
         """Every refund of one charge, newest first, following Stripe's pages to the end."""
-        refunds: list[dict[str, Any]] = []
-        params: dict[str, Any] = {"charge": charge_id, "limit": _PAGE_SIZE}
+        return self._list_all("refund list", self._client.v1.refunds.list, {"charge": charge_id}, "refunds")
+
+    def list_disputes(self, *, payment_intent_id: str) -> list[dict[str, Any]]:
+        """Every dispute of one PaymentIntent, newest first, following Stripe's pages to the end."""
+        return self._list_all(
+            "dispute list", self._client.v1.disputes.list, {"payment_intent": payment_intent_id}, "disputes"
+        )
+
+    def _list_all(
+        self, operation: str, method: Callable[..., Any], filters: dict[str, Any], what: str
+    ) -> list[dict[str, Any]]:
+        found: list[dict[str, Any]] = []
+        params: dict[str, Any] = {**filters, "limit": _PAGE_SIZE}
         for _ in range(_MAX_PAGES):
-            page = self._call("refund list", self._client.v1.refunds.list, params=cast(Any, params))
+            page = self._call(operation, method, params=cast(Any, params))
             data = [item for item in page.get("data") or [] if isinstance(item, dict)]
-            refunds.extend(data)
+            found.extend(data)
             if not page.get("has_more") or not data:
-                return refunds
+                return found
             params = {**params, "starting_after": data[-1]["id"]}
-        raise GatewayError(f"Stripe listed more than {_PAGE_SIZE * _MAX_PAGES} refunds for one charge.")
+        raise GatewayError(f"Stripe listed more than {_PAGE_SIZE * _MAX_PAGES} {what} for one payment.")
 
     def create_refund(self, params: Mapping[str, Any], *, idempotency_key: str) -> dict[str, Any]:
         return self._call(

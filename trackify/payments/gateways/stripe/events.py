@@ -2,7 +2,7 @@
 
 Handlers are dispatched from a dict keyed by event type. Each reports what Stripe says, in ISO
 minor units and upper-case ISO currency codes; the ledger decides what that means (state
-machine, amount and currency checks, refunds counted once by their Stripe id).
+machine, amount and currency checks, refunds and disputes counted once by their Stripe id).
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from uuid import UUID
 
 from trackify.payments.gateways.stripe import objects
 from trackify.payments.gateways.types import (
+    DisputeUpdate,
     PaymentStatus,
     PaymentUpdate,
     RefundStatus,
@@ -32,6 +33,7 @@ class _Target:
     gateway_reference: str = ""
     payment_update: PaymentUpdate | None = None
     refund_updates: tuple[RefundUpdate, ...] = field(default_factory=tuple)
+    dispute_updates: tuple[DisputeUpdate, ...] = field(default_factory=tuple)
     incomplete: bool = False
 
 
@@ -138,8 +140,44 @@ def with_refunds(event: WebhookEvent, refunds: list[dict[str, Any]]) -> WebhookE
     return replace(event, refund_updates=refund_updates(refunds), incomplete=False)
 
 
+def _dispute_handler(dispute: Mapping[str, Any]) -> _Target:
+    """A dispute, reported whole (its status and the money moved so far) by every `charge.dispute.*`.
+
+    The target is the dispute's PaymentIntent. A dispute that names only its charge (a charge made
+    without a PaymentIntent, or an older API version) is `incomplete`: the gateway reads the charge's
+    PaymentIntent at Stripe first, so that what the event links to a payment is never a `ch_` id
+    (refunds need the PaymentIntent).
+    """
+    update = objects.dispute_update(dispute)
+    intent_id = objects.expandable_id(dispute.get("payment_intent"))
+    charge_id = objects.expandable_id(dispute.get("charge"))
+    return _Target(
+        payment_id=objects.payment_id_of(dispute),
+        gateway_reference=intent_id or charge_id,
+        dispute_updates=(update,) if update else (),
+        incomplete=update is not None and not intent_id and bool(charge_id),
+    )
+
+
+def dispute_updates(disputes: object) -> tuple[DisputeUpdate, ...]:
+    """Our updates for a list of Stripe disputes (as `GET /v1/disputes` lists them)."""
+    return tuple(
+        update
+        for dispute in (disputes if isinstance(disputes, list) else [])
+        if isinstance(dispute, Mapping) and (update := objects.dispute_update(dispute)) is not None
+    )
+
+
+def with_charge(event: WebhookEvent, charge: Mapping[str, Any]) -> WebhookEvent:
+    """An incomplete dispute event completed with its charge: the charge's PaymentIntent becomes
+    the target, as if the dispute had named it (an unmatched one is then resolved, and linked,
+    through that PaymentIntent). A charge with no PaymentIntent is none of our payments' (we always
+    make one): the event is left with no target."""
+    return replace(event, gateway_reference=objects.expandable_id(charge.get("payment_intent")), incomplete=False)
+
+
 def charge_id_of(event: WebhookEvent) -> str:
-    """The charge an event is about: the object itself, or the charge a refund names."""
+    """The charge an event is about: the object itself, or the charge a refund or dispute names."""
     obj = event_object(event.payload)
     if obj.get("object") == "charge":
         return str(obj.get("id") or "")
@@ -165,6 +203,11 @@ HANDLERS: dict[str, Handler] = {
     "refund.created": _refund_handler(),
     "refund.updated": _refund_handler(),
     "refund.failed": _refund_handler(RefundStatus.FAILED),
+    "charge.dispute.created": _dispute_handler,
+    "charge.dispute.updated": _dispute_handler,
+    "charge.dispute.funds_withdrawn": _dispute_handler,
+    "charge.dispute.funds_reinstated": _dispute_handler,
+    "charge.dispute.closed": _dispute_handler,
 }
 
 #: The event types to enable on a Stripe webhook endpoint (docs/stripe.md lists them too).
@@ -186,6 +229,7 @@ def normalize(payload: Mapping[str, Any]) -> WebhookEvent:
         gateway_reference=target.gateway_reference,
         payment_update=target.payment_update,
         refund_updates=target.refund_updates,
+        dispute_updates=target.dispute_updates,
         livemode=livemode if isinstance(livemode, bool) else None,
         incomplete=target.incomplete,
     )

@@ -35,6 +35,7 @@ from trackify.payments.gateways.stripe.credentials import (
     key_mode,
 )
 from trackify.payments.gateways.types import (
+    DisputeUpdate,
     GatewayCapabilities,
     PaymentFlow,
     PaymentLookup,
@@ -73,6 +74,7 @@ class StripeGateway(PaymentGatewayBase):
         partial_refunds=True,
         flows=(PaymentFlow.REDIRECT, PaymentFlow.IN_MODAL),
         currencies=currencies.SUPPORTED,
+        disputes=True,
     )
     max_session_lifetime = timedelta(hours=24)
 
@@ -99,7 +101,7 @@ class StripeGateway(PaymentGatewayBase):
 
     @classmethod
     def webhook_reference_hint(cls, request: WebhookRequest) -> str:
-        """The PaymentIntent the unverified event is about (refunds and charges name theirs)."""
+        """The PaymentIntent the unverified event is about (refunds, charges and disputes name theirs)."""
         try:
             obj = load_json(request.body, parse_float=finite_float)["data"]["object"]
         except (InputError, KeyError, TypeError):
@@ -215,11 +217,16 @@ class StripeGateway(PaymentGatewayBase):
         return events.normalize(payload)
 
     def complete_event(self, event: WebhookEvent) -> WebhookEvent:
-        """A `charge.refunded` that lists no refunds: list the charge's refunds at Stripe."""
+        """A `charge.refunded` that lists no refunds: list the charge's refunds at Stripe. A dispute
+        that names only its charge: read the charge's PaymentIntent (the one reference we link)."""
         charge_id = events.charge_id_of(event)
-        if not event.incomplete or event.event_type != "charge.refunded" or not charge_id:
+        if not event.incomplete or not charge_id:
             return event
-        return events.with_refunds(event, self.api.list_refunds(charge_id=charge_id))
+        if event.event_type == "charge.refunded":
+            return events.with_refunds(event, self.api.list_refunds(charge_id=charge_id))
+        if event.dispute_updates:
+            return events.with_charge(event, self.api.retrieve_charge(charge_id))
+        return event
 
     def resolve_payment(self, event: WebhookEvent) -> UUID | None:
         """Our payment id from the metadata of the PaymentIntent (else the charge, else the Checkout
@@ -309,16 +316,34 @@ class StripeGateway(PaymentGatewayBase):
         )
 
     def _payment_intent_of(self, lookup: PaymentLookup) -> str:
-        """The PaymentIntent behind a payment: known already, or read from its Checkout Session."""
+        payment_intent_id = self._find_payment_intent(lookup)
+        if not payment_intent_id:
+            raise InvalidGatewayRequest(
+                "Stripe holds no completed payment for this session, so nothing can be refunded."
+            )
+        return payment_intent_id
+
+    def _find_payment_intent(self, lookup: PaymentLookup) -> str:
+        """The PaymentIntent behind a payment: known already, or read from its Checkout Session ("" if none)."""
         for reference in (lookup.gateway_payment_reference, lookup.gateway_reference):
             if reference.startswith("pi_"):
                 return reference
         if lookup.gateway_reference.startswith("cs_"):
             session = self.api.retrieve_checkout_session(lookup.gateway_reference)
-            payment_intent_id = objects.expandable_id(session.get("payment_intent"))
-            if payment_intent_id:
-                return payment_intent_id
-        raise InvalidGatewayRequest("Stripe holds no completed payment for this session, so nothing can be refunded.")
+            return objects.expandable_id(session.get("payment_intent"))
+        return ""
+
+    def list_disputes(self, lookup: PaymentLookup) -> tuple[DisputeUpdate, ...]:
+        """The disputes of the payment's PaymentIntent, as Stripe holds them now (none without one)."""
+        payment_intent_id = self._find_payment_intent(lookup)
+        if not payment_intent_id:
+            return ()
+        return events.dispute_updates(self.api.list_disputes(payment_intent_id=payment_intent_id))
+
+    def dispute_dashboard_url(self, gateway_dispute_id: str) -> str:
+        """Where the merchant answers a dispute: its page in Stripe's dashboard (test or live data)."""
+        mode = "test/" if self.context.test_mode else ""
+        return f"https://dashboard.stripe.com/{mode}disputes/{gateway_dispute_id}"
 
     def test_connection(self) -> str:
         balance = self.api.retrieve_balance()

@@ -1,4 +1,5 @@
-"""Ask the gateways about payments still open past a threshold; close sessions past their expiry.
+"""Ask the gateways about payments still open past a threshold; close sessions past their expiry;
+refresh the disputes still open.
 
     python manage.py payments_catch_up [--older-than-minutes 15] [--batch-size 200] [--workers 4]
 
@@ -17,7 +18,10 @@ from trackify.payments.services.catch_up import payments_catch_up
 
 
 class Command(BaseCommand):
-    help = "Bring payments still pending or processing past a threshold up to date with their gateways."
+    help = (
+        "Bring payments still pending or processing past a threshold, and disputes still open, up to date "
+        "with their gateways."
+    )
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--older-than-minutes", type=int, default=15, help="only payments opened before this")
