@@ -1,59 +1,9 @@
 import { describe, expect, it } from "vitest";
-import { render, screen, waitFor, within } from "@testing-library/react";
+import { screen, waitFor, within } from "@testing-library/react";
 import userEvent from "@testing-library/user-event";
-import PaymentsPage from "../src/payments/PaymentsPage.jsx";
 import { checkRefund } from "../src/payments/RefundForm.jsx";
 import { timelineEntries } from "../src/payments/timeline.js";
-import { fakeApi } from "./fakeApi.js";
-
-const ROW = {
-  payment_id: "p-1",
-  invoice_id: "i-1",
-  invoice_number: "INV-0042",
-  client_name: "Acme Ltd",
-  gateway: "sandbox",
-  gateway_display_name: "Sandbox",
-  amount: "100.00",
-  refunded_amount: "30.00",
-  currency: "EUR",
-  status: "partially_refunded",
-  needs_attention: false,
-  created_at: "2026-12-01T10:00:00Z",
-  succeeded_at: "2026-12-01T10:01:00Z",
-};
-
-function detail(overrides = {}) {
-  return {
-    payment: ROW,
-    gateway_reference: "sbx_cs_123",
-    gateway_payment_reference: "sbx_pi_123",
-    failure_message: "",
-    attention_reason: "",
-    status_changes: [
-      { from_status: "pending", to_status: "succeeded", applied: true, source: "webhook", note: "", created_at: "2026-12-01T10:01:00Z" },
-      { from_status: "succeeded", to_status: "pending", applied: false, source: "webhook", note: "late event", created_at: "2026-12-01T10:03:00Z" },
-    ],
-    refunds: [
-      { refund_id: "r-1", amount: "30.00", status: "succeeded", reason: "One hour less", source: "api", gateway_refund_id: "sbx_re_1", failure_message: "", created_at: "2026-12-01T10:02:00Z" },
-    ],
-    refundable: "70.00",
-    refunds_supported: true,
-    partial_refunds_supported: true,
-    invoice_overpaid: "0.00",
-    overpayment_refundable: "0.00",
-    ...overrides,
-  };
-}
-
-function page(results, count = results.length, next = null) {
-  return { count, next, previous: null, results };
-}
-
-function renderPage(routes) {
-  const api = fakeApi(routes);
-  render(<PaymentsPage service={api.service} />);
-  return api;
-}
+import { detail, page, renderPage, ROW } from "./paymentFixtures.jsx";
 
 describe("the payments page", () => {
   it("lists the payments with invoice, client, amount, refunded, status and gateway", async () => {

@@ -89,4 +89,20 @@ describe("paymentService", () => {
     expect(await api.service.refundOverpayment(INVOICE_ID)).toEqual([]);
     expect(api.calls[0].headers["X-CSRFToken"]).toBe("csrf-123");
   });
+
+  it("listDisputes asks for the open ones, or those needing a response, and the page past the first", async () => {
+    const api = fakeApi({ "GET /payment/disputes/": { body: { count: 0, next: null, previous: null, results: [] } } });
+    await api.service.listDisputes({ open: true });
+    await api.service.listDisputes({ needsResponse: true, page: 3 });
+    await api.service.listDisputes();
+    expect(api.calls.map((c) => c.query)).toEqual(["open=true", "needs_response=true&page=3", ""]);
+  });
+
+  it("simulateSandboxDispute posts the action to the sandbox with the CSRF token", async () => {
+    const answer = { delivered: true, webhook: { url: "/w/", headers: {}, body: "{}" } };
+    const api = fakeApi({ [`POST /payment/sandbox/${PAYMENT_ID}/dispute/`]: { body: answer } });
+    expect(await api.service.simulateSandboxDispute(PAYMENT_ID, "lose")).toEqual(answer);
+    expect(api.calls[0].body).toEqual({ action: "lose" });
+    expect(api.calls[0].headers["X-CSRFToken"]).toBe("csrf-123");
+  });
 });

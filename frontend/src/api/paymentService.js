@@ -40,6 +40,18 @@ export function createPaymentService(client = defaultClient) {
     },
     getPayment: (paymentId) => client.get(`/payment/payments/${paymentId}/`),
     refundOverpayment: (invoiceId) => client.post(`/payment/invoice/${invoiceId}/refund-overpayment/`),
+    // The owner's disputes, paged like the payments: `open` (not won or lost yet) and/or
+    // `needsResponse` (evidence to send before the deadline).
+    listDisputes({ open = false, needsResponse = false, page = 1 } = {}) {
+      const query = {};
+      if (open) query.open = "true";
+      if (needsResponse) query.needs_response = "true";
+      if (page > 1) query.page = String(page);
+      return client.get("/payment/disputes/", Object.keys(query).length ? { query } : undefined);
+    },
+    // Sandbox payments only: "open" a dispute on a paid payment, then "win" or "lose" it; the
+    // sandbox's provider sends the signed events, as a real one would.
+    simulateSandboxDispute: (paymentId, action) => client.post(`/payment/sandbox/${paymentId}/dispute/`, { action }),
 
     // -- refunds (the owner) --
     refundPayment: (paymentId, { amount, reason } = {}) => {

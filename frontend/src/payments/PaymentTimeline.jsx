@@ -1,5 +1,6 @@
-// One payment: its facts, what happened to it, and the refunds the owner can still make.
+// One payment: its facts, its disputes, what happened to it, and the refunds the owner can still make.
 import { useCallback, useEffect, useState } from "react";
+import PaymentDisputes from "./PaymentDisputes.jsx";
 import RefundForm from "./RefundForm.jsx";
 import { formatTime, timelineEntries } from "./timeline.js";
 import { PAYMENT_STATUS, label } from "../lib/labels.js";
@@ -9,6 +10,7 @@ export default function PaymentTimeline({ paymentId, service, onBack, onChanged 
   const [detail, setDetail] = useState(null);
   const [error, setError] = useState("");
   const [notice, setNotice] = useState("");
+  const [refundRefused, setRefundRefused] = useState("");
   const [excessError, setExcessError] = useState("");
   const [busy, setBusy] = useState(false);
 
@@ -27,8 +29,17 @@ export default function PaymentTimeline({ paymentId, service, onBack, onChanged 
 
   async function changed(message) {
     setNotice(message);
+    setRefundRefused("");
     await reload();
-    onChanged();
+    await onChanged();
+  }
+
+  // A dispute opened since the page was loaded: the API refuses the refund (409 payment_disputed);
+  // its words stay on the page, and the reload brings the dispute in.
+  async function refundBlocked(message) {
+    setNotice("");
+    setRefundRefused(message);
+    await reload();
   }
 
   async function refundExcess() {
@@ -63,6 +74,9 @@ export default function PaymentTimeline({ paymentId, service, onBack, onChanged 
           <div><dt>Client</dt><dd>{payment.client_name}</dd></div>
           <div><dt>Amount</dt><dd>{money(payment.amount)}</dd></div>
           <div><dt>Refunded</dt><dd>{money(payment.refunded_amount)}</dd></div>
+          {(Number(payment.disputed_amount) > 0 || (detail.disputes ?? []).length > 0) && (
+            <div><dt>Disputed</dt><dd>{money(payment.disputed_amount ?? "0")}</dd></div>
+          )}
           <div><dt>Gateway</dt><dd>{payment.gateway_display_name}</dd></div>
           <div><dt>Started</dt><dd>{formatTime(payment.created_at)}</dd></div>
           {payment.succeeded_at && <div><dt>Paid</dt><dd>{formatTime(payment.succeeded_at)}</dd></div>}
@@ -89,7 +103,15 @@ export default function PaymentTimeline({ paymentId, service, onBack, onChanged 
           </div>
         </section>
       )}
-      {Number(detail.refundable) > 0 && <RefundForm key={detail.refundable} detail={detail} service={service} onDone={changed} />}
+      <PaymentDisputes detail={detail} service={service} onDone={changed} />
+      {detail.refund_blocked_reason || refundRefused ? (
+        <section className="card" aria-labelledby="refund-title">
+          <h2 id="refund-title">Refund</h2>
+          <p className="notice warn" role={refundRefused ? "alert" : "note"}>{refundRefused || detail.refund_blocked_reason}</p>
+        </section>
+      ) : (
+        Number(detail.refundable) > 0 && <RefundForm key={detail.refundable} detail={detail} service={service} onDone={changed} onBlocked={refundBlocked} />
+      )}
       <section className="card" aria-labelledby="history-title">
         <h2 id="history-title">Timeline</h2>
         <ol className="timeline">

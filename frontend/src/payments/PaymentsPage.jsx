@@ -1,6 +1,7 @@
 // The signed-in user's payments: newest first, filtered by status, searched by invoice number,
-// paged; one opens into its timeline.
+// paged, under the open disputes; one opens into its timeline.
 import { useCallback, useEffect, useState } from "react";
+import DisputesPanel from "./DisputesPanel.jsx";
 import PaymentTimeline from "./PaymentTimeline.jsx";
 import { formatTime } from "./timeline.js";
 import { paymentService as defaultService } from "../api/paymentService.js";
@@ -9,12 +10,26 @@ import { formatMoney } from "../lib/money.js";
 
 const PAGE_SIZE = 20; // the API's page size
 
+function openDisputesText(count) {
+  return count === 1 ? "Open dispute" : `${count} open disputes`;
+}
+
+// The row is one button, so its name carries what its columns show to the eye.
+function rowName(p) {
+  const parts = [`Invoice ${p.invoice_number}`, formatMoney(p.amount, p.currency), label(PAYMENT_STATUS, p.status)];
+  if (Number(p.disputed_amount) > 0) parts.push(`${formatMoney(p.disputed_amount, p.currency)} disputed`);
+  if (p.open_disputes > 0) parts.push(openDisputesText(p.open_disputes).toLowerCase());
+  return parts.join(", ");
+}
+
 export default function PaymentsPage({ service = defaultService }) {
   const [filters, setFilters] = useState({ status: "", q: "", page: 1 });
   const [search, setSearch] = useState("");
   const [page, setPage] = useState(null);
   const [error, setError] = useState("");
   const [openId, setOpenId] = useState(null);
+  const [disputes, setDisputes] = useState(null);
+  const [disputesError, setDisputesError] = useState("");
 
   const reload = useCallback(async () => {
     try {
@@ -25,18 +40,35 @@ export default function PaymentsPage({ service = defaultService }) {
     }
   }, [service, filters]);
 
+  const reloadDisputes = useCallback(async () => {
+    try {
+      setDisputes(await service.listDisputes({ open: true }));
+      setDisputesError("");
+    } catch (err) {
+      // The list above says when the session has ended; this says only what is missing.
+      setDisputesError(err.status === 401 || err.status === 403 ? "" : err.message);
+    }
+  }, [service]);
+
   useEffect(() => {
     reload();
   }, [reload]);
 
+  useEffect(() => {
+    reloadDisputes();
+  }, [reloadDisputes]);
+
+  const changed = useCallback(() => Promise.all([reload(), reloadDisputes()]), [reload, reloadDisputes]);
+
   if (openId) {
-    return <PaymentTimeline paymentId={openId} service={service} onBack={() => setOpenId(null)} onChanged={reload} />;
+    return <PaymentTimeline paymentId={openId} service={service} onBack={() => setOpenId(null)} onChanged={changed} />;
   }
 
   const pages = page ? Math.max(Math.ceil(page.count / PAGE_SIZE), 1) : 1;
   return (
     <section className="stack">
       <header className="page-head"><h1>Payments</h1></header>
+      <DisputesPanel page={disputes} error={disputesError} onOpen={setOpenId} />
       <form className="filters" role="search" onSubmit={(e) => { e.preventDefault(); setFilters({ ...filters, q: search.trim(), page: 1 }); }}>
         <div className="field">
           <label htmlFor="payments-status">Status</label>
@@ -62,8 +94,7 @@ export default function PaymentsPage({ service = defaultService }) {
         <ul className="payment-list" aria-label="Payments">
           {page.results.map((p) => (
             <li key={p.payment_id}>
-              <button type="button" className="payment-row" onClick={() => setOpenId(p.payment_id)}
-                aria-label={`Invoice ${p.invoice_number}, ${formatMoney(p.amount, p.currency)}, ${label(PAYMENT_STATUS, p.status)}`}>
+              <button type="button" className="payment-row" onClick={() => setOpenId(p.payment_id)} aria-label={rowName(p)}>
                 <span className="payment-main">
                   <strong>{p.invoice_number}</strong>
                   <span className="muted">{p.client_name}</span>
@@ -74,8 +105,13 @@ export default function PaymentsPage({ service = defaultService }) {
                     <span className="muted small">−{formatMoney(p.refunded_amount, p.currency)} refunded</span>
                   )}
                 </span>
+                <span className="payment-disputed">
+                  <span className="muted small">Disputed</span>
+                  <span>{Number(p.disputed_amount) > 0 ? formatMoney(p.disputed_amount, p.currency) : "—"}</span>
+                </span>
                 <span className="payment-meta">
                   <span className={`badge badge-${p.status}`}>{label(PAYMENT_STATUS, p.status)}</span>
+                  {p.open_disputes > 0 && <span className="badge badge-dispute">{openDisputesText(p.open_disputes)}</span>}
                   {p.needs_attention && <span className="badge badge-attention">Needs attention</span>}
                   <span className="muted small">{p.gateway_display_name} · {formatTime(p.created_at)}</span>
                 </span>

@@ -6,7 +6,7 @@ export function checkRefund(text, { currency, refundable }) {
   return checkAmount(text, { currency, max: refundable, verb: "refund", empty: "Enter an amount to refund." });
 }
 
-export default function RefundForm({ detail, service, onDone }) {
+export default function RefundForm({ detail, service, onDone, onBlocked }) {
   const { payment, refundable, partial_refunds_supported: partial } = detail;
   const [amount, setAmount] = useState(refundable);
   const [reason, setReason] = useState("");
@@ -28,6 +28,10 @@ export default function RefundForm({ detail, service, onDone }) {
         ? `Refunded ${formatMoney(refund.amount, payment.currency)}.`
         : `The refund of ${formatMoney(refund.amount, payment.currency)} was sent; the gateway has not confirmed it yet.`);
     } catch (err) {
+      if (err.code === "payment_disputed" && onBlocked) {
+        onBlocked(err.message);
+        return;
+      }
       setError(err.fields?.amount ?? err.message);
     } finally {
       setBusy(false);

@@ -1,5 +1,6 @@
-// A payment's history as one list, oldest first: its status changes and its refunds, each with
-// the words the timeline shows. Disputes join this list once the API records them.
+// A payment's history as one list, oldest first: its status changes, its refunds and its disputes
+// (disputes.js), each with the words the timeline shows.
+import { disputeEntries } from "./disputes.js";
 import { PAYMENT_STATUS, label } from "../lib/labels.js";
 import { formatMoney } from "../lib/money.js";
 
@@ -34,8 +35,11 @@ export function timelineEntries(detail) {
       refund.failure_message,
     ].filter(Boolean).join(". "),
   }));
-  // ISO 8601 times in one time zone sort as text; a stable sort keeps a change before its refund.
-  return [...changes, ...refunds].sort((a, b) => (a.at < b.at ? -1 : a.at > b.at ? 1 : 0));
+  const disputes = (detail.disputes ?? []).flatMap((dispute) => disputeEntries(dispute, currency));
+  // Compared as instants, not as text: "10:00:00Z" and "10:00:00.5Z" do not sort right as text.
+  // The sort is stable, so at one instant a change stays before its refund, and a dispute's
+  // opening before the money it withdrew.
+  return [...changes, ...refunds, ...disputes].sort((a, b) => Date.parse(a.at) - Date.parse(b.at));
 }
 
 export function formatTime(iso, locale) {
