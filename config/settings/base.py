@@ -239,6 +239,12 @@ STRIPE_TIMEOUT_SECONDS = int(os.environ.get("STRIPE_TIMEOUT_SECONDS", "20"))
 # "async": the request verifies, stores and enqueues the event and answers at once; a Celery worker
 # applies it through the same service path (docs/deployment.md).
 TRACKIFY_WEBHOOK_MODE = os.environ.get("TRACKIFY_WEBHOOK_MODE", "inline").strip().lower() or "inline"
+# Notifications (receipts, owner notices, outbound webhooks) are sent after the commit that records
+# them: in the request itself in inline mode, for at most this long, so a webhook's answer is never held
+# longer (what is left is sent by the next request, `manage.py notifications_deliver` or the beat).
+TRACKIFY_NOTIFY_INLINE_SECONDS = float(os.environ.get("TRACKIFY_NOTIFY_INLINE_SECONDS", "2"))
+# The longest one send (an SMTP conversation, an outbound webhook's request) may take.
+TRACKIFY_NOTIFY_SEND_TIMEOUT = float(os.environ.get("TRACKIFY_NOTIFY_SEND_TIMEOUT", "10"))
 CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", "redis://127.0.0.1:6379/0")
 CELERY_TASK_DEFAULT_QUEUE = os.environ.get("CELERY_TASK_DEFAULT_QUEUE", "trackify")
 CELERY_BROKER_TRANSPORT_OPTIONS = {
@@ -269,5 +275,10 @@ CELERY_BEAT_SCHEDULE = {
     "webhook-events-reprocess": {
         "task": "trackify.payments.tasks.webhook_events_reprocess_task",
         "schedule": TRACKIFY_CATCH_UP_EVERY_SECONDS,
+    },
+    # Notifications whose first attempt failed are tried again when their back-off is over.
+    "notifications-deliver": {
+        "task": "trackify.payments.tasks.notifications_deliver_task",
+        "schedule": int(os.environ.get("TRACKIFY_NOTIFY_EVERY_SECONDS", "60")),
     },
 }

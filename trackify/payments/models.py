@@ -358,3 +358,79 @@ class WebhookRejection(models.Model):
 
     def __str__(self) -> str:
         return f"{self.count} rejected at {self.hour:%Y-%m-%d %H}:00"
+
+
+class NotificationEvent(models.Model):
+    """Something people are told of: the outbox's fact, written in the ledger's own transaction.
+
+    `key` names the change exactly once — (type, object, state), e.g. "payment.succeeded:<payment id>"
+    — so a duplicate or reordered webhook cannot write a second one, and a crash before the commit
+    writes none. The sender fans it out into deliveries (`NotificationDelivery`) after the commit.
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    # payment.succeeded, payment.failed, payment.refunded, invoice.paid, invoice.partially_paid,
+    # dispute.opened, dispute.closed, overpayment.detected; owner.health_digest (e-mail only).
+    type = models.CharField(max_length=50)
+    key = models.CharField(max_length=255, unique=True)
+    # Ids of what it is about (payment, invoice, refund, dispute) and the figures at the time.
+    data = models.JSONField(default=dict)
+    occurred_at = models.DateTimeField(auto_now_add=True)
+    # Set once its deliveries are written; the sender takes the events still without it.
+    expanded_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["occurred_at"]
+        indexes = [
+            models.Index(
+                fields=["occurred_at"], condition=models.Q(expanded_at__isnull=True), name="notification_unexpanded"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.key
+
+
+class NotificationDeliveryStatus(models.TextChoices):
+    PENDING = "pending"
+    SENT = "sent"
+    FAILED = "failed"  # every attempt failed: shown to the owner, sent again only by hand
+
+
+class NotificationDelivery(models.Model):
+    """One message of an event to one recipient through one channel: sent at least once, retried with
+    back-off, marked failed after the channel's last attempt."""
+
+    Status = NotificationDeliveryStatus
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    event = models.ForeignKey(NotificationEvent, on_delete=models.CASCADE, related_name="deliveries")
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    channel = models.CharField(max_length=20)  # email, webhook
+    # What is sent: the e-mail's template (client_receipt, owner_payment_received...) or the
+    # webhook's event type.
+    kind = models.CharField(max_length=50)
+    # The e-mail address, or the webhook endpoint's id.
+    target = models.CharField(max_length=255)
+    status = models.CharField(max_length=20, choices=NotificationDeliveryStatus.choices, default="pending")
+    attempts = models.PositiveIntegerField(default=0)
+    next_attempt_at = models.DateTimeField()
+    last_error = models.CharField(max_length=500, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["created_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["event", "channel", "kind", "target"], name="notification_delivery_once")
+        ]
+        indexes = [
+            models.Index(
+                fields=["next_attempt_at"], condition=models.Q(status="pending"), name="notification_delivery_due"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.channel} {self.kind} to {self.target} ({self.status})"

@@ -13,6 +13,7 @@ import logging
 from celery import shared_task
 
 from trackify.payments.services.catch_up import payments_catch_up, webhook_events_reprocess
+from trackify.payments.services.notifications.sender import deliver_due
 from trackify.payments.services.webhooks import webhook_event_process
 
 logger = logging.getLogger(__name__)
@@ -47,3 +48,12 @@ def payments_catch_up_task() -> str:
 def webhook_events_reprocess_task() -> str:
     """Stored events that are not done (failed, deferred, or left received by a lost message) applied again."""
     return "; ".join(webhook_events_reprocess().lines())
+
+
+@shared_task(acks_late=True, ignore_result=True)
+def notifications_deliver_task() -> str:
+    """Send the notifications that are due (after a commit in async mode, and on the beat for retries).
+
+    Safe to run at once in many workers: each delivery is taken with FOR UPDATE SKIP LOCKED.
+    """
+    return "; ".join(deliver_due(seconds=60).lines())

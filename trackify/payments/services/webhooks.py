@@ -33,6 +33,7 @@ from trackify.payments.gateways.types import WebhookEvent, WebhookRequest
 from trackify.payments.models import InvoicePayment, PaymentGatewayConfig, PaymentWebhookEvent
 from trackify.payments.services import ledger
 from trackify.payments.services.gateway_configs import gateway_for
+from trackify.payments.services.notifications import outbox
 from trackify.payments.services.open_sessions import sessions_close_on_commit
 from trackify.payments.services.webhook_events import DONE, event_claim
 
@@ -175,6 +176,7 @@ def _apply_locked(
         locked, event.payment_update, event.refund_updates, event.dispute_updates, source="webhook"
     )
     detail = "; ".join(str(result) for result in results)
+    outbox.flush(locked.notifications)
     event_id = event_claim(  # with the ledger's history rows, held back until now
         config=config, event=event, status=Status.PROCESSED, result=detail, payment_id=locked.payment.pk,
         history=locked.pending_history or (), dispute_history=locked.pending_dispute_history or (),

@@ -49,6 +49,7 @@ from trackify.payments.services.ledger.sessions import (
     payment_release_reservation,
     payment_reserve,
 )
+from trackify.payments.services.notifications import outbox
 
 __all__ = [
     "LedgerResult",
@@ -94,7 +95,9 @@ def payment_apply(
         locked = lock_payment(payment_id)
         if event is not None:
             event.payment = locked.payment
-        return apply_updates(locked, payment_update, refund_updates, dispute_updates, source=source, event=event)
+        results = apply_updates(locked, payment_update, refund_updates, dispute_updates, source=source, event=event)
+        outbox.flush(locked.notifications)
+        return results
 
 
 def apply_updates(

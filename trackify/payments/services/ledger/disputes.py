@@ -23,7 +23,14 @@ from django.utils import timezone
 from trackify.payments import state
 from trackify.payments.gateways.types import DisputeStatus, DisputeUpdate
 from trackify.payments.models import InvoicePayment, PaymentDispute, PaymentDisputeChange, PaymentWebhookEvent
-from trackify.payments.services.ledger.records import LedgerResult, Locked, Outcome, flag, recompute_invoice
+from trackify.payments.services.ledger.records import (
+    LedgerResult,
+    Locked,
+    Outcome,
+    flag,
+    notify,
+    recompute_invoice,
+)
 
 
 def apply_dispute_update(
@@ -69,6 +76,7 @@ def apply_dispute_update(
         dispute.save()
     _record(locked, dispute, previous, DisputeStatus(dispute.status), applied=True, source=source, event=event)
     _recompute_disputed(locked)
+    _notify(locked, dispute, opened=previous is None, closed=moved and dispute.status in state.DISPUTE_CLOSED)
     detail = f"dispute {dispute.gateway_dispute_id} {dispute.status}"
     if previous is not None and moved:
         detail += f" (was {previous})"
@@ -193,3 +201,14 @@ def payment_has_open_or_lost_dispute(payment_id: UUID) -> bool:
         .exclude(status=DisputeStatus.WON)
         .exists()
     )
+
+
+def _notify(locked: Locked, dispute: PaymentDispute, *, opened: bool, closed: bool) -> None:
+    figures = {
+        "dispute_id": str(dispute.pk), "amount": dispute.amount, "status": dispute.status,
+        "evidence_due_by": dispute.evidence_due_by.isoformat() if dispute.evidence_due_by else None,
+    }  # fmt: skip
+    if opened:
+        notify(locked, "dispute.opened", key=str(dispute.pk), **figures)
+    if closed:
+        notify(locked, "dispute.closed", key=str(dispute.pk), **figures, held=dispute.held_amount)

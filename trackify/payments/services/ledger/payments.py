@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from django.utils import timezone
 
-from trackify.invoices.models import Invoice
 from trackify.payments import state
 from trackify.payments.gateways.types import PaymentStatus, PaymentUpdate
 from trackify.payments.models import InvoicePayment, PaymentWebhookEvent
@@ -13,6 +12,7 @@ from trackify.payments.services.ledger.records import (
     Locked,
     Outcome,
     flag,
+    notify,
     recompute_invoice,
     record_transition,
     save_if_changed,
@@ -58,11 +58,16 @@ def apply_payment_update(
 
     record_transition(locked, target, applied=True, source=source, event=event)
     _move(payment, target, update.failure_message, before)
+    if target == PaymentStatus.SUCCEEDED:
+        notify(locked, "payment.succeeded", key=str(payment.pk), amount=payment.amount)
+    elif target == PaymentStatus.FAILED:
+        notify(locked, "payment.failed", key=str(payment.pk), amount=payment.amount,
+               failure_message=payment.failure_message)
     if payment.net_amount != net_before:  # pending -> processing, say, changes no total
         recompute_invoice(locked, net_before=net_before)
     closes_others = False
     if target in (PaymentStatus.SUCCEEDED, PaymentStatus.PROCESSING):
-        closes_others = _money_arrives(payment, locked.invoice)
+        closes_others = _money_arrives(locked)
     return LedgerResult(Outcome.APPLIED, str(target), closes_other_sessions=closes_others)
 
 
@@ -88,7 +93,7 @@ def _move(payment: InvoicePayment, target: PaymentStatus, failure_message: str, 
     save_if_changed(payment, before)
 
 
-def _money_arrives(payment: InvoicePayment, invoice: Invoice) -> bool:
+def _money_arrives(locked: Locked) -> bool:
     """A payment succeeded (or started settling): no other session of the invoice may be paid now.
 
     Returns whether the invoice has other open sessions (read along when the payment was locked, so
@@ -96,7 +101,10 @@ def _money_arrives(payment: InvoicePayment, invoice: Invoice) -> bool:
     caller closes them at their gateways once this commits, with no lock held. A payment that
     overpaid the invoice all the same is flagged for the owner, and refundable in one call.
     """
+    payment, invoice = locked.payment, locked.invoice
     if payment.status in state.PAID_STATUSES and invoice.amount_overpaid:
+        notify(locked, "overpayment.detected", key=f"{invoice.pk}:{invoice.amount_paid}",
+               amount_overpaid=invoice.amount_overpaid)
         flag(
             payment,
             f"overpayment: the invoice was paid {invoice.amount_overpaid} (minor units) more than its total; "

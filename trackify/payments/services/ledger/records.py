@@ -6,7 +6,8 @@ from __future__ import annotations
 import enum
 import logging
 import operator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 from uuid import UUID
 
 from django.db.models import QuerySet
@@ -14,7 +15,14 @@ from django.db.models import QuerySet
 from trackify.invoices.models import Invoice
 from trackify.invoices.services import invoice_record_amount_paid
 from trackify.payments.gateways.types import PaymentStatus, PaymentUpdate
-from trackify.payments.models import InvoicePayment, PaymentDisputeChange, PaymentStatusChange, PaymentWebhookEvent
+from trackify.payments.models import (
+    InvoicePayment,
+    NotificationEvent,
+    PaymentDisputeChange,
+    PaymentStatusChange,
+    PaymentWebhookEvent,
+)
+from trackify.payments.services.notifications import outbox
 from trackify.payments.services.payment_locks import locked_payment, locked_payments
 
 logger = logging.getLogger("trackify.payments.services.ledger")
@@ -51,6 +59,8 @@ class Locked:
     pending_history: list[PaymentStatusChange] | None = None
     # The same for the history of the payment's disputes (stored once the event row exists).
     pending_dispute_history: list[PaymentDisputeChange] | None = None
+    # What people are to be told of (`notify`), written with the rest of the transaction (`outbox.flush`).
+    notifications: list[NotificationEvent] = field(default_factory=list)
 
 
 def lock_payment(payment_id: UUID) -> Locked:
@@ -127,8 +137,13 @@ def recompute_invoice(locked: Locked, *, net_before: int) -> None:
     net amount (the state machine leaves the payment where it is), so it still counts once.
     """
     payment = locked.payment
-    amount_paid = locked.invoice.amount_paid + payment.net_amount - net_before
-    invoice_record_amount_paid(locked.invoice, amount_paid=amount_paid)
+    invoice = locked.invoice
+    amount_paid = invoice.amount_paid + payment.net_amount - net_before
+    status_before = invoice.status
+    invoice_record_amount_paid(invoice, amount_paid=amount_paid)
+    if invoice.status != status_before and invoice.status in ("paid", "partially_paid"):
+        notify(locked, f"invoice.{invoice.status}", key=f"{invoice.pk}:{amount_paid}",
+               amount_paid=amount_paid, amount_due=invoice.amount_due)
 
 
 def record_transition(
@@ -177,3 +192,11 @@ def save_if_changed(payment: InvoicePayment, before: tuple[object, ...]) -> None
 def flag(payment: InvoicePayment, reason: str) -> None:
     logger.warning("Payment %s needs attention: %s", payment.pk, reason)
     payment.attention_reason = reason[:500]
+
+
+def notify(locked: Locked, type: str, *, key: str, **data: Any) -> None:
+    """Record that people are to be told of `type` about this payment (once per `key`: its object and
+    state), in this transaction; `data` adds figures to the payment's and the invoice's ids."""
+    payment, invoice = locked.payment, locked.invoice
+    data = {"payment_id": str(payment.pk), "invoice_id": str(invoice.pk), "currency": payment.currency, **data}
+    locked.notifications.append(outbox.event(owner_id=invoice.owner_id, type=type, key=key, data=data))

@@ -17,6 +17,7 @@ from trackify.payments.services.ledger.records import (
     Locked,
     Outcome,
     flag,
+    notify,
     recompute_invoice,
     record_transition,
 )
@@ -56,6 +57,9 @@ def apply_refund_update(
                            "the money went back to you, not to the client")
     refund.status = update.status
     refund.save()
+    if update.status == RefundStatus.SUCCEEDED and previous != RefundStatus.SUCCEEDED:
+        notify(locked, "payment.refunded", key=str(refund.pk), refund_id=str(refund.pk), amount=refund.amount,
+               source=refund.source)
     _recompute_refunded(locked, source=source, event=event)
     if payment.net_amount != net_before:
         recompute_invoice(locked, net_before=net_before)

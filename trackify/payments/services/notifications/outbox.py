@@ -1,0 +1,40 @@
+"""The ledger's half of the outbox: what happened, recorded once, in the ledger's transaction.
+
+The ledger calls `record` where a change people are told of happens (a payment succeeded, a refund
+succeeded, a dispute opened...). The events wait on the locked rows (`Locked.notifications`) and are
+written by `flush` in one INSERT … ON CONFLICT DO NOTHING (`bulk_create(ignore_conflicts=True)`) at
+the end of the transaction: the unique key makes a second record of the same change a no-op.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+
+from trackify.payments.models import NotificationEvent
+
+
+def event(*, owner_id: Any, type: str, key: str, data: dict[str, Any]) -> NotificationEvent:
+    """An event about `key` (its object and state), not yet written."""
+    return NotificationEvent(owner_id=owner_id, type=type, key=f"{type}:{key}"[:255], data=data)
+
+
+def flush(events: list[NotificationEvent]) -> None:
+    """Write the transaction's events (each once, whatever was written before) and have them sent
+    once the transaction commits. Empties `events`."""
+    if not events:
+        return
+    NotificationEvent.objects.bulk_create(events, ignore_conflicts=True)
+    events.clear()
+    transaction.on_commit(_deliver_after_commit)
+
+
+def _deliver_after_commit() -> None:
+    from trackify.payments.services.notifications import sender
+
+    if settings.TRACKIFY_WEBHOOK_MODE == "async":
+        sender.deliver_in_worker()
+    else:
+        sender.deliver_due(seconds=settings.TRACKIFY_NOTIFY_INLINE_SECONDS)

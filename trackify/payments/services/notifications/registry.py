@@ -1,0 +1,9 @@
+"""The channels notifications go out by, by name. A channel is added here and nowhere else."""
+
+from __future__ import annotations
+
+from trackify.payments.services.notifications.channels import Channel
+
+_ALL: tuple[Channel, ...] = ()
+
+CHANNELS: dict[str, Channel] = {channel.name: channel for channel in _ALL}
