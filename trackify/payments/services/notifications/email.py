@@ -61,7 +61,7 @@ SUBJECTS = {
     "owner_health_digest": translation.gettext_noop("Your payment gateways need attention"),
 }
 
-# About 4 hours in all: 1, 2, 4 ... 64 minutes between 8 attempts (a mail server's maintenance).
+# 8 attempts over about 2 hours: 1, 2, 4 ... 64 minutes apart (a mail server's restart or maintenance).
 RETRY_AFTER = exponential(timedelta(minutes=1), attempts=7)
 
 
