@@ -10,6 +10,7 @@ urlpatterns = [
     path("pay/<str:invoice_id>/result/", views.payment_result, name="payment-result"),
     path("payments/", views.payments, name="payments"),
     path("settings/gateways/", views.gateway_settings, name="gateway-settings"),
+    path("settings/notifications/", views.notification_settings, name="notification-settings"),
     path(
         "login/",
         # Failed attempts count per address and user name; past TRACKIFY_THROTTLE_LOGIN, 429.
