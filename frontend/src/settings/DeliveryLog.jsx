@@ -16,7 +16,7 @@ function Attempt({ attempt }) {
         <span className={attempt.status_code >= 200 && attempt.status_code < 300 ? "ok" : "bad"}>{answer}</span>
         {attempt.duration_ms !== null && attempt.duration_ms !== undefined && <span className="muted">{attempt.duration_ms} ms</span>}
       </span>
-      {attempt.error && <span className="field-error">{attempt.error}</span>}
+      {attempt.error && attempt.error !== answer && <span className="field-error">{attempt.error}</span>}
       {attempt.response_excerpt && <code className="excerpt" aria-label="First bytes of the answer">{attempt.response_excerpt}</code>}
     </li>
   );
