@@ -10,6 +10,8 @@ from pathlib import Path
 
 import dj_database_url
 
+from .email import email_settings
+
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
 
@@ -228,6 +230,30 @@ LOGGING = {
     },
 }
 
+# --- E-mail (receipts to clients, notices to owners; docs/notifications.md) --------------------
+# EMAIL_URL names the backend and its credentials in one value (config/settings/email.py):
+# smtp://user:password@host:587/?tls=True, console:, file:///path, anymail+mailgun://:key@ ...
+# Without it e-mails are printed on the console (dev and tests); production warns that e-mail is off.
+EMAIL_URL_SET = bool(os.environ.get("EMAIL_URL", "").strip())
+_email = email_settings(os.environ.get("EMAIL_URL", "").strip() or "console:")
+EMAIL_BACKEND = _email["EMAIL_BACKEND"]
+EMAIL_HOST = _email.get("EMAIL_HOST", "localhost")
+EMAIL_PORT = _email.get("EMAIL_PORT", 25)
+EMAIL_HOST_USER = _email.get("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = _email.get("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = _email.get("EMAIL_USE_TLS", False)
+EMAIL_USE_SSL = _email.get("EMAIL_USE_SSL", False)
+EMAIL_TIMEOUT = _email.get("EMAIL_TIMEOUT")
+EMAIL_FILE_PATH = _email.get("EMAIL_FILE_PATH", "")
+if "ANYMAIL" in _email:
+    ANYMAIL = _email["ANYMAIL"]
+del _email
+# The sender of every e-mail; the owner's own address goes in Reply-To (their notification settings).
+DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "Trackify Payments <payments@localhost>")
+SERVER_EMAIL = os.environ.get("SERVER_EMAIL", DEFAULT_FROM_EMAIL)
+# Off: the e-mail channel records no delivery at all (production without EMAIL_URL).
+TRACKIFY_EMAIL_ENABLED = True
+
 # --- Stripe ---------------------------------------------------------------------------------
 # Another base URL for Stripe's API (a proxy, or a local fake in tests); empty means Stripe's own.
 STRIPE_API_BASE = os.environ.get("STRIPE_API_BASE", "").rstrip("/")
@@ -280,5 +306,10 @@ CELERY_BEAT_SCHEDULE = {
     "notifications-deliver": {
         "task": "trackify.payments.tasks.notifications_deliver_task",
         "schedule": int(os.environ.get("TRACKIFY_NOTIFY_EVERY_SECONDS", "60")),
+    },
+    # Once a day: each owner whose gateways have webhook-health warnings gets one digest e-mail.
+    "notifications-digest": {
+        "task": "trackify.payments.tasks.notifications_digest_task",
+        "schedule": int(os.environ.get("TRACKIFY_DIGEST_EVERY_SECONDS", str(24 * 3600))),
     },
 }

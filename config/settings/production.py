@@ -8,7 +8,7 @@ from trackify.common.logs import json_logging
 
 from . import refusals
 from .base import *
-from .base import env_bool
+from .base import EMAIL_URL_SET, env_bool
 from .database import connection_settings
 
 refusals.refuse_weak_secret_key(SECRET_KEY)
@@ -23,6 +23,13 @@ if TRACKIFY_SANDBOX_ENABLED:
         **PAYMENT_GATEWAYS,
         "sandbox": "trackify.payments.gateways.sandbox.SandboxGateway",
     }
+
+# Without EMAIL_URL production starts, with e-mail off: no receipt or notice is recorded, a system
+# check warns (payments.W001) and every process logs a warning at start-up (docs/configuration.md).
+# Payments matter more than their e-mails; a console backend here would only lose them quietly.
+if not EMAIL_URL_SET:
+    TRACKIFY_EMAIL_ENABLED = False
+    EMAIL_BACKEND = "django.core.mail.backends.dummy.EmailBackend"
 
 SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", True)
 CSRF_COOKIE_SECURE = env_bool("CSRF_COOKIE_SECURE", True)

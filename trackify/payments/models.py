@@ -434,3 +434,46 @@ class NotificationDelivery(models.Model):
 
     def __str__(self) -> str:
         return f"{self.channel} {self.kind} to {self.target} ({self.status})"
+
+
+class NotificationSettings(models.Model):
+    """What an owner is sent, and told of their clients' e-mails: one row per owner, made when first
+    changed (an owner without one has every kind on, `reply_to` blank)."""
+
+    # The e-mail kinds, each a boolean field of the same name (and a template under notifications/).
+    KINDS = (
+        "client_receipt",
+        "client_refund",
+        "owner_payment_received",
+        "owner_payment_failed",
+        "owner_refund",
+        "owner_overpayment",
+        "owner_dispute_opened",
+        "owner_dispute_closed",
+        "owner_health_digest",
+    )
+
+    owner = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notification_settings"
+    )
+    # The Reply-To of every e-mail about this owner's invoices (the From is DEFAULT_FROM_EMAIL).
+    reply_to = models.EmailField(blank=True)
+    client_receipt = models.BooleanField(default=True)
+    client_refund = models.BooleanField(default=True)
+    owner_payment_received = models.BooleanField(default=True)
+    owner_payment_failed = models.BooleanField(default=True)
+    owner_refund = models.BooleanField(default=True)
+    owner_overpayment = models.BooleanField(default=True)
+    owner_dispute_opened = models.BooleanField(default=True)
+    owner_dispute_closed = models.BooleanField(default=True)
+    owner_health_digest = models.BooleanField(default=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name_plural = "notification settings"
+
+    def __str__(self) -> str:
+        return f"Notification settings of {self.owner_id}"
+
+    def is_on(self, kind: str) -> bool:
+        return bool(getattr(self, kind))

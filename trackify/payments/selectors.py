@@ -15,6 +15,7 @@ from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Subquery, 
 from django.db.models.functions import Coalesce, Greatest
 
 from trackify.common.errors import NotFound
+from trackify.common.money import format_amount
 from trackify.common.parsing import parse_uuid
 from trackify.invoices.models import Invoice
 from trackify.invoices.selectors import invoice_access_allowed, invoice_get
@@ -327,3 +328,49 @@ def dispute_dashboard_url(dispute: PaymentDispute) -> str:
         site_url=settings.TRACKIFY_SITE_URL,
     )
     return gateway_cls(context).dispute_dashboard_url(dispute.gateway_dispute_id)
+
+
+@dataclass(frozen=True)
+class Receipt:
+    """What the printable receipt shows of one paid payment (amounts formatted "123.45 EUR")."""
+
+    payment_id: UUID
+    invoice_number: str
+    issuer_name: str
+    client_name: str
+    amount: str
+    refunded: str  # "" when nothing was refunded
+    invoice_total: str
+    amount_due: str
+    gateway: str
+    reference: str
+    paid_at: Any
+
+
+def payment_receipt_for_client(*, payment_id: object, user: Any, token: str | None) -> Receipt | None:
+    """The receipt of a paid payment (later refunds shown on it) for its invoice's owner or token
+    holder; None for an unknown payment, a wrong token, or a payment that never succeeded."""
+    try:
+        payment = payment_for_client(payment_id=payment_id, user=user, token=token)
+    except NotFound:
+        return None
+    if payment.status not in PAID_STATUSES:
+        return None
+    invoice, currency = payment.invoice, payment.currency
+
+    def money(minor: int) -> str:
+        return f"{format_amount(minor, currency)} {currency}"
+
+    return Receipt(
+        payment_id=payment.pk,
+        invoice_number=invoice.number,
+        issuer_name=invoice.issuer_name,
+        client_name=invoice.client_name,
+        amount=money(payment.amount),
+        refunded=money(payment.refunded_amount) if payment.refunded_amount else "",
+        invoice_total=money(invoice.total),
+        amount_due=money(invoice.amount_due),
+        gateway=payment.config.display_name,
+        reference=payment.gateway_payment_reference or payment.gateway_reference,
+        paid_at=payment.succeeded_at or payment.updated_at,
+    )

@@ -13,6 +13,7 @@ import logging
 from celery import shared_task
 
 from trackify.payments.services.catch_up import payments_catch_up, webhook_events_reprocess
+from trackify.payments.services.notifications.digest import health_digest_record
 from trackify.payments.services.notifications.sender import deliver_due
 from trackify.payments.services.webhooks import webhook_event_process
 
@@ -57,3 +58,9 @@ def notifications_deliver_task() -> str:
     Safe to run at once in many workers: each delivery is taken with FOR UPDATE SKIP LOCKED.
     """
     return "; ".join(deliver_due(seconds=60).lines())
+
+
+@shared_task(acks_late=True, ignore_result=True)
+def notifications_digest_task() -> str:
+    """Once a day (the beat): each owner with webhook-health warnings gets one digest e-mail."""
+    return f"digests recorded: {health_digest_record()}"

@@ -8,6 +8,7 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("pay/<str:invoice_id>/", views.pay_invoice, name="pay-invoice"),
     path("pay/<str:invoice_id>/result/", views.payment_result, name="payment-result"),
+    path("receipt/<uuid:payment_id>/", views.payment_receipt, name="payment-receipt"),
     path("payments/", views.payments, name="payments"),
     path("settings/gateways/", views.gateway_settings, name="gateway-settings"),
     path("settings/notifications/", views.notification_settings, name="notification-settings"),

@@ -6,11 +6,12 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.csrf import ensure_csrf_cookie
 
 from trackify.invoices.models import Invoice
+from trackify.payments import selectors
 
 
 def _app(request: HttpRequest, *, entry: str, title: str, data: dict[str, Any], nav: bool = False) -> HttpResponse:
@@ -52,3 +53,17 @@ def notification_settings(request: HttpRequest) -> HttpResponse:
 @ensure_csrf_cookie
 def payments(request: HttpRequest) -> HttpResponse:
     return _app(request, entry="payments", title="Payments", data={}, nav=True)
+
+
+def payment_receipt(request: HttpRequest, payment_id: str) -> HttpResponse:
+    """The printable receipt of a succeeded payment, for whoever holds the invoice's token (the
+    receipt e-mail links here) or owns it. Wrong token, unknown payment, or not paid: the same 404."""
+    receipt = selectors.payment_receipt_for_client(
+        payment_id=payment_id, user=request.user, token=request.GET.get("token")
+    )
+    if receipt is None:
+        raise Http404("No such receipt.")
+    response = render(request, "web/receipt.html", {"receipt": receipt})
+    response["Referrer-Policy"] = "no-referrer"  # the address holds the invoice token
+    response["X-Robots-Tag"] = "noindex"
+    return response

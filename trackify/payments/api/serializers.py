@@ -12,7 +12,7 @@ from trackify.payments.gateways.base import PaymentGatewayBase
 from trackify.payments.gateways.registry import UnknownGateway, gateway_classes, get_gateway_class
 from trackify.payments.gateways.types import PaymentFlow
 from trackify.payments.masking import masked_credentials
-from trackify.payments.models import InvoicePayment, PaymentGatewayConfig
+from trackify.payments.models import InvoicePayment, NotificationSettings, PaymentGatewayConfig
 from trackify.payments.services.gateway_configs import webhook_url
 
 # -- gateway types and configs ---------------------------------------------------------------
@@ -246,3 +246,59 @@ class WebhookHealthSerializer(serializers.Serializer):
         allow_null=True, help_text="the nearest evidence deadline of those disputes; null when none has one"
     )
     warnings = serializers.ListField(child=serializers.CharField())
+
+
+
+class NotificationKindsSerializer(serializers.Serializer):
+    """Each e-mail kind (NotificationSettings.KINDS; docs/notifications.md says when each is sent), on or off."""
+
+    client_receipt = serializers.BooleanField()
+    client_refund = serializers.BooleanField()
+    owner_payment_received = serializers.BooleanField()
+    owner_payment_failed = serializers.BooleanField()
+    owner_refund = serializers.BooleanField()
+    owner_overpayment = serializers.BooleanField()
+    owner_dispute_opened = serializers.BooleanField()
+    owner_dispute_closed = serializers.BooleanField()
+    owner_health_digest = serializers.BooleanField()
+
+
+class NotificationSettingsSerializer(serializers.Serializer):
+    """Which e-mails go out for your invoices, and their Reply-To."""
+
+    reply_to = serializers.EmailField(
+        allow_blank=True, help_text="The Reply-To of every e-mail (blank: none; the From is the site's)."
+    )
+    kinds = NotificationKindsSerializer()
+
+    @staticmethod
+    def of(row: NotificationSettings) -> dict[str, Any]:
+        return {"reply_to": row.reply_to, "kinds": {kind: row.is_on(kind) for kind in NotificationSettings.KINDS}}
+
+
+class NotificationKindsUpdateSerializer(StrictInputSerializer):
+    """The kinds to change; the others stay as they are."""
+
+    client_receipt = serializers.BooleanField(required=False)
+    client_refund = serializers.BooleanField(required=False)
+    owner_payment_received = serializers.BooleanField(required=False)
+    owner_payment_failed = serializers.BooleanField(required=False)
+    owner_refund = serializers.BooleanField(required=False)
+    owner_overpayment = serializers.BooleanField(required=False)
+    owner_dispute_opened = serializers.BooleanField(required=False)
+    owner_dispute_closed = serializers.BooleanField(required=False)
+    owner_health_digest = serializers.BooleanField(required=False)
+
+    def to_internal_value(self, data: Any) -> Any:
+        if isinstance(data, dict):
+            unknown = sorted(set(data) - set(NotificationSettings.KINDS))
+            if unknown:
+                raise serializers.ValidationError(f"Unknown e-mail kind {unknown[0]!r}.")
+        return super().to_internal_value(data)
+
+
+class NotificationSettingsUpdateSerializer(StrictInputSerializer):
+    """A partial update: only what is sent changes."""
+
+    reply_to = serializers.EmailField(allow_blank=True, required=False, max_length=254)
+    kinds = NotificationKindsUpdateSerializer(required=False)

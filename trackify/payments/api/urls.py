@@ -33,6 +33,7 @@ urlpatterns = [
     ),
     path("payments/", views.OwnerPaymentListView.as_view(), name="owner-payments"),
     path("payments/<uuid:payment_id>/", views.OwnerPaymentDetailView.as_view(), name="owner-payment"),
+    path("notification-settings/", views.NotificationSettingsView.as_view(), name="notification-settings"),
     path("disputes/", views.OwnerDisputeListView.as_view(), name="owner-disputes"),
     path("<uuid:payment_id>/refund/", views.RefundView.as_view(), name="payment-refund"),
 ]

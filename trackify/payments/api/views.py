@@ -24,6 +24,10 @@ from trackify.payments.api import serializers as s
 from trackify.payments.gateways.registry import gateway_classes
 from trackify.payments.services import gateway_configs as config_services
 from trackify.payments.services.health import webhook_health
+from trackify.payments.services.notification_settings import (
+    notification_settings_of,
+    notification_settings_update,
+)
 from trackify.payments.services.refunds import invoice_refund_overpayment, payment_refund
 from trackify.payments.services.sessions import payment_session_create
 from trackify.payments.services.status import payment_refresh_status
@@ -262,6 +266,27 @@ def _idempotency_key(request: Request) -> str:
         return idempotency_key(request.headers.get("Idempotency-Key", ""))
     except InputError as exc:
         raise ValidationFailed(str(exc), field="Idempotency-Key") from exc
+
+
+class NotificationSettingsView(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(responses=s.NotificationSettingsSerializer, summary="Your e-mail notification settings")
+    def get(self, request: Request) -> Response:
+        row = notification_settings_of(request.user.pk)
+        return Response(s.NotificationSettingsSerializer(s.NotificationSettingsSerializer.of(row)).data)
+
+    @extend_schema(
+        request=s.NotificationSettingsUpdateSerializer,
+        responses=s.NotificationSettingsSerializer,
+        summary="Change your e-mail notification settings (partial: what is sent changes)",
+    )
+    def patch(self, request: Request) -> Response:
+        data = _valid(s.NotificationSettingsUpdateSerializer, request.data)
+        row = notification_settings_update(
+            owner_id=request.user.pk, reply_to=data.get("reply_to"), kinds=data.get("kinds")
+        )
+        return Response(s.NotificationSettingsSerializer(s.NotificationSettingsSerializer.of(row)).data)
 
 
 def _valid(serializer_cls: type[Any], data: Any) -> dict[str, Any]:
