@@ -1,6 +1,7 @@
 from django.urls import path
 
 from trackify.payments.api import views
+from trackify.payments.api import webhook_endpoints as endpoints
 from trackify.payments.api.webhooks import ConfigWebhookView, WebhookView
 
 urlpatterns = [
@@ -34,5 +35,29 @@ urlpatterns = [
     path("payments/", views.OwnerPaymentListView.as_view(), name="owner-payments"),
     path("payments/<uuid:payment_id>/", views.OwnerPaymentDetailView.as_view(), name="owner-payment"),
     path("disputes/", views.OwnerDisputeListView.as_view(), name="owner-disputes"),
+    path("webhook-endpoints/", endpoints.WebhookEndpointListView.as_view(), name="webhook-endpoints"),
+    path(
+        "webhook-endpoints/<uuid:endpoint_id>/", endpoints.WebhookEndpointDetailView.as_view(), name="webhook-endpoint"
+    ),
+    path(
+        "webhook-endpoints/<uuid:endpoint_id>/roll-secret/",
+        endpoints.WebhookEndpointRollSecretView.as_view(),
+        name="webhook-endpoint-roll-secret",
+    ),
+    path(
+        "webhook-endpoints/<uuid:endpoint_id>/deliveries/",
+        endpoints.WebhookEndpointDeliveriesView.as_view(),
+        name="webhook-endpoint-deliveries",
+    ),
+    path(
+        "webhook-endpoints/<uuid:endpoint_id>/deliveries/<uuid:delivery_id>/send-again/",
+        endpoints.WebhookDeliverySendAgainView.as_view(),
+        name="webhook-delivery-send-again",
+    ),
+    path(
+        "webhook-endpoints/<uuid:endpoint_id>/test-event/",
+        endpoints.WebhookEndpointTestEventView.as_view(),
+        name="webhook-endpoint-test-event",
+    ),
     path("<uuid:payment_id>/refund/", views.RefundView.as_view(), name="payment-refund"),
 ]

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from trackify.payments.services.notifications import webhooks_out
 from trackify.payments.services.notifications.channels import Channel
 
-_ALL: tuple[Channel, ...] = ()
+_ALL: tuple[Channel, ...] = (webhooks_out.CHANNEL,)
 
 CHANNELS: dict[str, Channel] = {channel.name: channel for channel in _ALL}
