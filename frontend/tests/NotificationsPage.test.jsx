@@ -19,7 +19,7 @@ const ENDPOINT = {
   endpoint_id: "we_1",
   url: "https://books.example.com/hooks",
   description: "Accounting",
-  event_types: ["payment.succeeded", "invoice.paid"],
+  event_types: ["invoice.paid", "payment.succeeded"], // the API's order
   enabled: true,
   disabled_reason: "",
   created_at: "2026-12-01T10:00:00Z",
@@ -169,6 +169,7 @@ describe("the webhook endpoints", () => {
     const user = userEvent.setup();
     const card = await screen.findByRole("article", { name: ENDPOINT.url });
     expect(card).toHaveTextContent("Disabled: It failed to answer for three days.");
+    expect(card).toHaveTextContent("Payment succeeded, Invoice paid"); // in the add form's order
     await user.click(within(card).getByRole("button", { name: "Enable" }));
     expect(await within(card).findByRole("status")).toHaveTextContent("Enabled");
     expect(api.callsTo("PATCH /payment/webhook-endpoints/we_1/")[0].body).toEqual({ enabled: true });
@@ -249,7 +250,7 @@ describe("the webhook endpoints", () => {
       "GET /payment/webhook-endpoints/": { body: [ENDPOINT] },
       "GET /payment/webhook-endpoints/we_1/deliveries/": () => ({ body: page(deliveries) }),
       "POST /payment/webhook-endpoints/we_1/test-event/": () => {
-        deliveries = [{ ...DELIVERY, delivery_id: "wd_2", status: "sent", attempts: 1, last_error: "", attempts_log: [{ ...DELIVERY.attempts_log[0], status_code: 204, response_excerpt: "" }] }];
+        deliveries = [{ ...DELIVERY, delivery_id: "wd_2", event_type: "webhook.test", status: "sent", attempts: 1, last_error: "", attempts_log: [{ ...DELIVERY.attempts_log[0], status_code: 204, response_excerpt: "" }] }];
         return { status: 202, body: deliveries[0] };
       },
     });
@@ -260,6 +261,7 @@ describe("the webhook endpoints", () => {
     const log = await within(card).findByRole("list", { name: `Deliveries to ${ENDPOINT.url}` });
     expect(within(log).getByText("Sent", { selector: ".badge" })).toBeInTheDocument();
     expect(log).toHaveTextContent("HTTP 204");
+    expect(within(log).getByText("Test event")).toBeInTheDocument();
     expect(api.callsTo("POST /payment/webhook-endpoints/we_1/test-event/")).toHaveLength(1);
   });
 

@@ -93,8 +93,8 @@ def test_the_owner_turns_e_mails_off_and_sets_a_reply_to(
     try:
         sign_in_to_notifications(page, site, user)
         page.get_by_role("link", name="Notifications").wait_for()  # in the owner's navigation
-        client_group = page.get_by_role("group", name="To your client")
-        owner_group = page.get_by_role("group", name="To you")
+        client_group = page.get_by_role("group", name="To your client", exact=True)
+        owner_group = page.get_by_role("group", name="To you", exact=True)
         assert client_group.get_by_role("checkbox").count() == 2
         assert owner_group.get_by_role("checkbox").count() == 7
         client_group.get_by_role("checkbox", name="A receipt when they pay").uncheck()
@@ -158,7 +158,7 @@ def test_the_owner_adds_a_webhook_endpoint_sends_it_a_test_event_and_rolls_its_s
         form.get_by_role("button", name="Save endpoint").click()
 
         notice = page.get_by_role("region", name=f"Signing secret for {receiver.url}")
-        secret = notice.get_by_label("Signing secret").input_value()
+        secret = notice.get_by_role("textbox", name="Signing secret").input_value()
         assert secret.startswith("whsec_")
         assert "It is shown only now." in notice.inner_text()
         card = page.get_by_role("article", name=receiver.url)
@@ -184,7 +184,7 @@ def test_the_owner_adds_a_webhook_endpoint_sends_it_a_test_event_and_rolls_its_s
         card.get_by_role("button", name="Roll secret").click()
         page.get_by_role("dialog", name="Roll the signing secret?").get_by_role("button", name="Roll secret").click()
         rolled = page.get_by_role("region", name=f"Signing secret for {receiver.url}")
-        new_secret = rolled.get_by_label("Signing secret").input_value()
+        new_secret = rolled.get_by_role("textbox", name="Signing secret").input_value()
         assert new_secret.startswith("whsec_") and new_secret != secret
         rolled.get_by_role("button", name="I have copied it").click()
 

@@ -71,6 +71,8 @@ export const WEBHOOK_EVENT = {
   "dispute.closed": "Dispute closed",
   "overpayment.detected": "Overpayment detected",
 };
+// Sent only by "Send a test event", never subscribed to.
+export const TEST_EVENT = { "webhook.test": "Test event" };
 
 export const DELIVERY_STATUS = { pending: "Waiting", sent: "Sent", failed: "Failed" };
 

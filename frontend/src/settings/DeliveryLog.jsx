@@ -1,7 +1,9 @@
 // One webhook endpoint's deliveries, newest first: their status, attempts and what the endpoint
 // answered to each; a delivery can be sent again.
 import { useCallback, useEffect, useState } from "react";
-import { DELIVERY_STATUS, WEBHOOK_EVENT, label } from "../lib/labels.js";
+import { DELIVERY_STATUS, TEST_EVENT, WEBHOOK_EVENT, label } from "../lib/labels.js";
+
+const EVENT_WORDS = { ...WEBHOOK_EVENT, ...TEST_EVENT };
 import { formatTime } from "../payments/timeline.js";
 import { problem } from "./problem.js";
 
@@ -74,7 +76,7 @@ export default function DeliveryLog({ endpoint, service, refreshKey = 0 }) {
           {data.results.map((d) => (
             <li key={d.delivery_id} className="delivery">
               <div className="delivery-head">
-                <strong>{label(WEBHOOK_EVENT, d.event_type)}</strong>
+                <strong>{label(EVENT_WORDS, d.event_type)}</strong>
                 <span className="mono muted">{d.event_type}</span>
                 <span className={`badge badge-delivery-${d.status}`}>{label(DELIVERY_STATUS, d.status)}</span>
               </div>

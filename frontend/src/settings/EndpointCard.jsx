@@ -6,6 +6,14 @@ import { WEBHOOK_EVENT, label } from "../lib/labels.js";
 import { formatTime } from "../payments/timeline.js";
 import { problem } from "./problem.js";
 
+// In the order the add form lists them; an empty list means every event.
+function eventsOf(endpoint) {
+  if (endpoint.event_types.length === 0) return "All events";
+  const known = Object.keys(WEBHOOK_EVENT);
+  const rank = (t) => (known.includes(t) ? known.indexOf(t) : known.length);
+  return [...endpoint.event_types].sort((a, b) => rank(a) - rank(b)).map((t) => label(WEBHOOK_EVENT, t)).join(", ");
+}
+
 export default function EndpointCard({ endpoint, service, onChanged, onDelete, onRoll }) {
   const [note, setNote] = useState(null);
   const [busy, setBusy] = useState(false);
@@ -56,7 +64,7 @@ export default function EndpointCard({ endpoint, service, onChanged, onDelete, o
         <p className="notice warn">Disabled: {endpoint.disabled_reason}</p>
       )}
       <dl className="facts">
-        <div><dt>Events</dt><dd>{endpoint.event_types.map((t) => label(WEBHOOK_EVENT, t)).join(", ") || "—"}</dd></div>
+        <div><dt>Events</dt><dd>{eventsOf(endpoint)}</dd></div>
         <div><dt>Added</dt><dd>{formatTime(endpoint.created_at)}</dd></div>
       </dl>
       {note && <p className={`notice ${note.kind}`} role={note.kind === "error" ? "alert" : "status"}>{note.text}</p>}
