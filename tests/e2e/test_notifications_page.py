@@ -2,7 +2,8 @@
 read back after a reload, a refused reply-to shown on its field; a webhook endpoint added that points at a
 real HTTP server started here on 127.0.0.1 (loopback is allowed in the test settings), its secret shown once,
 a test event sent, received with a signature that verifies (standardwebhooks) and seen as sent in the
-delivery log, then the secret rolled and the next event signed with the new one. Screenshots:
+delivery log, then the secret rolled and the next event signed with the new one; a link-local URL (the cloud
+metadata service) refused on its field first. Screenshots:
 var/test-artifacts/screenshots/notifications-settings-<width>.png and webhook-endpoints-<width>.png."""
 
 from __future__ import annotations
@@ -152,7 +153,14 @@ def test_the_owner_adds_a_webhook_endpoint_sends_it_a_test_event_and_rolls_its_s
         page.get_by_text("No endpoint yet.").wait_for()
         page.get_by_role("button", name="Add an endpoint").click()
         form = page.get_by_role("form", name="Add an endpoint")
-        form.get_by_label("URL").fill(receiver.url)
+        url = form.get_by_label("URL")
+        url.fill("http://169.254.169.254/latest/meta-data/")  # the cloud metadata service: refused (SSRF)
+        form.get_by_role("button", name="Save endpoint").click()
+        form.get_by_role("alert").wait_for()
+        assert url.get_attribute("aria-invalid") == "true"
+        error_id = url.get_attribute("aria-describedby").split()[-1]
+        assert page.locator(f"#{error_id}").inner_text()  # the API's reason, tied to the field
+        url.fill(receiver.url)
         form.get_by_label("Description (optional)").fill("Accounting system")
         form.get_by_role("checkbox", name="Dispute opened").uncheck()
         form.get_by_role("button", name="Save endpoint").click()
