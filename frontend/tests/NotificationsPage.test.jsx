@@ -119,7 +119,8 @@ describe("the webhook endpoints", () => {
     await user.click(within(form).getByRole("button", { name: "Save endpoint" }));
 
     const secret = await screen.findByRole("region", { name: "Signing secret for https://books.example.com/hooks" });
-    expect(within(secret).getByLabelText("Signing secret")).toHaveValue("whsec_c2VjcmV0");
+    expect(within(secret).getByRole("textbox", { name: "Signing secret" })).toHaveValue("whsec_c2VjcmV0");
+    expect(within(secret).getByRole("textbox", { name: "Signing secret" })).toHaveFocus();
     expect(secret).toHaveTextContent("It is shown only now.");
     await user.click(within(secret).getByRole("button", { name: "Copy the signing secret" }));
     expect(await navigator.clipboard.readText()).toBe("whsec_c2VjcmV0");
@@ -131,6 +132,7 @@ describe("the webhook endpoints", () => {
 
     await user.click(within(secret).getByRole("button", { name: "I have copied it" }));
     expect(screen.queryByDisplayValue("whsec_c2VjcmV0")).not.toBeInTheDocument();
+    expect(screen.getByRole("heading", { name: "Webhook endpoints" })).toHaveFocus();
   });
 
   it("shows a refused URL on its field", async () => {

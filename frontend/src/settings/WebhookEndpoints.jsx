@@ -1,6 +1,6 @@
 // The signed-in user's webhook endpoints: their own systems that receive the payment events, signed
 // (Standard Webhooks). The signing secret is shown once, when an endpoint is added or its secret rolled.
-import { useCallback, useEffect, useState } from "react";
+import { useCallback, useEffect, useRef, useState } from "react";
 import Dialog from "../modal/Dialog.jsx";
 import EndpointCard from "./EndpointCard.jsx";
 import EndpointForm from "./EndpointForm.jsx";
@@ -15,6 +15,7 @@ export default function WebhookEndpoints({ service }) {
   const [deleting, setDeleting] = useState(null);
   const [rolling, setRolling] = useState(null);
   const [notice, setNotice] = useState(null);
+  const heading = useRef(null);
 
   const reload = useCallback(async () => {
     try {
@@ -57,13 +58,17 @@ export default function WebhookEndpoints({ service }) {
   return (
     <section className="stack" aria-labelledby={titleId}>
       <header className="page-head">
-        <h2 id={titleId}>Webhook endpoints</h2>
+        <h2 id={titleId} ref={heading} tabIndex={-1}>Webhook endpoints</h2>
         {!adding && endpoints && <button type="button" className="primary" onClick={() => { setAdding(true); setNotice(null); }}>Add an endpoint</button>}
       </header>
       <p className="muted">Your own systems (accounting, CRM, automations) get each event as a signed HTTPS POST, retried for about three days until they answer 2xx.</p>
       {error && <p className="notice error" role="alert">{error}</p>}
       {notice && <p className={`notice ${notice.kind}`} role={notice.kind === "error" ? "alert" : "status"}>{notice.text}</p>}
-      {secret && <SecretNotice secret={secret.secret} endpointUrl={secret.url} onDone={() => setSecret(null)} />}
+      {secret && <SecretNotice secret={secret.secret} endpointUrl={secret.url} onDone={() => {
+            // The secret's box goes away: focus stays in this part of the page, not lost to the body.
+            setSecret(null);
+            heading.current?.focus();
+          }} />}
       {adding && (
         <EndpointForm
           service={service}
