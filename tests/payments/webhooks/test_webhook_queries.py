@@ -13,10 +13,17 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
 from tests.payments.webhooks.sandbox_events import deliver, session_payload, signed
-from trackify.payments.models import InvoicePayment, PaymentStatusChange
+from trackify.payments.models import InvoicePayment, NotificationEvent, PaymentStatusChange
 from trackify.payments.services.sessions import payment_session_create
 
 pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.fixture(autouse=True)
+def no_sending_in_the_request(settings):
+    """The delivery's own work is pinned here; what sending its notifications after the commit costs
+    is pinned apart (`test_sending_after_the_commit_…`)."""
+    settings.TRACKIFY_NOTIFY_INLINE_SECONDS = 0
 
 # The event and its history rows are one statement on PostgreSQL (a WITH clause), two elsewhere.
 NEW_EVENT_QUERIES = 5 if connection.vendor == "postgresql" else 6
@@ -51,9 +58,12 @@ def test_a_new_event_that_pays_the_invoice_runs_five_queries_on_postgresql(two_p
     status, sql = measured(payment, "succeeded", event_id="evt_sbx_new")
     assert status == "processed"
     # the config, lock payment + invoice, update payment, update invoice, claim the event with its history
-    assert len(sql) == NEW_EVENT_QUERIES, sql
+    # and the outbox's events (payment.succeeded, invoice.paid): one statement on PostgreSQL
+    assert len(sql) == NEW_EVENT_QUERIES + (0 if connection.vendor == "postgresql" else 1), sql
     if connection.vendor == "postgresql":
         assert "payments_paymentstatuschange" in sql[-1] and "payments_paymentwebhookevent" in sql[-1]
+        assert "payments_notificationevent" in sql[-1]
+    assert set(NotificationEvent.objects.values_list("type", flat=True)) == {"payment.succeeded", "invoice.paid"}
     payment = InvoicePayment.objects.select_related("invoice").get(pk=payment.pk)
     assert (payment.status, payment.invoice.status, payment.invoice.amount_paid) == ("succeeded", "paid", 10000)
     assert PaymentStatusChange.objects.filter(payment=payment, applied=True, webhook_event__isnull=False).count() == 1
@@ -88,7 +98,7 @@ def test_a_new_event_that_changes_nothing_writes_nothing_but_the_event(two_payme
 def test_a_step_that_changes_no_total_does_not_recompute_the_invoice(two_payments):
     first, _ = two_payments
     status, sql = measured(first, "succeeded")  # processing -> succeeded moves money: recomputed
-    assert len(sql) == NEW_EVENT_QUERIES, sql
+    assert len(sql) == NEW_EVENT_QUERIES + (0 if connection.vendor == "postgresql" else 1), sql
     _, second = two_payments
     status, sql = measured(second, "processing")  # pending -> processing: no invoice write
     assert status == "processed"
@@ -99,7 +109,23 @@ def test_the_shared_url_finds_the_config_through_the_payment_in_one_query(two_pa
     _, payment = two_payments
     status, sql = measured(payment, "succeeded", shared_url=True)
     assert status == "processed"
-    assert len(sql) == NEW_EVENT_QUERIES, sql
+    assert len(sql) == NEW_EVENT_QUERIES + (0 if connection.vendor == "postgresql" else 1), sql
+
+
+def test_sending_after_the_commit_costs_a_fixed_few_queries_and_only_when_there_is_news(two_payments, settings):
+    """Inline mode sends in the request once its transaction has committed: fan the new events out
+    (take them, write their deliveries, mark them fanned out, find no more), then take due deliveries
+    (none here: no e-mail address, no endpoint). An event with no news for anyone sends nothing."""
+    settings.TRACKIFY_NOTIFY_INLINE_SECONDS = 2
+    _, payment = two_payments
+    status, sql = measured(payment, "succeeded")
+    assert status == "processed"
+    in_transaction = NEW_EVENT_QUERIES + (0 if connection.vendor == "postgresql" else 1)
+    after_commit = sql[in_transaction:]
+    assert len(after_commit) <= 6, after_commit
+    assert all("notification" in s for s in after_commit), after_commit
+    _, sql = measured(payment, "succeeded")  # changes nothing: no event, no sending
+    assert len(sql) == 3, sql
 
 
 def test_a_post_save_receiver_sees_the_webhooks_payment_update(two_payments):

@@ -24,7 +24,7 @@ WEBHOOK_PAYMENT_FIELDS = (
     "gateway_reference", "gateway_payment_reference", "failure_message", "attention_reason", "succeeded_at",
     "updated_at",
 )
-WEBHOOK_INVOICE_FIELDS = ("currency", "total", "amount_paid", "status", "updated_at")
+WEBHOOK_INVOICE_FIELDS = ("owner", "currency", "total", "amount_paid", "status", "updated_at")
 
 
 def locked_payments(*, with_config: bool = True, with_open_sessions: bool = True) -> QuerySet[InvoicePayment]:

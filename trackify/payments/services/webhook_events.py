@@ -18,11 +18,13 @@ from django.utils import timezone
 
 from trackify.payments.gateways.types import WebhookEvent
 from trackify.payments.models import (
+    NotificationEvent,
     PaymentDisputeChange,
     PaymentGatewayConfig,
     PaymentStatusChange,
     PaymentWebhookEvent,
 )
+from trackify.payments.services.notifications import outbox
 
 Status = PaymentWebhookEvent.Status
 
@@ -42,6 +44,7 @@ def event_claim(
     payment_id: UUID | None = None,
     history: Sequence[PaymentStatusChange] = (),
     dispute_history: Sequence[PaymentDisputeChange] = (),
+    notifications: Sequence[NotificationEvent] = (),
 ) -> int | None:
     """Store the event with its outcome and return the row's id; None if the event is already done.
 
@@ -56,7 +59,9 @@ def event_claim(
     for a row it did not write). On PostgreSQL the history rows go in the same statement (a WITH
     clause inserting them for the returned id): they exist exactly when the claim wrote the row.
     Elsewhere they follow with `bulk_create`. `dispute_history` (rare: disputes are few) always
-    follows with `bulk_create`, in the same transaction.
+    follows with `bulk_create`, in the same transaction. `notifications`, the outbox's events of this
+    delivery, go like the history: in the same statement on PostgreSQL (each ON CONFLICT DO NOTHING on
+    its unique key), stored only when the claim wrote the row.
     """
     now = timezone.now()
     received = status == Status.RECEIVED
@@ -73,18 +78,19 @@ def event_claim(
         processed_at=None if received else now,
     )
     sql, params = _claim_sql(take_over=not received), [*_values(row), *DONE]
-    linked = bool(history) and connection.vendor == "postgresql"
+    linked = connection.vendor == "postgresql" and bool(history or notifications)
     if linked:
-        sql, params = _with_history(sql, params, history)
+        sql, params = _with_rows(sql, params, history, notifications)
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         found = cursor.fetchone()
     if found is None:
         return None
-    if history and not linked:
+    if not linked:
         for change in history:
             change.webhook_event_id = found[0]
         PaymentStatusChange.objects.bulk_create(history)
+        outbox.write(notifications)
     if dispute_history:
         for dispute_change in dispute_history:
             dispute_change.webhook_event_id = found[0]
@@ -122,21 +128,46 @@ def _claim_sql(*, take_over: bool) -> str:
     )
 
 
-def _with_history(sql: str, params: list[Any], history: Sequence[PaymentStatusChange]) -> tuple[str, list[Any]]:
-    """`sql` (the claim) with the history rows inserted for the id it returns, in one statement."""
+def _with_rows(
+    sql: str,
+    params: list[Any],
+    history: Sequence[PaymentStatusChange],
+    notifications: Sequence[NotificationEvent],
+) -> tuple[str, list[Any]]:
+    """`sql` (the claim) with the history rows inserted for the id it returns, and the outbox's events
+    inserted when it returns one, in one statement."""
+    parts, extra = [], []
+    if history:
+        part, values = _insert_for_claimed(PaymentStatusChange, history, pointer="webhook_event")
+        parts.append(f"history AS ({part})")
+        extra += values
+    if notifications:
+        part, values = _insert_for_claimed(NotificationEvent, notifications, pointer=None)
+        key = connection.ops.quote_name(NotificationEvent._meta.get_field("key").column)
+        parts.append(f"notified AS ({part} ON CONFLICT ({key}) DO NOTHING)")
+        extra += values
+    linked = f"WITH claimed AS ({sql}), {', '.join(parts)} SELECT id FROM claimed"  # noqa: S608
+    return linked, [*params, *extra]
+
+
+def _insert_for_claimed(model: Any, rows: Sequence[Any], *, pointer: str | None) -> tuple[str, list[Any]]:
+    """INSERT … SELECT of `rows` FROM claimed: nothing when the claim returned no row. `pointer`: the
+    field set to the claimed row's id."""
     qn = connection.ops.quote_name
-    meta = PaymentStatusChange._meta
-    fields = _fields(PaymentStatusChange, skip="webhook_event")
-    pointer = qn(meta.get_field("webhook_event").column)
-    columns = ", ".join([*(qn(f.column) for f in fields), pointer])
+    meta = model._meta
+    fields = [f for f in meta.concrete_fields if f.name != pointer and not (f.primary_key and f.auto_created)]
+    columns = [qn(f.column) for f in fields]
+    selected = []
     # Each value cast to its column's type, as the parameters of a SELECT list have none to infer
     # (a bare type: a cast to varchar(n) would cut a value that the column itself refuses).
-    casts = [re.sub(r"[(].*", "", f.cast_db_type(connection)) for f in fields]  # type: ignore[attr-defined]
-    select = f"SELECT {', '.join(f'%s::{cast}' for cast in casts)}, claimed.id FROM claimed"  # noqa: S608
-    rows = " UNION ALL ".join([select] * len(history))
-    linked = (
-        f"WITH claimed AS ({sql}), history AS (INSERT INTO {qn(meta.db_table)} ({columns}) {rows}) "  # noqa: S608
-        "SELECT id FROM claimed"
-    )
-    history_params = [value for change in history for value in _values(change, skip="webhook_event")]
-    return linked, [*params, *history_params]
+    for f in fields:
+        selected.append(f"%s::{re.sub(r'[(].*', '', f.cast_db_type(connection))}")
+    if pointer is not None:
+        columns.append(qn(meta.get_field(pointer).column))
+        selected.append("claimed.id")
+    select = f"SELECT {', '.join(selected)} FROM claimed"  # noqa: S608
+    rows_sql = " UNION ALL ".join([select] * len(rows))
+    values = [
+        f.get_db_prep_save(f.pre_save(row, True), connection) for row in rows for f in fields
+    ]
+    return f"INSERT INTO {qn(meta.db_table)} ({', '.join(columns)}) {rows_sql}", values

@@ -176,13 +176,15 @@ def _apply_locked(
         locked, event.payment_update, event.refund_updates, event.dispute_updates, source="webhook"
     )
     detail = "; ".join(str(result) for result in results)
-    outbox.flush(locked.notifications)
-    event_id = event_claim(  # with the ledger's history rows, held back until now
+    event_id = event_claim(  # with the ledger's history rows and the outbox's events, held back until now
         config=config, event=event, status=Status.PROCESSED, result=detail, payment_id=locked.payment.pk,
         history=locked.pending_history or (), dispute_history=locked.pending_dispute_history or (),
+        notifications=locked.notifications,
     )
     if event_id is None:
         raise _Duplicate
+    if locked.notifications:
+        outbox.send_after_commit()
     sessions_close_on_commit(results, invoice_id=locked.invoice.pk, paid=locked.payment.pk)
     return WebhookOutcome(Status.PROCESSED, detail, event_id, results)
 

@@ -2,12 +2,14 @@
 
 The ledger calls `record` where a change people are told of happens (a payment succeeded, a refund
 succeeded, a dispute opened...). The events wait on the locked rows (`Locked.notifications`) and are
-written by `flush` in one INSERT … ON CONFLICT DO NOTHING (`bulk_create(ignore_conflicts=True)`) at
-the end of the transaction: the unique key makes a second record of the same change a no-op.
+written at the end of the transaction in one INSERT … ON CONFLICT DO NOTHING (`flush`; on the webhook
+path, inside the event's claim statement, `webhook_events.event_claim`): the unique key makes a second
+record of the same change a no-op.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from django.conf import settings
@@ -26,8 +28,19 @@ def flush(events: list[NotificationEvent]) -> None:
     once the transaction commits. Empties `events`."""
     if not events:
         return
-    NotificationEvent.objects.bulk_create(events, ignore_conflicts=True)
+    write(events)
     events.clear()
+    send_after_commit()
+
+
+def write(events: Sequence[NotificationEvent]) -> None:
+    """INSERT … ON CONFLICT DO NOTHING: an event whose key is taken was recorded before."""
+    if events:
+        NotificationEvent.objects.bulk_create(events, ignore_conflicts=True)
+
+
+def send_after_commit() -> None:
+    """Send what is due once this transaction commits (nothing, if it rolls back)."""
     transaction.on_commit(_deliver_after_commit)
 
 
@@ -36,5 +49,5 @@ def _deliver_after_commit() -> None:
 
     if settings.TRACKIFY_WEBHOOK_MODE == "async":
         sender.deliver_in_worker()
-    else:
+    elif settings.TRACKIFY_NOTIFY_INLINE_SECONDS > 0:  # 0: left to the beat or cron
         sender.deliver_due(seconds=settings.TRACKIFY_NOTIFY_INLINE_SECONDS)
