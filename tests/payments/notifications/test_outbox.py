@@ -46,6 +46,8 @@ class Recorder:
 @pytest.fixture
 def recorder(monkeypatch):
     recorder = Recorder()
+    for name in list(registry.CHANNELS):  # the outbox alone: its test channel, not the real ones
+        monkeypatch.delitem(registry.CHANNELS, name)
     monkeypatch.setitem(registry.CHANNELS, "test", recorder.channel())
     return recorder
 

@@ -32,6 +32,7 @@ from trackify.payments.models import (
     InvoicePayment,
     NotificationDelivery,
     NotificationEvent,
+    NotificationSettings,
     PaymentDispute,
 )
 from trackify.payments.services.notification_settings import notification_settings_of
@@ -61,7 +62,7 @@ SUBJECTS = {
     "owner_health_digest": translation.gettext_noop("Your payment gateways need attention"),
 }
 
-# About 4 hours in all: 1, 2, 4 ... 64 minutes between 8 attempts (a mail server's maintenance).
+# 8 attempts over about 2 hours: 1, 2, 4 ... 64 minutes apart (a mail server's restart or maintenance).
 RETRY_AFTER = exponential(timedelta(minutes=1), attempts=7)
 
 
@@ -69,25 +70,32 @@ def expand(event: NotificationEvent) -> list[NotificationDelivery]:
     kinds = KINDS_BY_EVENT.get(event.type, ())
     if not kinds or not settings.TRACKIFY_EMAIL_ENABLED:
         return []
-    wanted = notification_settings_of(event.owner_id)
+    # One query for the owner and their settings; the invoice only when a client e-mail is wanted.
+    owner = get_user_model().objects.select_related("notification_settings").filter(pk=event.owner_id).first()
+    if owner is None:
+        return []
+    wanted = _settings_of(owner)
     deliveries = []
     for kind in kinds:
         if not wanted.is_on(kind):
             continue
-        address = _client_address(event) if kind.startswith("client_") else _owner_address(event)
+        address = _client_address(event) if kind.startswith("client_") else (getattr(owner, "email", "") or "")
         if address:
             deliveries.append(NotificationDelivery(kind=kind, target=address))
     return deliveries
 
 
+def _settings_of(owner: Any) -> NotificationSettings:
+    try:
+        row: NotificationSettings = owner.notification_settings
+    except NotificationSettings.DoesNotExist:
+        return NotificationSettings(owner_id=owner.pk)  # never changed: the defaults
+    return row
+
+
 def _client_address(event: NotificationEvent) -> str:
     invoice = Invoice.objects.filter(pk=event.data.get("invoice_id")).only("client_email").first()
     return invoice.client_email if invoice is not None else ""
-
-
-def _owner_address(event: NotificationEvent) -> str:
-    owner = get_user_model().objects.filter(pk=event.owner_id).only("email").first()
-    return getattr(owner, "email", "") or ""
 
 
 def send(delivery: NotificationDelivery, timeout: float) -> None:
