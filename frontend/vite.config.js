@@ -21,6 +21,7 @@ export default defineConfig({
         result: "src/entries/result.jsx",
         settings: "src/entries/settings.jsx",
         payments: "src/entries/payments.jsx",
+        notifications: "src/entries/notifications.jsx",
         style: "src/styles/app.css",
       },
     },

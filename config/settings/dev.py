@@ -8,6 +8,7 @@ from .base import BASE_DIR, TRACKIFY_ENCRYPTION_KEYS, env_bool
 DEBUG = env_bool("DEBUG", True)
 SECRET_KEY = SECRET_KEY or "dev-only-insecure-secret-key"
 TRACKIFY_SANDBOX_ENABLED = env_bool("TRACKIFY_SANDBOX_ENABLED", True)
+TRACKIFY_WEBHOOKS_ALLOW_LOOPBACK = True  # outbound webhooks to a receiver on 127.0.0.1
 
 # `manage.py seed_demo` writes this file on first run; the environment variable wins when set.
 DEV_ENCRYPTION_KEY_FILE = BASE_DIR / "var" / "dev-encryption-key"

@@ -12,6 +12,7 @@ DEBUG = False
 SECRET_KEY = "test-only-secret-key"
 TRACKIFY_ENCRYPTION_KEYS = ["Wp0cFjk7bZJrsYKYu1pT1pq8Z7kqQ-mQmHq0bSmJkXI="]
 TRACKIFY_SANDBOX_ENABLED = True
+TRACKIFY_WEBHOOKS_ALLOW_LOOPBACK = True  # outbound webhooks to a receiver on 127.0.0.1
 PAYMENT_GATEWAYS = {
     **PAYMENT_GATEWAYS,
     "sandbox": "trackify.payments.gateways.sandbox.SandboxGateway",

@@ -106,3 +106,62 @@ describe("paymentService", () => {
     expect(api.calls[0].headers["X-CSRFToken"]).toBe("csrf-123");
   });
 });
+
+describe("paymentService: notifications and webhook endpoints", () => {
+  it("reads and patches the notification settings", async () => {
+    const api = fakeApi({
+      "GET /payment/notification-settings/": { body: { reply_to: "", kinds: { client_receipt: true } } },
+      "PATCH /payment/notification-settings/": (call) => ({ body: { reply_to: "", kinds: call.body.kinds } }),
+    });
+    expect((await api.service.getNotificationSettings()).kinds).toEqual({ client_receipt: true });
+    await api.service.updateNotificationSettings({ kinds: { client_receipt: false } });
+    const patch = api.callsTo("PATCH /payment/notification-settings/")[0];
+    expect(patch.body).toEqual({ kinds: { client_receipt: false } });
+    expect(patch.headers["X-CSRFToken"]).toBe("csrf-123");
+  });
+
+  it("lists the endpoints whether the API pages them or not", async () => {
+    const plain = fakeApi({ "GET /payment/webhook-endpoints/": { body: [{ endpoint_id: "a" }] } });
+    expect(await plain.service.listWebhookEndpoints()).toEqual([{ endpoint_id: "a" }]);
+    const paged = fakeApi({ "GET /payment/webhook-endpoints/": { body: { count: 1, next: null, previous: null, results: [{ endpoint_id: "b" }] } } });
+    expect(await paged.service.listWebhookEndpoints()).toEqual([{ endpoint_id: "b" }]);
+  });
+
+  it("creates an endpoint with the API's field names", async () => {
+    const api = fakeApi({ "POST /payment/webhook-endpoints/": { status: 201, body: { endpoint_id: "a", secret: "whsec_x" } } });
+    const made = await api.service.createWebhookEndpoint({ url: "https://x.example/h", eventTypes: ["invoice.paid"] });
+    expect(made.secret).toBe("whsec_x");
+    expect(api.calls[0].body).toEqual({ url: "https://x.example/h", description: "", event_types: ["invoice.paid"], enabled: true });
+  });
+
+  it("calls each endpoint action at its address", async () => {
+    const ok = { body: {} };
+    const api = fakeApi({
+      "PATCH /payment/webhook-endpoints/e1/": ok,
+      "DELETE /payment/webhook-endpoints/e1/": { status: 204 },
+      "POST /payment/webhook-endpoints/e1/roll-secret/": ok,
+      "GET /payment/webhook-endpoints/e1/deliveries/": ok,
+      "POST /payment/webhook-endpoints/e1/deliveries/d1/send-again/": ok,
+      "POST /payment/webhook-endpoints/e1/test-event/": ok,
+    });
+    await api.service.updateWebhookEndpoint("e1", { enabled: false });
+    expect(await api.service.deleteWebhookEndpoint("e1")).toBeNull();
+    await api.service.rollWebhookSecret("e1");
+    await api.service.listWebhookDeliveries("e1");
+    await api.service.listWebhookDeliveries("e1", { page: 3 });
+    await api.service.sendWebhookDeliveryAgain("e1", "d1");
+    await api.service.sendWebhookTestEvent("e1");
+    expect(api.calls.map((c) => c.key)).toEqual([
+      "PATCH /payment/webhook-endpoints/e1/",
+      "DELETE /payment/webhook-endpoints/e1/",
+      "POST /payment/webhook-endpoints/e1/roll-secret/",
+      "GET /payment/webhook-endpoints/e1/deliveries/",
+      "GET /payment/webhook-endpoints/e1/deliveries/",
+      "POST /payment/webhook-endpoints/e1/deliveries/d1/send-again/",
+      "POST /payment/webhook-endpoints/e1/test-event/",
+    ]);
+    expect(api.calls[0].body).toEqual({ enabled: false });
+    expect(api.calls[3].query).toBe("");
+    expect(api.calls[4].query).toBe("page=3");
+  });
+});

@@ -12,7 +12,17 @@ from tests.e2e.helpers import open_modal, pay_url, wait_for_result
 from trackify.invoices.models import Invoice
 from trackify.payments.models import PaymentGatewayConfig
 
-PAGES = ["pay", "modal", "modal-sandbox-form", "result", "invalid-link", "login", "settings", "settings-edit"]
+PAGES = [
+    "pay",
+    "modal",
+    "modal-sandbox-form",
+    "result",
+    "invalid-link",
+    "login",
+    "settings",
+    "settings-edit",
+    "notifications",
+]
 
 # Visible controls with no accessible name: no <label>, no aria-label(ledby), no text of their own.
 UNNAMED_CONTROLS = """() => [...document.querySelectorAll(
@@ -52,6 +62,11 @@ def show(page: Any, name: str, site: str, invoice: Invoice, config: PaymentGatew
     elif name == "login":
         page.goto(f"{site}/login/")
         page.get_by_role("button", name="Sign in").wait_for()
+    elif name == "notifications":
+        sign_in(page, site, user)
+        page.get_by_role("link", name="Notifications").click()
+        page.get_by_role("button", name="Save notification settings").wait_for()
+        page.get_by_text("No endpoint yet.").wait_for()
     else:
         sign_in(page, site, user)
         if name == "settings-edit":

@@ -112,3 +112,20 @@ def test_the_payments_page_loads_its_entry_and_every_owner_page_links_to_it(user
     for url in ("/", "/settings/gateways/", "/payments/"):
         assert b'<a href="/payments/">Payments</a>' in browser.get(url).content, url
     assert re.search(rb'src="/static/app/assets/payments-[\w-]+\.js"', browser.get("/payments/").content)
+
+
+def test_the_notification_settings_need_a_signed_in_user(client: Client) -> None:
+    response = client.get("/settings/notifications/")
+    assert response.status_code == 302
+    assert response["Location"] == "/login/?next=/settings/notifications/"
+
+
+@needs_build
+def test_the_notification_settings_load_their_entry_and_every_owner_page_links_to_them(user) -> None:
+    browser = Client()
+    browser.force_login(user)
+    for url in ("/", "/settings/gateways/", "/payments/", "/settings/notifications/"):
+        assert b'<a href="/settings/notifications/">Notifications</a>' in browser.get(url).content, url
+    page = browser.get("/settings/notifications/")
+    assert re.search(rb'src="/static/app/assets/notifications-[\w-]+\.js"', page.content)
+    assert "csrftoken" in page.cookies

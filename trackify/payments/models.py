@@ -477,3 +477,55 @@ class NotificationSettings(models.Model):
 
     def is_on(self, kind: str) -> bool:
         return bool(getattr(self, kind))
+
+
+class WebhookEndpoint(models.Model):
+    """A URL of the owner's own systems that is sent signed webhooks (Standard Webhooks) of their events."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    url = models.URLField(max_length=2000)
+    description = models.CharField(max_length=200, blank=True)
+    # The event types it is sent; empty: all of them.
+    event_types = models.JSONField(default=list, blank=True)
+    enabled = models.BooleanField(default=True)
+    # The signing secret ("whsec_" + base64), sealed like gateway credentials: never shown but once.
+    secret_encrypted = models.TextField(editable=False)
+    # Failed attempts in a row, whatever the delivery; reset by a success. Too many disable it.
+    consecutive_failures = models.PositiveIntegerField(default=0)
+    disabled_at = models.DateTimeField(null=True, blank=True)
+    disabled_reason = models.CharField(max_length=500, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at"]
+
+    def __str__(self) -> str:
+        return self.url
+
+    @property
+    def secret(self) -> str:
+        return crypto.decrypt_json(self.secret_encrypted)["secret"]
+
+    def set_secret(self, secret: str) -> None:
+        self.secret_encrypted = crypto.encrypt_json({"secret": secret})
+
+
+class WebhookDeliveryAttempt(models.Model):
+    """One HTTP request of a webhook delivery, as the endpoint answered it (the newest few per endpoint kept)."""
+
+    id = models.BigAutoField(primary_key=True)
+    delivery = models.ForeignKey(NotificationDelivery, on_delete=models.CASCADE, related_name="webhook_attempts")
+    endpoint = models.ForeignKey(WebhookEndpoint, on_delete=models.CASCADE, related_name="attempts")
+    attempted_at = models.DateTimeField()
+    status_code = models.PositiveIntegerField(null=True, blank=True)  # null: no answer (network error, refused)
+    duration_ms = models.PositiveIntegerField(default=0)
+    response_excerpt = models.CharField(max_length=500, blank=True)  # the answer's first bytes, as text
+    error = models.CharField(max_length=500, blank=True)
+
+    class Meta:
+        ordering = ["attempted_at", "id"]
+        indexes = [models.Index(fields=["endpoint", "-attempted_at"], name="webhook_attempt_recent")]
+
+    def __str__(self) -> str:
+        return f"{self.delivery_id} at {self.attempted_at}: {self.status_code or self.error}"

@@ -11,6 +11,7 @@ urlpatterns = [
     path("receipt/<uuid:payment_id>/", views.payment_receipt, name="payment-receipt"),
     path("payments/", views.payments, name="payments"),
     path("settings/gateways/", views.gateway_settings, name="gateway-settings"),
+    path("settings/notifications/", views.notification_settings, name="notification-settings"),
     path(
         "login/",
         # Failed attempts count per address and user name; past TRACKIFY_THROTTLE_LOGIN, 429.

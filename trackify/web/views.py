@@ -45,6 +45,12 @@ def gateway_settings(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @ensure_csrf_cookie
+def notification_settings(request: HttpRequest) -> HttpResponse:
+    return _app(request, entry="notifications", title="Notifications", data={}, nav=True)
+
+
+@login_required
+@ensure_csrf_cookie
 def payments(request: HttpRequest) -> HttpResponse:
     return _app(request, entry="payments", title="Payments", data={}, nav=True)
 

@@ -53,6 +53,31 @@ export function createPaymentService(client = defaultClient) {
     // sandbox's provider sends the signed events, as a real one would.
     simulateSandboxDispute: (paymentId, action) => client.post(`/payment/sandbox/${paymentId}/dispute/`, { action }),
 
+    // -- the signed-in user's notifications: which e-mails go out, and the reply-to address --
+    getNotificationSettings: () => client.get("/payment/notification-settings/"),
+    // Partial: only the keys given change ({reply_to}, {kinds: {client_receipt: false}}, or both).
+    updateNotificationSettings: (changes) => client.patch("/payment/notification-settings/", changes),
+
+    // -- the signed-in user's webhook endpoints; a secret is in an answer only when made or rolled --
+    async listWebhookEndpoints() {
+      // A plain list, or a page of them: either way the endpoints.
+      const answer = await client.get("/payment/webhook-endpoints/");
+      return Array.isArray(answer) ? answer : answer.results;
+    },
+    createWebhookEndpoint: ({ url, description = "", eventTypes, enabled = true }) =>
+      client.post("/payment/webhook-endpoints/", { url, description, event_types: eventTypes, enabled }),
+    updateWebhookEndpoint: (endpointId, changes) => client.patch(`/payment/webhook-endpoints/${endpointId}/`, changes),
+    deleteWebhookEndpoint: (endpointId) => client.delete(`/payment/webhook-endpoints/${endpointId}/`),
+    rollWebhookSecret: (endpointId) => client.post(`/payment/webhook-endpoints/${endpointId}/roll-secret/`),
+    // Newest first, paged like the payments ({count, next, previous, results}).
+    listWebhookDeliveries(endpointId, { page = 1 } = {}) {
+      const options = page > 1 ? { query: { page: String(page) } } : undefined;
+      return client.get(`/payment/webhook-endpoints/${endpointId}/deliveries/`, options);
+    },
+    sendWebhookDeliveryAgain: (endpointId, deliveryId) =>
+      client.post(`/payment/webhook-endpoints/${endpointId}/deliveries/${deliveryId}/send-again/`),
+    sendWebhookTestEvent: (endpointId) => client.post(`/payment/webhook-endpoints/${endpointId}/test-event/`),
+
     // -- refunds (the owner) --
     refundPayment: (paymentId, { amount, reason } = {}) => {
       const body = {};

@@ -45,6 +45,37 @@ export const DISPUTE_REASON = {
   unrecognized: "the client does not recognize it",
 };
 
+// The e-mails an owner turns on or off, by whom they go to (the API's `kinds`).
+export const CLIENT_NOTIFICATIONS = {
+  client_receipt: "A receipt when they pay",
+  client_refund: "A notice when they are refunded",
+};
+export const OWNER_NOTIFICATIONS = {
+  owner_payment_received: "A payment was received",
+  owner_payment_failed: "A payment failed",
+  owner_refund: "A refund was made (here or in the gateway's dashboard)",
+  owner_overpayment: "An invoice was overpaid",
+  owner_dispute_opened: "A dispute was opened, with its deadline",
+  owner_dispute_closed: "A dispute was closed",
+  owner_health_digest: "A daily digest of webhook-health warnings",
+};
+
+// The events an owner's webhook endpoint can subscribe to, in the API's order.
+export const WEBHOOK_EVENT = {
+  "payment.succeeded": "Payment succeeded",
+  "payment.failed": "Payment failed",
+  "payment.refunded": "Payment refunded",
+  "invoice.paid": "Invoice paid",
+  "invoice.partially_paid": "Invoice partly paid",
+  "dispute.opened": "Dispute opened",
+  "dispute.closed": "Dispute closed",
+  "overpayment.detected": "Overpayment detected",
+};
+// Sent only by "Send a test event", never subscribed to.
+export const TEST_EVENT = { "webhook.test": "Test event" };
+
+export const DELIVERY_STATUS = { pending: "Waiting", sent: "Sent", failed: "Failed" };
+
 export const FLOW = { redirect: "Redirect to the gateway's page", in_modal: "Pay in a window on the invoice page" };
 
 export function label(map, value) {

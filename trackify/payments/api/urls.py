@@ -1,6 +1,7 @@
 from django.urls import path
 
 from trackify.payments.api import views
+from trackify.payments.api import webhook_endpoints as endpoints
 from trackify.payments.api.webhooks import ConfigWebhookView, WebhookView
 
 urlpatterns = [
@@ -35,5 +36,29 @@ urlpatterns = [
     path("payments/<uuid:payment_id>/", views.OwnerPaymentDetailView.as_view(), name="owner-payment"),
     path("notification-settings/", views.NotificationSettingsView.as_view(), name="notification-settings"),
     path("disputes/", views.OwnerDisputeListView.as_view(), name="owner-disputes"),
+    path("webhook-endpoints/", endpoints.WebhookEndpointListView.as_view(), name="webhook-endpoints"),
+    path(
+        "webhook-endpoints/<uuid:endpoint_id>/", endpoints.WebhookEndpointDetailView.as_view(), name="webhook-endpoint"
+    ),
+    path(
+        "webhook-endpoints/<uuid:endpoint_id>/roll-secret/",
+        endpoints.WebhookEndpointRollSecretView.as_view(),
+        name="webhook-endpoint-roll-secret",
+    ),
+    path(
+        "webhook-endpoints/<uuid:endpoint_id>/deliveries/",
+        endpoints.WebhookEndpointDeliveriesView.as_view(),
+        name="webhook-endpoint-deliveries",
+    ),
+    path(
+        "webhook-endpoints/<uuid:endpoint_id>/deliveries/<uuid:delivery_id>/send-again/",
+        endpoints.WebhookDeliverySendAgainView.as_view(),
+        name="webhook-delivery-send-again",
+    ),
+    path(
+        "webhook-endpoints/<uuid:endpoint_id>/test-event/",
+        endpoints.WebhookEndpointTestEventView.as_view(),
+        name="webhook-endpoint-test-event",
+    ),
     path("<uuid:payment_id>/refund/", views.RefundView.as_view(), name="payment-refund"),
 ]

@@ -1,0 +1,4 @@
+import { mount } from "./mount.jsx";
+import NotificationsPage from "../settings/NotificationsPage.jsx";
+
+mount(() => <NotificationsPage />);
