@@ -128,3 +128,12 @@ def test_every_send_checks_what_the_host_resolves_to_now(user, api, monkeypatch)
     assert delivery.last_error == (
         "The host localhost resolves to a private address; webhooks go to public addresses only."
     )
+
+
+def test_production_cannot_allow_loopback_even_from_the_environment():
+    from tests.security.test_production_settings import start
+
+    result = start({"TRACKIFY_WEBHOOKS_ALLOW_LOOPBACK": "1"}, "-c", "import django; django.setup(); "
+                   "from django.conf import settings; print(settings.TRACKIFY_WEBHOOKS_ALLOW_LOOPBACK)")
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert result.stdout.strip() == "False"
