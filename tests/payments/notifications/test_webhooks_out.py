@@ -314,3 +314,13 @@ def test_another_user_sees_none_of_it(api, other_api, receiver):
         data = {} if method == "get" else {"data": "{}", "content_type": "application/json"}
         assert getattr(other_api, method)(path, **data).status_code == 404
     assert WebhookEndpoint.objects.count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_inline_mode_sends_right_after_the_provider_webhook_commits(api, open_payment, receiver):
+    """No sender run by the test: the provider webhook's own request sends them after its commit."""
+    endpoint = create_endpoint(api, receiver.url, event_types=["payment.succeeded", "invoice.paid"])
+    paid_through_webhooks(open_payment)
+    assert sorted(verified(r, endpoint["secret"])["type"] for r in receiver.received) == [
+        "invoice.paid", "payment.succeeded"]
+    assert set(NotificationDelivery.objects.values_list("status", flat=True)) == {"sent"}
