@@ -476,7 +476,9 @@ class NotificationSettings(models.Model):
         return f"Notification settings of {self.owner_id}"
 
     def is_on(self, kind: str) -> bool:
-        return bool(getattr(self, kind))
+        # A kind with no switch is always sent: owner_endpoint_disabled (something the owner set up
+        # broke and stays off until they act).
+        return bool(getattr(self, kind, True))
 
 
 class WebhookEndpoint(models.Model):

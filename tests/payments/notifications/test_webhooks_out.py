@@ -15,10 +15,17 @@ from django.utils import timezone
 from standardwebhooks import Webhook
 
 from tests.conftest import post_json
+from tests.payments.notifications.conftest import parts
 from tests.payments.notifications.receiver import Answer, Received, receiving
 from tests.payments.webhooks.sandbox_events import send as send_sandbox_event
-from trackify.payments.models import NotificationDelivery, NotificationEvent, WebhookDeliveryAttempt, WebhookEndpoint
-from trackify.payments.services.notifications import sender, webhooks_out
+from trackify.payments.models import (
+    NotificationDelivery,
+    NotificationEvent,
+    NotificationSettings,
+    WebhookDeliveryAttempt,
+    WebhookEndpoint,
+)
+from trackify.payments.services.notifications import outbox, sender, webhooks_out
 from trackify.payments.services.webhook_endpoints import webhook_endpoint_create
 
 pytestmark = pytest.mark.django_db
@@ -324,3 +331,17 @@ def test_inline_mode_sends_right_after_the_provider_webhook_commits(api, open_pa
     assert sorted(verified(r, endpoint["secret"])["type"] for r in receiver.received) == [
         "invoice.paid", "payment.succeeded"]
     assert set(NotificationDelivery.objects.values_list("status", flat=True)) == {"sent"}
+
+
+def test_the_owner_is_e_mailed_when_an_endpoint_is_turned_off(user, inbox, owner_email):
+    """`owner.endpoint_disabled` (recorded when an endpoint gives up) becomes an e-mail, which has no
+    switch: the endpoint stays off until the owner acts."""
+    NotificationSettings.objects.create(owner=user, **{kind: False for kind in NotificationSettings.KINDS})
+    outbox.write([outbox.event(owner_id=user.pk, type="owner.endpoint_disabled", key="endpoint-1:off",
+                               data={"endpoint_id": "endpoint-1", "url": "https://erp.example.com/hooks",
+                                     "reason": "20 attempts in a row failed"})])  # fmt: skip
+    sender.deliver_due()
+    (message,) = inbox.to(owner_email)
+    text, html = parts(message)
+    assert "https://erp.example.com/hooks" in text and "20 attempts in a row failed" in html
+    assert "/settings/notifications/" in text

@@ -47,6 +47,7 @@ KINDS_BY_EVENT: dict[str, tuple[str, ...]] = {
     "dispute.opened": ("owner_dispute_opened",),
     "dispute.closed": ("owner_dispute_closed",),
     "owner.health_digest": ("owner_health_digest",),
+    "owner.endpoint_disabled": ("owner_endpoint_disabled",),
 }
 
 # Subjects per kind, translated at send time (gettext_noop: marked for the catalogue only).
@@ -60,6 +61,7 @@ SUBJECTS = {
     "owner_dispute_opened": translation.gettext_noop("A payment for invoice %(number)s is disputed"),
     "owner_dispute_closed": translation.gettext_noop("The dispute on invoice %(number)s is closed"),
     "owner_health_digest": translation.gettext_noop("Your payment gateways need attention"),
+    "owner_endpoint_disabled": translation.gettext_noop("A webhook endpoint of yours was turned off"),
 }
 
 # 8 attempts over about 2 hours: 1, 2, 4 ... 64 minutes apart (a mail server's restart or maintenance).
@@ -183,6 +185,8 @@ class _Facts:
             "refund_by_provider": data.get("source") == "gateway",
             "receipt_url": receipt_url(payment) if payment else "",
             "dashboard_url": f"{settings.TRACKIFY_SITE_URL}/payments/",
+            "gateways_url": f"{settings.TRACKIFY_SITE_URL}/settings/gateways/",
+            "settings_url": f"{settings.TRACKIFY_SITE_URL}/settings/notifications/",
         }
         dispute = self.dispute
         due = dispute.evidence_due_by if dispute else _datetime(data.get("evidence_due_by"))
