@@ -46,6 +46,7 @@ MATRIX: list[tuple[str, str, dict[str, Any] | None, tuple[int, ...]]] = [
     # Each user reads and changes their own settings: another user gets theirs, never the owner's.
     ("get", "/payment/notification-settings/", None, (200, 200, 403, 403, 403)),
     ("patch", "/payment/notification-settings/", {"kinds": {"owner_refund": False}}, (200, 200, 403, 403, 403)),
+    ("get", "/payment/notification-emails/", None, (200, 200, 403, 403, 403)),
     # Webhook endpoints: another user lists and creates their own; the owner's answer 404 to them.
     ("get", "/payment/webhook-endpoints/", None, (200, 200, 403, 403, 403)),
     ("post", "/payment/webhook-endpoints/", {"url": "http://127.0.0.1:9/other"}, (201, 201, 403, 403, 403)),

@@ -30,6 +30,19 @@ EXPECTED_OPERATIONS = {
     ("/payment/webhook/{gateway_name}/{config_id}/", "post"),
     ("/payment/sandbox/{payment_id}/complete/", "post"),
     ("/payment/sandbox/{payment_id}/dispute/", "post"),
+    ("/payment/notification-settings/", "get"),
+    ("/payment/notification-settings/", "patch"),
+    ("/payment/notification-emails/", "get"),
+    ("/payment/notification-emails/{delivery_id}/send-again/", "post"),
+    ("/payment/webhook-endpoints/", "get"),
+    ("/payment/webhook-endpoints/", "post"),
+    ("/payment/webhook-endpoints/{endpoint_id}/", "get"),
+    ("/payment/webhook-endpoints/{endpoint_id}/", "patch"),
+    ("/payment/webhook-endpoints/{endpoint_id}/", "delete"),
+    ("/payment/webhook-endpoints/{endpoint_id}/roll-secret/", "post"),
+    ("/payment/webhook-endpoints/{endpoint_id}/deliveries/", "get"),
+    ("/payment/webhook-endpoints/{endpoint_id}/deliveries/{delivery_id}/send-again/", "post"),
+    ("/payment/webhook-endpoints/{endpoint_id}/test-event/", "post"),
 }
 
 

@@ -302,3 +302,29 @@ class NotificationSettingsUpdateSerializer(StrictInputSerializer):
 
     reply_to = serializers.EmailField(allow_blank=True, required=False, max_length=254)
     kinds = NotificationKindsUpdateSerializer(required=False)
+
+
+class EmailLogQuerySerializer(serializers.Serializer):
+    status = serializers.ChoiceField(
+        choices=["pending", "sent", "failed"], required=False, allow_blank=True,
+        help_text="failed: the e-mails that could not be sent after every attempt.",
+    )
+
+
+class EmailDeliverySerializer(serializers.Serializer):
+    delivery_id = serializers.UUIDField(source="id", help_text="Also its X-Trackify-Notification header.")
+    kind = serializers.CharField(help_text="client_receipt, owner_payment_received, ... (the notification kinds)")
+    event_type = serializers.CharField(source="event.type")
+    to = serializers.CharField(source="target")
+    status = serializers.ChoiceField(choices=["pending", "sent", "failed"], read_only=True)
+    attempts = serializers.IntegerField()
+    next_attempt_at = serializers.DateTimeField(allow_null=True, help_text="null unless pending.")
+    last_error = serializers.CharField(allow_blank=True, help_text="Why the last attempt failed (no secret in it).")
+    sent_at = serializers.DateTimeField(allow_null=True)
+    created_at = serializers.DateTimeField()
+
+    def to_representation(self, instance: Any) -> Any:
+        data = super().to_representation(instance)
+        if instance.status != "pending":
+            data["next_attempt_at"] = None
+        return data

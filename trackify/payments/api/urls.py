@@ -35,6 +35,12 @@ urlpatterns = [
     path("payments/", views.OwnerPaymentListView.as_view(), name="owner-payments"),
     path("payments/<uuid:payment_id>/", views.OwnerPaymentDetailView.as_view(), name="owner-payment"),
     path("notification-settings/", views.NotificationSettingsView.as_view(), name="notification-settings"),
+    path("notification-emails/", views.EmailLogView.as_view(), name="notification-emails"),
+    path(
+        "notification-emails/<uuid:delivery_id>/send-again/",
+        views.EmailSendAgainView.as_view(),
+        name="notification-email-send-again",
+    ),
     path("disputes/", views.OwnerDisputeListView.as_view(), name="owner-disputes"),
     path("webhook-endpoints/", endpoints.WebhookEndpointListView.as_view(), name="webhook-endpoints"),
     path(

@@ -23,6 +23,7 @@ from trackify.payments.api import owner_serializers as owner
 from trackify.payments.api import serializers as s
 from trackify.payments.gateways.registry import gateway_classes
 from trackify.payments.services import gateway_configs as config_services
+from trackify.payments.services.email_log import email_deliveries_of, email_delivery_send_again
 from trackify.payments.services.health import webhook_health
 from trackify.payments.services.notification_settings import (
     notification_settings_of,
@@ -287,6 +288,37 @@ class NotificationSettingsView(APIView):
             owner_id=request.user.pk, reply_to=data.get("reply_to"), kinds=data.get("kinds")
         )
         return Response(s.NotificationSettingsSerializer(s.NotificationSettingsSerializer.of(row)).data)
+
+
+class EmailLogView(ListAPIView):
+    permission_classes = [IsAuthenticated]
+    serializer_class = s.EmailDeliverySerializer
+    pagination_class = OwnerPaymentPagination
+
+    @extend_schema(
+        parameters=[s.EmailLogQuerySerializer],
+        summary="Your e-mails (receipts, notices), newest first; ?status=failed: those that could not be sent",
+    )
+    def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        return super().get(request, *args, **kwargs)
+
+    def get_queryset(self) -> Any:
+        query = _valid(s.EmailLogQuerySerializer, self.request.query_params)
+        deliveries = email_deliveries_of(owner_id=self.request.user.pk, status=query.get("status") or None)
+        return deliveries.select_related("event")
+
+
+class EmailSendAgainView(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(
+        request=None,
+        responses={202: s.EmailDeliverySerializer},
+        summary="Send an e-mail again now, with a fresh count of attempts",
+    )
+    def post(self, request: Request, delivery_id: str) -> Response:
+        delivery = email_delivery_send_again(owner_id=request.user.pk, delivery_id=delivery_id)
+        return Response(s.EmailDeliverySerializer(delivery).data, status=status.HTTP_202_ACCEPTED)
 
 
 def _valid(serializer_cls: type[Any], data: Any) -> dict[str, Any]:

@@ -33,3 +33,4 @@ def notification_settings_update(
             setattr(row, kind, on)
         row.save()
     return row
+

@@ -221,4 +221,4 @@ def receipt_url(payment: InvoicePayment) -> str:
     return f"{settings.TRACKIFY_SITE_URL}{path}?{urlencode({'token': payment.invoice.public_token})}"
 
 
-CHANNEL = Channel(name="email", expand=expand, send=send, retry_after=RETRY_AFTER)
+CHANNEL: Channel = Channel(name="email", expand=expand, send=send, retry_after=RETRY_AFTER)

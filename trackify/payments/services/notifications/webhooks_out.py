@@ -273,4 +273,4 @@ def _endpoint_of(delivery: NotificationDelivery) -> QuerySet[WebhookEndpoint]:
     return WebhookEndpoint.objects.filter(pk=pk, owner_id=delivery.owner_id)
 
 
-CHANNEL = Channel(name=NAME, expand=expand, send=send, retry_after=RETRY_AFTER, on_gave_up=on_gave_up)
+CHANNEL: Channel = Channel(name=NAME, expand=expand, send=send, retry_after=RETRY_AFTER, on_gave_up=on_gave_up)
