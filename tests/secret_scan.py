@@ -3,11 +3,14 @@
 Every secret credential value stored through `PaymentGatewayConfig.set_credentials` (whatever the
 test) is remembered; every response of Django's test clients (API answers, admin pages, error
 pages) and every log record emitted is searched for each remembered value. A test during which
-one leaks fails at its teardown, naming where it leaked.
+one leaks fails at its teardown, naming where it leaked. Webhook endpoints' signing secrets
+(`WebhookEndpoint.set_secret`) are remembered too; the answers that show one once (create,
+roll-secret) may show that one only.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Iterator
 from typing import Any
@@ -46,12 +49,27 @@ class _LeakHandler(logging.Handler):
         _scan(text, f"log record of {record.name}")
 
 
+def _without_own_secret(body: str, request: dict[str, Any]) -> str:
+    """The answer to a webhook endpoint's create or roll-secret, less the one secret it is there to show."""
+    path = str(request.get("PATH_INFO", ""))
+    if request.get("REQUEST_METHOD") == "POST" and path.startswith("/payment/webhook-endpoints/") and (
+        path == "/payment/webhook-endpoints/" or path.endswith("/roll-secret/")
+    ):
+        try:
+            own = json.loads(body).get("secret")
+        except (ValueError, AttributeError):
+            return body
+        if isinstance(own, str) and own:
+            return body.replace(own, "")
+    return body
+
+
 @pytest.fixture(scope="session", autouse=True)
 def _secret_scan_hooks() -> Iterator[None]:
     from django.test import Client
     from rest_framework.test import APIClient
 
-    from trackify.payments.models import PaymentGatewayConfig
+    from trackify.payments.models import PaymentGatewayConfig, WebhookEndpoint
 
     patch = pytest.MonkeyPatch()
     original_set = PaymentGatewayConfig.set_credentials
@@ -59,6 +77,12 @@ def _secret_scan_hooks() -> Iterator[None]:
     def set_credentials(self: Any, credentials: dict[str, str]) -> None:
         _remember(credentials, self.gateway_name)
         original_set(self, credentials)
+
+    original_set_secret = WebhookEndpoint.set_secret
+
+    def set_secret(self: Any, secret: str) -> None:
+        known.add(secret)
+        original_set_secret(self, secret)
 
     def wrap(client_cls: type) -> None:
         original_request = client_cls.request
@@ -68,6 +92,7 @@ def _secret_scan_hooks() -> Iterator[None]:
             scanned["responses"] += 1
             if not getattr(response, "streaming", False):
                 body = response.content.decode("utf-8", "replace")
+                body = _without_own_secret(body, request)
                 headers = " ".join(f"{k}: {v}" for k, v in response.items())
                 _scan(body + headers, f"the answer to {request.get('REQUEST_METHOD')} {request.get('PATH_INFO')}")
             return response
@@ -75,6 +100,7 @@ def _secret_scan_hooks() -> Iterator[None]:
         patch.setattr(client_cls, "request", request)
 
     patch.setattr(PaymentGatewayConfig, "set_credentials", set_credentials)
+    patch.setattr(WebhookEndpoint, "set_secret", set_secret)
     wrap(Client)
     wrap(APIClient)
     handler = _LeakHandler(level=logging.DEBUG)

@@ -272,9 +272,10 @@ TRACKIFY_WEBHOOK_MODE = os.environ.get("TRACKIFY_WEBHOOK_MODE", "inline").strip(
 TRACKIFY_NOTIFY_INLINE_SECONDS = float(os.environ.get("TRACKIFY_NOTIFY_INLINE_SECONDS", "2"))
 # The longest one send (an SMTP conversation, an outbound webhook's request) may take.
 TRACKIFY_NOTIFY_SEND_TIMEOUT = float(os.environ.get("TRACKIFY_NOTIFY_SEND_TIMEOUT", "10"))
-# Outbound webhooks go only to https URLs on public addresses. True (dev and test settings only): http
-# and loopback addresses (127.0.0.1, ::1) are allowed too, for a receiver on the developer's machine.
-TRACKIFY_WEBHOOKS_ALLOW_LOOPBACK = env_bool("TRACKIFY_WEBHOOKS_ALLOW_LOOPBACK", False)
+# Outbound webhooks go only to https URLs on public addresses. True in the dev and test settings only
+# (not read from the environment, so production cannot turn it on): http and loopback addresses
+# (127.0.0.1, ::1) are allowed too, for a receiver on the developer's machine.
+TRACKIFY_WEBHOOKS_ALLOW_LOOPBACK = False
 CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", "redis://127.0.0.1:6379/0")
 CELERY_TASK_DEFAULT_QUEUE = os.environ.get("CELERY_TASK_DEFAULT_QUEUE", "trackify")
 CELERY_BROKER_TRANSPORT_OPTIONS = {

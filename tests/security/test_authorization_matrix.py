@@ -46,6 +46,17 @@ MATRIX: list[tuple[str, str, dict[str, Any] | None, tuple[int, ...]]] = [
     # Each user reads and changes their own settings: another user gets theirs, never the owner's.
     ("get", "/payment/notification-settings/", None, (200, 200, 403, 403, 403)),
     ("patch", "/payment/notification-settings/", {"kinds": {"owner_refund": False}}, (200, 200, 403, 403, 403)),
+    # Webhook endpoints: another user lists and creates their own; the owner's answer 404 to them.
+    ("get", "/payment/webhook-endpoints/", None, (200, 200, 403, 403, 403)),
+    ("post", "/payment/webhook-endpoints/", {"url": "http://127.0.0.1:9/other"}, (201, 201, 403, 403, 403)),
+    ("get", "/payment/webhook-endpoints/{endpoint}/", None, (200, 404, 403, 403, 403)),
+    ("patch", "/payment/webhook-endpoints/{endpoint}/", {"description": "Renamed"}, (200, 404, 403, 403, 403)),
+    ("post", "/payment/webhook-endpoints/{endpoint}/roll-secret/", None, (200, 404, 403, 403, 403)),
+    ("get", "/payment/webhook-endpoints/{endpoint}/deliveries/", None, (200, 404, 403, 403, 403)),
+    ("post", "/payment/webhook-endpoints/{endpoint}/test-event/", None, (202, 404, 403, 403, 403)),
+    ("post", "/payment/webhook-endpoints/{endpoint}/deliveries/{delivery}/send-again/", None,
+     (202, 404, 403, 403, 403)),
+    ("delete", "/payment/webhook-endpoints/{spare_endpoint}/", None, (204, 404, 403, 403, 403)),
 ]
 # The owner goes last in each row, so that a refused caller's attempt meets the same state.
 ORDER = ["other", "anonymous", "wrong_token", "right_token", "owner"]
@@ -63,6 +74,7 @@ def test_every_endpoint_answers_each_caller_as_expected_and_leaks_nothing(
     user, other_user, make_invoice, sandbox_config, api
 ):
     from trackify.payments.services.gateway_configs import gateway_config_create
+    from trackify.payments.services.webhook_endpoints import webhook_endpoint_create, webhook_endpoint_send_test
 
     # A user name no answer holds by chance ("owner" is in e-mail kind names such as owner_refund).
     user.username = "owner-of-everything-private"
@@ -78,12 +90,18 @@ def test_every_endpoint_answers_each_caller_as_expected_and_leaks_nothing(
     disputed_invoice = make_invoice(number="DISPUTED-0077")
     disputed_payment_id = pay(api, disputed_invoice)
     dispute = report_dispute(disputed_payment_id, gateway_dispute_id="dp_private_0077")
-    ids = {"invoice": invoice.pk, "config": sandbox_config.pk, "spare_config": spare.pk,
+    # A webhook endpoint with a delivery (to a closed port: it fails, and is sent again), and a spare to delete.
+    hook = webhook_endpoint_create(owner=user, url="http://127.0.0.1:9/private-hooks", description="Private ERP")
+    spare_hook = webhook_endpoint_create(owner=user, url="http://127.0.0.1:9/spare").endpoint
+    delivery = webhook_endpoint_send_test(endpoint=hook.endpoint)
+    ids = {"invoice": invoice.pk, "endpoint": hook.endpoint.pk, "spare_endpoint": spare_hook.pk,
+           "delivery": delivery.pk, "config": sandbox_config.pk, "spare_config": spare.pk,
            "pending": pending_payment_id, "paid": paid_payment_id, "disputed": disputed_payment_id}
     private = [private_invoice.number, str(private_invoice.pk), private_invoice.public_token,
                "private-client@example.org", str(sandbox_config.pk), str(spare.pk), user.username,
                sandbox_config.credentials["webhook_secret"], disputed_invoice.number, disputed_payment_id,
-               str(dispute.pk), dispute.gateway_dispute_id, paid_payment_id]
+               str(dispute.pk), dispute.gateway_dispute_id, paid_payment_id, hook.secret, str(hook.endpoint.pk),
+               "private-hooks", "Private ERP", str(delivery.pk)]
     # What the pay-link holder may see of their own invoice, but nobody else may.
     invoice_private = [invoice.client_email, invoice.public_token]
     clients = {"owner": client_for(user), "other": client_for(other_user), "anonymous": Client()}

@@ -27,6 +27,7 @@ from trackify.payments.gateways.types import PaymentStatus, PaymentUpdate
 from trackify.payments.services import ledger
 from trackify.payments.services.gateway_configs import gateway_config_create
 from trackify.payments.services.sessions import payment_session_create
+from trackify.payments.services.webhook_endpoints import webhook_endpoint_create, webhook_endpoint_send_test
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
@@ -96,7 +97,11 @@ def world(live_server: Any, django_user_model: Any) -> dict[str, Any]:
     paid = payment_session_create(invoice_id=disputed.pk).payment
     ledger.payment_apply(payment_id=paid.pk, payment_update=PaymentUpdate(status=PaymentStatus.SUCCEEDED), source="api")
     report_dispute(paid.pk, evidence_due_by=timezone.now() + timedelta(days=5))
-    return {"url": live_server.url, "token": token.key, "config": config, "invoice": invoice, "payment": payment}
+    # A webhook endpoint (to a closed port) with a delivery, so that its operations answer with rows.
+    endpoint = webhook_endpoint_create(owner=owner, url="http://127.0.0.1:9/hooks").endpoint
+    delivery = webhook_endpoint_send_test(endpoint=endpoint)
+    return {"url": live_server.url, "token": token.key, "config": config, "invoice": invoice, "payment": payment,
+            "endpoint": endpoint, "delivery": delivery}
 
 
 def test_schemathesis_finds_no_failure(world: dict[str, Any]) -> None:
@@ -104,6 +109,8 @@ def test_schemathesis_finds_no_failure(world: dict[str, Any]) -> None:
         "path.invoice_id": str(world["invoice"].pk),
         "path.payment_id": str(world["payment"].pk),
         "path.config_id": str(world["config"].pk),
+        "path.endpoint_id": str(world["endpoint"].pk),
+        "path.delivery_id": str(world["delivery"].pk),
     }
     browser = {"Cookie": f"csrftoken={CSRF}", "X-CSRFToken": CSRF}
     runs = {

@@ -14,9 +14,15 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from trackify.payments.api import webhook_serializers as ws
-from trackify.payments.api.views import OwnerPaymentPagination, _valid
+from trackify.payments.api.views import OwnerPaymentPagination
 from trackify.payments.services import webhook_endpoints as endpoints
 from trackify.payments.services.webhook_endpoints import EndpointWithSecret
+
+
+def _valid(serializer_cls: type[Any], data: Any) -> dict[str, Any]:
+    serializer = serializer_cls(data=data)
+    serializer.is_valid(raise_exception=True)
+    return dict(serializer.validated_data)
 
 
 def _with_secret(result: EndpointWithSecret) -> dict[str, Any]:
