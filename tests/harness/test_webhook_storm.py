@@ -39,6 +39,7 @@ import requests
 
 from tests.fakes.fake_stripe import Account, FakeStripe
 from tests.harness.live_server import LiveServer
+from tests.payments.notifications.conftest import Inbox, free_port
 from trackify.invoices.models import Invoice
 from trackify.invoices.services import invoice_create
 from trackify.payments.models import (
@@ -49,7 +50,9 @@ from trackify.payments.models import (
     PaymentWebhookEvent,
 )
 from trackify.payments.services.gateway_configs import gateway_config_create
+from trackify.payments.services.notifications.sender import deliver_due
 from trackify.payments.services.sessions import payment_session_create
+from trackify.payments.state import PAID_STATUSES
 
 pytestmark = [pytest.mark.postgres, pytest.mark.harness, pytest.mark.django_db(transaction=True)]
 
@@ -328,7 +331,34 @@ def storm_fake() -> Iterator[FakeStripe]:
     fake.stop()
 
 
-def test_webhook_storm(storm_fake: FakeStripe, make_user: Any, settings: Any, tmp_path: Path, capsys: Any) -> None:
+@pytest.fixture
+def storm_smtp(settings: Any) -> Iterator[tuple[Inbox, int]]:
+    """A real SMTP server the live server's workers (and this process) send receipts to."""
+    from aiosmtpd.controller import Controller
+
+    inbox = Inbox()
+    controller = Controller(inbox, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", controller.port
+    yield inbox, controller.port
+    controller.stop()
+
+
+def receipts_by_payment(inbox: Inbox) -> collections.Counter[str]:
+    """How many receipts each payment got: the payment id is in the receipt link."""
+    counts: collections.Counter[str] = collections.Counter()
+    for message in inbox.messages:
+        if str(message["Subject"]).startswith("Receipt for invoice"):
+            body = message.get_body(preferencelist=("plain",))
+            text = body.get_content() if body is not None else ""
+            counts[text.split("/receipt/", 1)[1].split("/", 1)[0]] += 1
+    return counts
+
+
+def test_webhook_storm(
+    storm_fake: FakeStripe, storm_smtp: tuple[Inbox, int], make_user: Any, settings: Any, tmp_path: Path, capsys: Any
+) -> None:
     settings.STRIPE_API_BASE = storm_fake.url
     rng = random.Random(int(os.environ.get("STORM_SEED", "1")) or None)
     figures = Figures()
@@ -337,9 +367,16 @@ def test_webhook_storm(storm_fake: FakeStripe, make_user: Any, settings: Any, tm
     happen_at_stripe(opened, rng)
     planned = plan_deliveries(endpoints, rng, figures)
 
-    env = {"STRIPE_API_BASE": storm_fake.url, "STRIPE_MAX_NETWORK_RETRIES": "2"}
+    inbox, smtp_port = storm_smtp
+    env = {"STRIPE_API_BASE": storm_fake.url, "STRIPE_MAX_NETWORK_RETRIES": "2",
+           "EMAIL_URL": f"smtp://127.0.0.1:{smtp_port}"}
     with LiveServer(workers=4, env=env, log=tmp_path / "gunicorn.log") as server:
         Storm(server.url, planned, figures).run()
+    # What the requests' own sending (bounded by TRACKIFY_NOTIFY_INLINE_SECONDS) left is sent here,
+    # as the beat or cron would.
+    deliver_due()
+    receipts = receipts_by_payment(inbox)
+    paid = {str(pk) for pk in InvoicePayment.objects.filter(status__in=PAID_STATUSES).values_list("pk", flat=True)}
 
     wrong = wrong_invoices(opened)
     refunds = sum(len(stripe_truth(e, p)[1]) for e, p in opened)
@@ -361,7 +398,9 @@ def test_webhook_storm(storm_fake: FakeStripe, make_user: Any, settings: Any, tm
             f"{len(storm_fake.requests_to('GET', '/v1/refunds'))} refund lists, "
             f"{len(storm_fake.requests_to('GET', '/v1/payment_intents'))} payment intents; "
             f"5xx: {server_errors}; errors: {len(figures.errors)}; wrong invoices: {len(wrong)}; "
-            f"events stored as ignored, by type: {ignored}"
+            f"events stored as ignored, by type: {ignored}; "
+            f"receipts e-mailed {sum(receipts.values())} for {len(paid)} payments that succeeded "
+            f"({len(inbox.messages)} e-mails in all)"
         )
     assert figures.deliveries >= 5000 or PAYMENTS < DEFAULT_PAYMENTS
     assert server_errors == 0, figures.statuses
@@ -372,3 +411,5 @@ def test_webhook_storm(storm_fake: FakeStripe, make_user: Any, settings: Any, tm
     assert set(ignored) <= {"charge.succeeded", "payment_intent.created"}, ignored
     assert not any(status in ("deferred", "failed", "received") for status, _ in stored), stored
     assert InvoicePayment.objects.filter(attention_reason__gt="").count() == 0
+    # One receipt for each payment that succeeded, whatever the provider's webhooks did.
+    assert set(receipts) == paid and set(receipts.values()) <= {1}, receipts.most_common(3)
