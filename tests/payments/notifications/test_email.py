@@ -11,7 +11,7 @@ from django.utils import timezone
 from tests.conftest import post_json
 from tests.payments.notifications.conftest import free_port, parts
 from tests.payments.webhooks import sandbox_events
-from trackify.payments.models import InvoicePayment, NotificationDelivery, NotificationEvent
+from trackify.payments.models import InvoicePayment, NotificationDelivery, NotificationEvent, NotificationSettings
 from trackify.payments.services.notification_settings import notification_settings_update
 from trackify.payments.services.notifications import email as email_channel
 from trackify.payments.services.notifications.sender import deliver_due
@@ -162,7 +162,7 @@ def test_no_address_no_email(anon, make_invoice, sandbox_config, inbox, django_c
 def test_every_kind_off_sends_nothing(
     anon, invoice, sandbox_config, inbox, owner_email, user, django_capture_on_commit_callbacks
 ):
-    notification_settings_update(owner_id=user.pk, kinds=dict.fromkeys(email_channel.SUBJECTS, False))
+    notification_settings_update(owner_id=user.pk, kinds=dict.fromkeys(NotificationSettings.KINDS, False))
     pay(anon, invoice, django_capture_on_commit_callbacks)
     assert inbox.messages == []
 

@@ -93,7 +93,7 @@ def test_only_subscribed_types_and_enabled_endpoints_get_deliveries(api, open_pa
     everything = create_endpoint(api, receiver.url)  # empty list: all types
     paid_through_webhooks(open_payment)
     sender.deliver_due()
-    targets = set(NotificationDelivery.objects.values_list("target", flat=True))
+    targets = set(NotificationDelivery.objects.filter(channel="webhook").values_list("target", flat=True))
     assert targets == {everything["endpoint_id"]}
 
 
@@ -102,7 +102,7 @@ def test_a_failing_endpoint_is_retried_with_back_off_then_succeeds(api, open_pay
     receiver.answers = [Answer(500, b"boom"), Answer(503, b"later")]
     paid_through_webhooks(open_payment)
     sender.deliver_due()
-    delivery = NotificationDelivery.objects.get()
+    delivery = NotificationDelivery.objects.get(channel="webhook")
     assert (delivery.status, delivery.attempts, delivery.last_error) == ("pending", 1, "The endpoint answered 500.")
     assert timedelta(seconds=3) < delivery.next_attempt_at - timezone.now() <= timedelta(seconds=5)
     sender.deliver_due()
@@ -140,7 +140,7 @@ def test_a_hanging_endpoint_times_out_within_the_budget_and_is_retried(api, open
     started = time.monotonic()
     sender.deliver_due()
     assert time.monotonic() - started < 2
-    delivery = NotificationDelivery.objects.get()
+    delivery = NotificationDelivery.objects.get(channel="webhook")
     assert (delivery.status, delivery.attempts) == ("pending", 1)
     assert delivery.last_error == "No answer within 0.6 s."
     attempt = WebhookDeliveryAttempt.objects.get()
@@ -157,7 +157,7 @@ def test_a_redirect_is_not_followed_and_is_a_failure(api, open_payment, receiver
     paid_through_webhooks(open_payment)
     sender.deliver_due()
     assert [r.path for r in receiver.received] == ["/hooks"]
-    delivery = NotificationDelivery.objects.get()
+    delivery = NotificationDelivery.objects.get(channel="webhook")
     assert delivery.status == "pending"
     assert "302" in delivery.last_error and "redirect" in delivery.last_error
 
