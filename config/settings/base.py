@@ -170,7 +170,10 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     # Several choice fields are named "status": the dispute's keeps a readable component name. The values
     # of `DisputeStatus` (tests/payments/api/test_schema.py checks they match).
-    "ENUM_NAME_OVERRIDES": {"DisputeStatusEnum": ["inquiry", "needs_response", "under_review", "won", "lost"]},
+    "ENUM_NAME_OVERRIDES": {
+        "DisputeStatusEnum": ["inquiry", "needs_response", "under_review", "won", "lost"],
+        "DeliveryStatusEnum": ["pending", "sent", "failed"],
+    },
     # Every operation documents its error answers in the one {"error": {code, message}} shape.
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",

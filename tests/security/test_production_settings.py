@@ -21,6 +21,7 @@ VALID = {
     "ALLOWED_HOSTS": "pay.example.com",
     "TRACKIFY_SITE_URL": "https://pay.example.com",
     "TRACKIFY_ENCRYPTION_KEYS": "Wp0cFjk7bZJrsYKYu1pT1pq8Z7kqQ-mQmHq0bSmJkXI=",
+    "EMAIL_URL": "smtp://mailer:secret@127.0.0.1:587/?tls=True",
 }
 # The variables a developer's shell may carry into the test (DATABASE_URL, DEBUG...) are dropped.
 _DROPPED = {*VALID, "DEBUG", "CACHE_URL", "TRACKIFY_SANDBOX_ENABLED"}
