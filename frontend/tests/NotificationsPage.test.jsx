@@ -44,6 +44,7 @@ function renderPage(routes = {}) {
   const api = fakeApi({
     "GET /payment/notification-settings/": { body: { reply_to: "", kinds: KINDS } },
     "GET /payment/webhook-endpoints/": { body: [] },
+    "GET /payment/notification-emails/": { body: page([]) },
     ...routes,
   });
   render(<NotificationsPage service={api.service} />);
@@ -280,5 +281,40 @@ describe("the webhook endpoints", () => {
     await user.click(await within(card).findByRole("button", { name: "Older" }));
     await waitFor(() => expect(within(card).getByText("Page 2 of 2")).toBeInTheDocument());
     expect(api.callsTo("GET /payment/webhook-endpoints/we_1/deliveries/").at(-1).query).toBe("page=2");
+  });
+});
+
+
+describe("the e-mails that could not be sent", () => {
+  const FAILED = {
+    delivery_id: "nd_1", kind: "client_receipt", event_type: "payment.succeeded", to: "client@example.com",
+    status: "failed", attempts: 8, next_attempt_at: null,
+    last_error: "The mail server could not be reached (ConnectionRefusedError).", sent_at: null,
+    created_at: "2026-12-01T11:00:00Z",
+  };
+
+  it("says nothing when none failed", async () => {
+    renderPage();
+    await screen.findByRole("group", { name: "To your client" });
+    expect(screen.queryByRole("heading", { name: "E-mails that could not be sent" })).toBeNull();
+  });
+
+  it("lists them with their error and sends one again", async () => {
+    let failed = [FAILED];
+    const api = renderPage({
+      "GET /payment/notification-emails/": () => ({ body: page(failed) }),
+      "POST /payment/notification-emails/nd_1/send-again/": () => {
+        failed = [];
+        return { status: 202, body: { ...FAILED, status: "sent", attempts: 1, last_error: "" } };
+      },
+    });
+    const region = await screen.findByRole("region", { name: "E-mails that could not be sent" });
+    expect(within(region).getByText(FAILED.last_error)).toBeInTheDocument();
+    expect(api.callsTo("GET /payment/notification-emails/")[0].query).toBe("status=failed");
+    await userEvent.click(within(region).getByRole("button", {
+      name: "Send again: A receipt when they pay to client@example.com",
+    }));
+    expect(await screen.findByText("Sent again to client@example.com.")).toBeInTheDocument();
+    await waitFor(() => expect(screen.queryByText(FAILED.last_error)).toBeNull());
   });
 });

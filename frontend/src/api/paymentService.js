@@ -57,6 +57,10 @@ export function createPaymentService(client = defaultClient) {
     getNotificationSettings: () => client.get("/payment/notification-settings/"),
     // Partial: only the keys given change ({reply_to}, {kinds: {client_receipt: false}}, or both).
     updateNotificationSettings: (changes) => client.patch("/payment/notification-settings/", changes),
+    // The e-mails sent for the owner, newest first, paged; {status: "failed"}: those every attempt failed.
+    listEmails: ({ status } = {}) =>
+      client.get("/payment/notification-emails/", status ? { query: { status } } : undefined),
+    sendEmailAgain: (deliveryId) => client.post(`/payment/notification-emails/${deliveryId}/send-again/`),
 
     // -- the signed-in user's webhook endpoints; a secret is in an answer only when made or rolled --
     async listWebhookEndpoints() {
