@@ -7,6 +7,7 @@ committed rows) and Redis, and skip, saying so, without them.
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -189,3 +190,24 @@ def test_every_periodic_task_of_the_beat_schedule_is_a_registered_task():
     celery_app.loader.import_default_modules()
     for entry in settings.CELERY_BEAT_SCHEDULE.values():
         assert entry["task"] in celery_app.tasks, entry
+
+
+@override_settings(TRACKIFY_WEBHOOK_MODE="async")
+def test_in_async_mode_a_worker_sends_the_notifications_of_what_it_applied(open_payment, worker):
+    """The worker applies the event; its commit queues the notifications task (by name: services never
+    import tasks), which the worker runs: the owner's endpoint gets the signed webhooks, once."""
+    from standardwebhooks import Webhook
+
+    from tests.payments.notifications.receiver import receiving
+    from trackify.payments.services.webhook_endpoints import webhook_endpoint_create
+
+    with receiving() as receiver:
+        endpoint = webhook_endpoint_create(owner=open_payment.invoice.owner, url=receiver.url)
+        body, headers = signed(open_payment, session_payload(open_payment, "succeeded", event_id="evt_sbx_notify"))
+        assert deliver(Client(), open_payment, body, headers).json()["status"] == "queued"
+        eventually(lambda: len(receiver.received) >= 2, "the webhooks sent by the worker")
+        time.sleep(0.5)  # nothing more comes
+        types = sorted(json.loads(message.body)["type"] for message in receiver.received)
+        assert types == ["invoice.paid", "payment.succeeded"]
+        for message in receiver.received:
+            Webhook(endpoint.secret).verify(message.body, message.headers)
