@@ -106,7 +106,7 @@ MUTATIONS = (
     ),
     Mutation(
         "unique constraint on webhook events (gateway, config, event id)",
-        "trackify/payments/models.py",
+        "trackify/payments/models/books.py",
         "            models.UniqueConstraint(\n"
         '                fields=["gateway_name", "config", "gateway_event_id"],\n'
         '                name="webhook_event_unique_per_gateway_and_config",\n'
