@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.conf import settings
 from django.db.models import QuerySet
 
 from trackify.common.errors import NotFound
@@ -26,9 +25,6 @@ def email_delivery_send_again(*, owner_id: Any, delivery_id: Any) -> Notificatio
     if delivery is None:
         raise NotFound("No such e-mail.")
     sender.delivery_send_again(delivery)
-    if settings.TRACKIFY_WEBHOOK_MODE == "async":
-        sender.deliver_in_worker()
-    else:
-        sender.deliver_due(seconds=settings.TRACKIFY_NOTIFY_INLINE_SECONDS)
+    sender.deliver_soon()
     delivery.refresh_from_db()
     return delivery

@@ -10,7 +10,6 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
-from django.conf import settings
 from django.db import transaction
 from django.db.models import Prefetch, QuerySet
 from django.utils import timezone
@@ -97,7 +96,7 @@ def webhook_endpoint_send_test(*, endpoint: WebhookEndpoint) -> NotificationDeli
                              key=f"{endpoint.pk}:{uuid.uuid4().hex}", data={"endpoint_id": str(endpoint.pk)})
         event.save()
     sender.expand_events()  # its delivery exists before this answers, whatever the mode
-    _deliver_now()
+    sender.deliver_soon()  # as after a ledger commit
     return NotificationDelivery.objects.get(event=event, channel=webhooks_out.NAME)
 
 
@@ -106,17 +105,9 @@ def webhook_delivery_send_again(*, endpoint: WebhookEndpoint, delivery: Notifica
     if not endpoint.enabled:
         raise Conflict("The endpoint is disabled; enable it first.", code="endpoint_disabled")
     sender.delivery_send_again(delivery)
-    _deliver_now()
+    sender.deliver_soon()  # as after a ledger commit
     delivery.refresh_from_db()
     return delivery
-
-
-def _deliver_now() -> None:
-    # As after a ledger commit: in this request for a bounded time, or by a worker in async mode.
-    if settings.TRACKIFY_WEBHOOK_MODE == "async":
-        sender.deliver_in_worker()
-    else:
-        sender.deliver_due(seconds=settings.TRACKIFY_NOTIFY_INLINE_SECONDS)
 
 
 # -- reading (the owner's own only; anything else is the same 404 as no such id) ----------------

@@ -12,7 +12,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from django.conf import settings
 from django.db import transaction
 
 from trackify.payments.models import NotificationEvent
@@ -45,9 +44,6 @@ def send_after_commit() -> None:
 
 
 def _deliver_after_commit() -> None:
-    from trackify.payments.services.notifications import sender
+    from trackify.payments.services.notifications import sender  # the sender imports the channels
 
-    if settings.TRACKIFY_WEBHOOK_MODE == "async":
-        sender.deliver_in_worker()
-    elif settings.TRACKIFY_NOTIFY_INLINE_SECONDS > 0:  # 0: left to the beat or cron
-        sender.deliver_due(seconds=settings.TRACKIFY_NOTIFY_INLINE_SECONDS)
+    sender.deliver_soon()

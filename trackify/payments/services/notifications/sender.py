@@ -149,6 +149,15 @@ def delivery_send_again(delivery: NotificationDelivery) -> None:
     )
 
 
+def deliver_soon() -> None:
+    """Send what is due now, as every sender outside cron does: in async mode by a worker; otherwise in
+    this request, for at most TRACKIFY_NOTIFY_INLINE_SECONDS (0: left to the beat or cron)."""
+    if settings.TRACKIFY_WEBHOOK_MODE == "async":
+        deliver_in_worker()
+    elif settings.TRACKIFY_NOTIFY_INLINE_SECONDS > 0:
+        deliver_due(seconds=settings.TRACKIFY_NOTIFY_INLINE_SECONDS)
+
+
 def deliver_in_worker() -> None:
     """Async mode: a Celery worker sends (by the task's name: services never import tasks)."""
     from celery import current_app
