@@ -270,7 +270,7 @@ STRIPE_TIMEOUT_SECONDS = int(os.environ.get("STRIPE_TIMEOUT_SECONDS", "20"))
 TRACKIFY_WEBHOOK_MODE = os.environ.get("TRACKIFY_WEBHOOK_MODE", "inline").strip().lower() or "inline"
 # Notifications (receipts, owner notices, outbound webhooks) are sent after the commit that records
 # them: in the request itself in inline mode, for at most this long, so a webhook's answer is never held
-# longer (what is left is sent by the next request, `manage.py notifications_deliver` or the beat);
+# longer (what is left, and retries, are sent by `manage.py notifications_deliver` or the beat);
 # 0 sends nothing in requests, leaving it all to the beat or cron.
 TRACKIFY_NOTIFY_INLINE_SECONDS = float(os.environ.get("TRACKIFY_NOTIFY_INLINE_SECONDS", "2"))
 # The longest one send (an SMTP conversation, an outbound webhook's request) may take.

@@ -46,4 +46,4 @@ def send_after_commit() -> None:
 def _deliver_after_commit() -> None:
     from trackify.payments.services.notifications import sender  # the sender imports the channels
 
-    sender.deliver_soon()
+    sender.deliver_soon(only_when_new=True)

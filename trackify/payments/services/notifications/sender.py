@@ -45,7 +45,12 @@ class DeliverySummary:
 
 def expand_events(*, batch_size: int = 100) -> int:
     """Write the deliveries of events not yet fanned out; returns how many events were."""
-    done = 0
+    return _expand(batch_size=batch_size)[0]
+
+
+def _expand(*, batch_size: int = 100) -> tuple[int, int]:
+    """(events fanned out, deliveries they made), a batch at a time until a batch is not full."""
+    done = made = 0
     while True:
         with transaction.atomic():
             events = list(
@@ -54,7 +59,7 @@ def expand_events(*, batch_size: int = 100) -> int:
                 .order_by("occurred_at")[:batch_size]
             )
             if not events:
-                return done
+                return done, made
             now = timezone.now()
             deliveries = [
                 delivery
@@ -64,7 +69,9 @@ def expand_events(*, batch_size: int = 100) -> int:
             ]
             NotificationDelivery.objects.bulk_create(deliveries, ignore_conflicts=True)
             NotificationEvent.objects.filter(pk__in=[e.pk for e in events]).update(expanded_at=now)
-            done += len(events)
+            done, made = done + len(events), made + len(deliveries)
+        if len(events) < batch_size:  # the last batch: no need to ask again
+            return done, made
 
 
 def _expanded(channel: Channel, event: NotificationEvent, now: datetime) -> list[NotificationDelivery]:
@@ -75,10 +82,19 @@ def _expanded(channel: Channel, event: NotificationEvent, now: datetime) -> list
     return deliveries
 
 
-def deliver_due(*, seconds: float | None = None, limit: int | None = None) -> DeliverySummary:
+def deliver_due(
+    *, seconds: float | None = None, limit: int | None = None, only_when_new: bool = False
+) -> DeliverySummary:
     """Fan out new events, then send due deliveries one at a time, oldest due first, until none is
-    due, `limit` were tried, or `seconds` have passed (each send is bounded by what is left of them)."""
-    summary = DeliverySummary(expanded=expand_events())
+    due, `limit` were tried, or `seconds` have passed (each send is bounded by what is left of them).
+
+    `only_when_new` (a request, after its commit): send only when the fan-out made deliveries. A
+    commit whose events address nobody then costs no look for due ones; retries are the beat's or
+    cron's (`notifications_deliver`)."""
+    expanded, made = _expand()
+    summary = DeliverySummary(expanded=expanded)
+    if only_when_new and not made:
+        return summary
     started = time.monotonic()
     tried = 0
     while limit is None or tried < limit:
@@ -149,13 +165,14 @@ def delivery_send_again(delivery: NotificationDelivery) -> None:
     )
 
 
-def deliver_soon() -> None:
+def deliver_soon(*, only_when_new: bool = False) -> None:
     """Send what is due now, as every sender outside cron does: in async mode by a worker; otherwise in
-    this request, for at most TRACKIFY_NOTIFY_INLINE_SECONDS (0: left to the beat or cron)."""
+    this request, for at most TRACKIFY_NOTIFY_INLINE_SECONDS (0: left to the beat or cron).
+    `only_when_new`: see `deliver_due` (after a ledger commit)."""
     if settings.TRACKIFY_WEBHOOK_MODE == "async":
         deliver_in_worker()
     elif settings.TRACKIFY_NOTIFY_INLINE_SECONDS > 0:
-        deliver_due(seconds=settings.TRACKIFY_NOTIFY_INLINE_SECONDS)
+        deliver_due(seconds=settings.TRACKIFY_NOTIFY_INLINE_SECONDS, only_when_new=only_when_new)
 
 
 def deliver_in_worker() -> None:
