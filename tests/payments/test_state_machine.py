@@ -48,6 +48,10 @@ EXPECTED_GATEWAY_TRANSITIONS = {
     ("processing", "succeeded"), ("processing", "failed"), ("processing", "cancelled"),
     ("processing", "expired"),
     ("failed", "processing"), ("failed", "succeeded"), ("failed", "cancelled"), ("failed", "expired"),
+    # A gateway that captures: approved, then captured (or refused, or never captured).
+    ("pending", "authorized"), ("failed", "authorized"),
+    ("authorized", "processing"), ("authorized", "succeeded"), ("authorized", "failed"),
+    ("authorized", "cancelled"), ("authorized", "expired"),
 }  # fmt: skip
 
 EXPECTED_DISPUTE_TRANSITIONS = {
@@ -73,7 +77,7 @@ def test_no_gateway_report_moves_a_payment_out_of_a_final_state(final):
 
 @pytest.mark.parametrize("paid", [S.SUCCEEDED, S.PARTIALLY_REFUNDED, S.REFUNDED])
 def test_a_paid_payment_never_goes_back_to_an_unpaid_state(paid):
-    for target in (S.PENDING, S.PROCESSING, S.FAILED, S.CANCELLED, S.EXPIRED):
+    for target in (S.PENDING, S.AUTHORIZED, S.PROCESSING, S.FAILED, S.CANCELLED, S.EXPIRED):
         assert not state.gateway_transition_allowed(paid, target)
 
 
@@ -91,7 +95,8 @@ def test_transitions_accept_plain_strings_from_the_database():
 
 def test_status_sets_partition_as_documented():
     assert {s.value for s in state.PAID_STATUSES} == PAID
-    assert {s.value for s in state.OPEN_STATUSES} == {"pending", "processing"}
+    assert {s.value for s in state.OPEN_STATUSES} == {"pending", "authorized", "processing"}
+    assert {s.value for s in state.IN_FLIGHT_STATUSES} == {"authorized", "processing"}
     assert {s.value for s in state.FINAL_STATUSES} == CLOSED
 
 

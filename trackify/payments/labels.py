@@ -13,6 +13,7 @@ from trackify.payments.models import WebhookEventStatus
 
 PAYMENT_STATUS: Mapping[str, str] = {
     PaymentStatus.PENDING: "Pending",
+    PaymentStatus.AUTHORIZED: "Authorized",
     PaymentStatus.PROCESSING: "Processing",
     PaymentStatus.SUCCEEDED: "Succeeded",
     PaymentStatus.FAILED: "Failed",

@@ -5,6 +5,13 @@
        │            ├──► failed ───┘   (a failed attempt can still be retried and paid)
        └────────────┴──► cancelled | expired   (final)
 
+    pending | failed ──► authorized ──► processing | succeeded | failed
+                                          └──► cancelled | expired   (never captured)
+
+`authorized` is for gateways that capture (`capabilities.captures`): the payer approved, the money
+is held at the provider, and the core captures it once (`services/captures.py`). Like processing,
+it holds its amount against the invoice but does not pay it.
+
 Refund states are not reported by gateways as payment states: they follow from the refunded
 amount (`status_for_refunds`). "Final" is about what a gateway may report of the payment itself; a
 refund that fails at the bank after it succeeded (it happens) gives the money back to the merchant,
@@ -30,14 +37,17 @@ from trackify.payments.gateways.types import PaymentStatus as S
 from trackify.payments.gateways.types import RefundStatus as R
 
 PAID_STATUSES: frozenset[S] = frozenset({S.SUCCEEDED, S.PARTIALLY_REFUNDED, S.REFUNDED})
-OPEN_STATUSES: frozenset[S] = frozenset({S.PENDING, S.PROCESSING})
+OPEN_STATUSES: frozenset[S] = frozenset({S.PENDING, S.AUTHORIZED, S.PROCESSING})
+#: Money approved or on its way: held against the invoice's amount due, not yet paid.
+IN_FLIGHT_STATUSES: frozenset[S] = frozenset({S.AUTHORIZED, S.PROCESSING})
 FINAL_STATUSES: frozenset[S] = frozenset({S.CANCELLED, S.EXPIRED, S.REFUNDED})
 
 # Transitions a gateway may cause (webhook or status check).
 _GATEWAY_TRANSITIONS: dict[S, frozenset[S]] = {
-    S.PENDING: frozenset({S.PROCESSING, S.SUCCEEDED, S.FAILED, S.CANCELLED, S.EXPIRED}),
+    S.PENDING: frozenset({S.AUTHORIZED, S.PROCESSING, S.SUCCEEDED, S.FAILED, S.CANCELLED, S.EXPIRED}),
+    S.AUTHORIZED: frozenset({S.PROCESSING, S.SUCCEEDED, S.FAILED, S.CANCELLED, S.EXPIRED}),
     S.PROCESSING: frozenset({S.SUCCEEDED, S.FAILED, S.CANCELLED, S.EXPIRED}),
-    S.FAILED: frozenset({S.PROCESSING, S.SUCCEEDED, S.CANCELLED, S.EXPIRED}),
+    S.FAILED: frozenset({S.AUTHORIZED, S.PROCESSING, S.SUCCEEDED, S.CANCELLED, S.EXPIRED}),
     S.SUCCEEDED: frozenset(),
     S.PARTIALLY_REFUNDED: frozenset(),
     S.REFUNDED: frozenset(),

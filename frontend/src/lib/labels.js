@@ -1,6 +1,7 @@
 // Human words for the API's status values.
 export const PAYMENT_STATUS = {
   pending: "Waiting for payment",
+  authorized: "Authorized",
   processing: "Processing",
   succeeded: "Paid",
   failed: "Failed",

@@ -22,6 +22,7 @@ from django.conf import settings
 from trackify.common.errors import ValidationFailed
 from trackify.payments.gateways.errors import GatewayError
 from trackify.payments.gateways.types import (
+    CaptureRequest,
     CredentialField,
     DisputeUpdate,
     GatewayCapabilities,
@@ -57,6 +58,14 @@ class PaymentGatewayBase(abc.ABC):
     capabilities: ClassVar[GatewayCapabilities] = GatewayCapabilities()
     #: The longest a payment session may stay open at this gateway.
     max_session_lifetime: ClassVar[timedelta] = timedelta(hours=24)
+    #: The provider's webhook is only a hint: it names an object and carries no signature (Mollie
+    #: POSTs `id=tr_…`). `verify_webhook` then checks the delivery's form only; `normalize_event`
+    #: returns an `incomplete` event naming the object; `complete_event` fetches the object with the
+    #: config's credentials (that fetch is the verification) and returns the event with
+    #: `gateway_event_id` set to what identifies the news (the object's id and the status fetched),
+    #: so a second hint about a status already applied is a duplicate and a new status is new. In
+    #: async mode the request stores the hint and the worker fetches.
+    webhooks_are_hints: ClassVar[bool] = False
 
     def __init__(self, context: GatewayContext):
         self.context = context
@@ -147,7 +156,13 @@ class PaymentGatewayBase(abc.ABC):
         """Prove the delivery came from the provider; return its parsed payload.
 
         Raise `WebhookVerificationError` for a bad or missing signature, a stale timestamp, or a
-        body that does not parse. Uses this config's secret only. Must not call the provider.
+        body that does not parse. Check with this config's secret where the provider signs (no I/O:
+        Stripe, the sandbox). A provider that verifies deliveries itself may be asked (PayPal's
+        `verify-webhook-signature`): that costs one call to the provider per delivery, duplicates
+        included, made before anything is locked or stored; say so in the gateway's docstring. If
+        the provider cannot be reached, raise `GatewayUnavailable`: the delivery is answered 503 (the
+        provider delivers it again) and never counted as a rejected signature. A hint-only gateway
+        (`webhooks_are_hints`) checks the delivery's form here; its fetch verifies.
         """
 
     @abc.abstractmethod
@@ -165,6 +180,9 @@ class PaymentGatewayBase(abc.ABC):
         Called by the service, outside any database transaction, only for events marked
         `incomplete`. Returns the event with its updates filled in and `incomplete` false. Raise
         `GatewayError` when the provider cannot answer; the event is then kept and tried again.
+        A hint-only gateway (`webhooks_are_hints`) fetches the object here, sets `gateway_event_id`
+        to the news's identity, and raises `WebhookSubjectUnknown` when the provider has no such
+        object for these credentials.
         """
         return event
 
@@ -200,6 +218,21 @@ class PaymentGatewayBase(abc.ABC):
         `partial_refunds`). Must send `request.idempotency_key`.
         """
         raise GatewayError(f"{self.display_name} does not support refunds.", code="refunds_unsupported")
+
+    def capture_payment(self, request: CaptureRequest) -> PaymentUpdate:
+        """Capture an authorized payment (the money moves now); return where it stands after.
+
+        Only called when `capabilities.captures` is true, by the service, exactly once per payment
+        while it holds the payment's lock and the payment is `authorized`, whichever signal brought
+        the authorization first (the payer's return, an in-page approval, a webhook, a status
+        refresh). Must send `request.idempotency_key`: a call that timed out is retried with the
+        same key. Returns `succeeded` (or `processing`) with `gateway_payment_reference` set to the
+        capture's id, which refunds then name; `failed` with the provider's message when it refused
+        (the payer may pay again); `expired` when the authorization lapsed. Raise `GatewayError`
+        when the provider cannot answer: the payment stays authorized, and the next signal or
+        `payments_catch_up` tries again with the same key.
+        """
+        raise GatewayError(f"{self.display_name} does not capture payments.", code="captures_unsupported")
 
     def list_disputes(self, lookup: PaymentLookup) -> tuple[DisputeUpdate, ...]:
         """Every dispute the provider holds against a payment, as it stands now. Read-only there.

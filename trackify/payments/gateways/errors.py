@@ -69,3 +69,13 @@ class WebhookVerificationError(TrackifyError):
 
     status_code = 400
     code = "webhook_invalid"
+
+
+class WebhookSubjectUnknown(TrackifyError):
+    """A hint-only delivery names an object the provider does not have for this config's credentials
+    (a mistyped or forged id, or another account's). Not a forgery that a signature could catch: it
+    is answered 200, so that the provider stops retrying, changes nothing, and is counted apart
+    from rejected signatures in the config's webhook health."""
+
+    status_code = 200
+    code = "webhook_subject_unknown"

@@ -17,6 +17,9 @@ from uuid import UUID
 
 class PaymentStatus(enum.StrEnum):
     PENDING = "pending"
+    # The payer approved; the money is held, not moved, until the core captures it through the
+    # gateway's `capture_payment` (PayPal's approved order, Mollie's authorized payment).
+    AUTHORIZED = "authorized"
     PROCESSING = "processing"
     SUCCEEDED = "succeeded"
     FAILED = "failed"
@@ -73,6 +76,9 @@ class GatewayCapabilities:
     # The provider reports disputes (chargebacks) through `WebhookEvent.dispute_updates`, and
     # `list_disputes` refreshes them.
     disputes: bool = False
+    # Payments stop at `authorized` until the core captures them with `capture_payment` (once,
+    # under the payment's lock). Without it a gateway never reports `authorized`.
+    captures: bool = False
 
     def supports_currency(self, currency: str) -> bool:
         return self.currencies is None or currency.upper() in self.currencies
@@ -126,6 +132,18 @@ class PaymentLookup:
     amount: int
     currency: str
     gateway_payment_reference: str = ""
+
+
+@dataclass(frozen=True)
+class CaptureRequest:
+    """Capture an authorized payment: all of it (partial captures are not offered)."""
+
+    payment: PaymentLookup
+    amount: int
+    currency: str
+    # Derived from our payment id: every attempt at capturing one payment sends the same key, so a
+    # retry after a timeout is answered with the first capture, never a second one.
+    idempotency_key: str
 
 
 @dataclass(frozen=True)
@@ -221,7 +239,8 @@ class WebhookEvent:
     dispute_updates: tuple[DisputeUpdate, ...] = ()
     livemode: bool | None = None
     # The provider's event leaves out something needed to apply it (Stripe's `charge.refunded`
-    # lists no refunds since API version 2022-11-15); the gateway's `complete_event` fetches it.
+    # lists no refunds since API version 2022-11-15; a hint-only webhook, Mollie's, carries nothing
+    # but an id); the gateway's `complete_event` fetches it.
     incomplete: bool = False
 
     @property
