@@ -99,6 +99,11 @@ class GatewayAdapter(abc.ABC):
         retry sleeps). Called once per test, before anything else.
         """
 
+    def config_created(self, config_id: str) -> None:
+        """The kit made a config with `credentials()` (POST /payment/gateways/); its id, for an adapter
+        whose provider needs it (the sandbox's account is the config; a generated webhook secret)."""
+        return None
+
     def stop(self) -> None:
         """Stop the fake provider (called after the test, also when it failed)."""
         return None  # an in-process provider has nothing to stop
