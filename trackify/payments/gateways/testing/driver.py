@@ -152,7 +152,7 @@ class Kit:
     def check(self, payment: KitPayment, invoice: dict[str, Any]) -> Any:
         """POST /payment/status/<id>/check/: the payer's return (PayPal's onApprove) asks for a refresh now."""
         url = f"/payment/status/{payment.payment_id}/check/?token={invoice['public_token']}"
-        return self.post(self.payer, url)
+        return self.post(APIClient(), url)  # a client of its own: checks may run in threads at once
 
     def payment(self, payment_id: str, session: dict[str, Any] | None = None) -> KitPayment:
         """Our payment as the owner's API shows it, for the adapter."""
