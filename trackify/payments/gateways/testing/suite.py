@@ -143,7 +143,8 @@ class GatewayConformance:
         sent = kit.deliveries()
         assert sent, "paying at the provider sends at least one delivery"
         kit.deliver(sent + sent)  # each twice, all answered 200
-        kit.deliver(sent)
+        answers = kit.deliver(sent)  # by now each is news already heard
+        assert [a["status"] for a in answers] == ["duplicate"] * len(sent), answers
         assert kit.again(payment).status == "succeeded"
         assert kit.invoice_now(invoice)["amount_paid"] == "100.00"
         assert kit.applied(payment.payment_id, "succeeded") == 1
@@ -373,6 +374,7 @@ class GatewayConformance:
         assert kit.applied(payment.payment_id, "succeeded") == 1
         unknown = kit.post_delivery(kit.provider.forge(sent[0]))  # an id the provider does not have
         assert unknown.status_code == 200, unknown.content[:500]
+        assert unknown.json()["status"] == "unmatched"
         health = kit.webhook_health()
         assert (health["rejected"], health["unmatched"]) == (0, 1), health  # counted apart from forgeries
         assert kit.again(payment).status == "succeeded"
