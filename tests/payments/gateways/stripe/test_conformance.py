@@ -10,7 +10,7 @@ from typing import Any
 from tests.fakes.fake_stripe import Account, FakeStripe, fast_sdk_retries
 from trackify.payments.gateways.stripe import StripeGateway
 from trackify.payments.gateways.stripe.objects import PAYMENT_ID_KEY
-from trackify.payments.gateways.testing import Delivery, FaultKind, GatewayAdapter, KitPayment
+from trackify.payments.gateways.testing import Delivery, FaultKind, GatewayAdapter, KitPayment, NotSupported
 from trackify.payments.gateways.testing.suite import GatewayConformance
 
 
@@ -114,3 +114,31 @@ def _event_of(delivery: Delivery) -> dict[str, Any]:
 
 class TestStripeConformance(GatewayConformance):
     adapter_class = StripeAdapter
+
+
+class StripeElementsAdapter(StripeAdapter):
+    """The in-modal flow: a PaymentIntent that Stripe Elements confirms in our page."""
+
+    config_options = {"flow": "in_modal"}
+
+    def pay(self, payment: KitPayment) -> None:
+        self.account.confirm_intent(payment.gateway_reference, "succeeded")
+
+    def decline(self, payment: KitPayment) -> None:
+        self.account.confirm_intent(payment.gateway_reference, "declined")
+
+    def expire(self, payment: KitPayment) -> None:
+        raise NotSupported("a PaymentIntent never expires at Stripe (our session reaper cancels it)")
+
+    def tamper_amount(self, payment: KitPayment, amount: int, currency: str) -> None:
+        with self.fake.lock:
+            self.account.intents[payment.gateway_reference].update(amount=amount, currency=currency.lower())
+
+    def sessions_opened(self, payment: KitPayment) -> int:
+        with self.fake.lock:
+            intents = list(self.account.intents.values())
+        return sum(1 for i in intents if (i.get("metadata") or {}).get(PAYMENT_ID_KEY) == payment.payment_id)
+
+
+class TestStripeElementsConformance(GatewayConformance):
+    adapter_class = StripeElementsAdapter
