@@ -123,6 +123,11 @@ class Kit:
     def timeline(self, payment_id: str) -> dict[str, Any]:
         return self.ok(self.get(self.api, f"/payment/payments/{payment_id}/"))
 
+    def payments_of(self, invoice: dict[str, Any]) -> list[dict[str, Any]]:
+        """The owner's payments of an invoice (its rows on the payments page)."""
+        page = self.ok(self.get(self.api, "/payment/payments/", {"q": invoice["number"], "page_size": 100}))
+        return [row for row in page["results"] if row["invoice_id"] == invoice["id"]]
+
     def refund(self, payment_id: str, amount: str | None = None) -> Any:
         return self.post(self.api, f"/payment/{payment_id}/refund/", {} if amount is None else {"amount": amount})
 

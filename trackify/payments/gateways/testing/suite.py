@@ -272,9 +272,31 @@ class GatewayConformance:
         error = response.json()["error"]
         assert error["code"] == code and error["message"], error
         kit.provider.clear_faults()
+        [attempt] = kit.payments_of(invoice)  # no half-made payment: the attempt failed, with that error
+        assert (attempt["status"], kit.timeline(attempt["payment_id"])["failure_message"]) == (
+            "failed",
+            error["message"],
+        )
         invoice_now = kit.invoice_now(invoice)
         assert (invoice_now["status"], invoice_now["amount_due"]) == ("open", "100.00")
         assert kit.opened(invoice).status == "pending"  # the reservation was released
+
+    @pytest.mark.parametrize("kind", FAULT_KINDS)
+    def test_a_refund_the_provider_cannot_make_is_a_clear_error(self, kit: Kit, kind: FaultKind) -> None:
+        self.needs("refunds")
+        invoice = kit.invoice("100.00")
+        payment = self.paid_payment(kit, invoice)
+        kit.provider.fault(kind, STAYS_FAULTY)
+        response = kit.refund(payment.payment_id)
+        statuses, code = FAULT_ANSWERS[kind]
+        assert response.status_code in statuses, (kind, response.status_code, response.content[:500])
+        error = response.json()["error"]
+        assert error["code"] == code and error["message"], error
+        assert kit.status(payment, invoice)["status"] == "succeeded"  # the payer's page still answers
+        kit.provider.clear_faults()
+        assert kit.timeline(payment.payment_id)["payment"]["refunded_amount"] == "0.00"
+        assert kit.invoice_now(invoice)["amount_paid"] == "100.00"
+        kit.ok(kit.refund(payment.payment_id), 201)  # the provider is back: the refund goes through
 
     # -- currencies ------------------------------------------------------------------------------
 
