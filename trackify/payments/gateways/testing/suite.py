@@ -298,6 +298,21 @@ class GatewayConformance:
         assert kit.invoice_now(invoice)["amount_paid"] == "100.00"
         kit.ok(kit.refund(payment.payment_id), 201)  # the provider is back: the refund goes through
 
+    def test_a_delivery_while_the_provider_is_down_is_never_lost(self, kit: Kit) -> None:
+        invoice = kit.invoice("100.00")
+        payment = kit.opened(invoice)
+        kit.provider.pay(payment)
+        sent = kit.deliveries()
+        kit.provider.fault("down", STAYS_FAULTY)  # a verification or a fetch that asks it cannot
+        for delivery in sent:
+            response = kit.post_delivery(delivery)
+            assert response.status_code in (200, 503), response.content[:500]  # 503: the provider delivers again
+        kit.provider.clear_faults()
+        assert kit.webhook_health()["rejected"] == 0  # never counted as forged
+        kit.deliver(sent)  # the provider's redelivery
+        assert kit.again(payment).status == "succeeded"
+        assert kit.invoice_now(invoice)["amount_paid"] == "100.00"
+
     # -- currencies ------------------------------------------------------------------------------
 
     @pytest.mark.parametrize(("currency", "total"), [("JPY", "5000"), ("KWD", "12.500")])
