@@ -55,7 +55,9 @@ class PayPalGateway(PaymentGatewayBase):
     credential_fields = (
         CredentialField("client_id", "Client ID", secret=False, help_text="Of your PayPal REST app."),
         CredentialField("client_secret", "Secret", help_text="Of your PayPal REST app."),
-        CredentialField("webhook_id", "Webhook ID", secret=False, help_text="Of the webhook added to the app."),
+        CredentialField(
+            "webhook_id", "Webhook ID", secret=False, required=False, help_text="Deliveries verify once it is set."
+        ),
     )
     capabilities = GatewayCapabilities(
         refunds=True,
