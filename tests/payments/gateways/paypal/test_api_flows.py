@@ -184,3 +184,24 @@ def test_refunds_full_and_partial_through_our_api(api, paypal_config, paypal_app
     response = post_json(api, f"/payment/{session['payment_id']}/refund/", {})
     assert response.status_code in (200, 201), response.content
     assert payment(session["payment_id"]).refunded_amount == total
+
+
+def test_in_modal_session_gives_the_buttons_what_they_need_and_no_secret(
+    api, anon, invoice, paypal_app, fake_paypal
+) -> None:
+    from tests.payments.gateways.paypal.conftest import create_paypal_config
+
+    create_paypal_config(api, paypal_app, flow="in_modal", is_default=True)
+    gateway = anon.get(f"/payment/invoice/{invoice.pk}/gateway/", {"token": invoice.public_token})
+    assert gateway.status_code == 200, gateway.content
+    session = opened(anon, invoice)
+    params = session["client_params"]
+    assert params == {
+        "order_id": payment(session["payment_id"]).gateway_reference,
+        "client_id": paypal_app.client_id,
+        "currency": invoice.currency,
+        "sdk_url": f"{fake_paypal.url}/sdk/js",
+    }
+    assert paypal_app.client_secret not in gateway.content.decode() + str(session)
+    script = requests.get(params["sdk_url"], timeout=5)
+    assert script.status_code == 200 and "window.paypal" in script.text
