@@ -194,6 +194,7 @@ TRACKIFY_SANDBOX_SETTLE_SECONDS = int(os.environ.get("TRACKIFY_SANDBOX_SETTLE_SE
 # Gateways by name. Packages may add more through the `trackify.payment_gateways` entry points.
 PAYMENT_GATEWAYS: dict[str, str] = {
     "stripe": "trackify.payments.gateways.stripe.StripeGateway",
+    "paypal": "trackify.payments.gateways.paypal.PayPalGateway",
 }
 
 # Absolute base URL of this deployment, for webhook URLs and return links built outside a request.
@@ -262,6 +263,13 @@ TRACKIFY_EMAIL_ENABLED = True
 STRIPE_API_BASE = os.environ.get("STRIPE_API_BASE", "").rstrip("/")
 STRIPE_MAX_NETWORK_RETRIES = int(os.environ.get("STRIPE_MAX_NETWORK_RETRIES", "2"))
 STRIPE_TIMEOUT_SECONDS = int(os.environ.get("STRIPE_TIMEOUT_SECONDS", "20"))
+# PayPal's REST base URL; "" means PayPal's own (sandbox or live, by the config's test mode).
+PAYPAL_API_BASE = os.environ.get("PAYPAL_API_BASE", "").rstrip("/")
+# Where the payer's browser loads PayPal's JS SDK (the buttons) from.
+PAYPAL_JS_SDK_URL = os.environ.get("PAYPAL_JS_SDK_URL", "https://www.paypal.com/sdk/js")
+PAYPAL_MAX_NETWORK_RETRIES = int(os.environ.get("PAYPAL_MAX_NETWORK_RETRIES", "2"))
+PAYPAL_RETRY_BACKOFF = float(os.environ.get("PAYPAL_RETRY_BACKOFF", "0.5"))
+PAYPAL_TIMEOUT_SECONDS = int(os.environ.get("PAYPAL_TIMEOUT_SECONDS", "20"))
 
 # --- Background work (Celery on Redis), opt-in ------------------------------------------------
 # "inline": each webhook is applied in its request (the default; no broker needed).
