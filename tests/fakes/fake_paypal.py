@@ -15,11 +15,22 @@ Payments v2 references, https://developer.paypal.com/docs/api/orders/v2/):
 For tests on top: `approve(order_id)` (the payer approves), an approve page at the payer-action
 link that approves and redirects to the return URL with `?token=ORDER_ID&PayerID=…`, faults for
 the next N requests (`fail_next`), and a fake JS SDK at `/sdk/js` defining `window.paypal.Buttons`.
+
+For the conformance kit (tests/payments/gateways/paypal/test_conformance.py), the webhooks PayPal
+sends on its own (https://developer.paypal.com/api/rest/webhooks/event-names/) are queued in
+`outbox` (take them with `take_deliveries()`): CHECKOUT.ORDER.APPROVED when the payer approves
+(`approve(order_id, notify=True)`), PAYMENT.CAPTURE.COMPLETED when an order is captured,
+PAYMENT.CAPTURE.REFUNDED when a capture is refunded (through the API or `dashboard_refund`). Also:
+`decline_capture(order_id)` (the payer's funding is refused at capture: 422 INSTRUMENT_DECLINED,
+https://developer.paypal.com/docs/checkout/standard/customize/handle-funding-failures/),
+`void(order_id)` (an order that lapsed unapproved: status VOIDED, no webhook), and per-order capture
+counts (`captured`).
 """
 
 from __future__ import annotations
 
 import base64
+import contextlib
 import json
 import secrets
 import threading
@@ -52,6 +63,9 @@ class Fault:
     remaining: int = 1
     path: str = ""  # a prefix of the request path
     drop: bool = False  # close the connection without an answer
+    after: bool = False  # with drop: handle the request first, then drop its answer
+    name: str = "INTERNAL_SERVER_ERROR"
+    issue: str = ""
 
 
 @dataclass(frozen=True)
@@ -106,12 +120,16 @@ class FakePayPal:
     requests: list[tuple[str, str]] = field(default_factory=list)
     token_requests: int = 0
     captures: int = 0
+    captured: dict[str, int] = field(default_factory=dict)  # order id -> captures made
+    outbox: list[tuple[str, Delivery]] = field(default_factory=list)  # (event type, delivery)
+    declining: set[str] = field(default_factory=set)  # orders whose capture is declined
 
     def __post_init__(self) -> None:
         self.lock = threading.RLock()
         self.tokens: dict[str, App] = {}
         self.replays: dict[tuple[str, str], tuple[int, dict[str, Any]]] = {}
         self.sent: set[bytes] = set()
+        self.owners: dict[str, App] = {}  # order id -> the app that created it (its webhook)
         self._server = _Server(("127.0.0.1", 0), _Handler)
         self._server.fake = self
         self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True)
@@ -134,17 +152,44 @@ class FakePayPal:
         self.apps.append(app)
         return app
 
-    def fail_next(self, n: int = 1, *, status: int = 500, path: str = "", drop: bool = False) -> None:
-        self.faults.append(Fault(status=status, remaining=n, path=path, drop=drop))
+    def fail_next(self, n: int = 1, *, status: int = 500, path: str = "", drop: bool = False, **error: Any) -> None:
+        """The next `n` requests (under `path`) fail: `status` with PayPal's error body (`name`,
+        `issue`), or a dropped connection (`drop`; `after=True`: once the request took effect)."""
+        self.faults.append(Fault(status=status, remaining=n, path=path, drop=drop, **error))
 
     # -- the payer, and webhooks -------------------------------------------------------------------
 
-    def approve(self, order_id: str) -> None:
+    def approve(self, order_id: str, *, notify: bool = False) -> None:
         with self.lock:
             order = self.orders[order_id]
             if order["status"] == "PAYER_ACTION_REQUIRED":
                 order["status"] = "APPROVED"
                 order["payer"] = {"payer_id": new_id(13), "email_address": "payer@example.com"}
+                if notify:
+                    self._notify(order_id, "CHECKOUT.ORDER.APPROVED", self._order(order_id))
+
+    def decline_capture(self, order_id: str) -> None:
+        with self.lock:
+            self.declining.add(order_id)
+
+    def void(self, order_id: str) -> None:
+        with self.lock:
+            self.orders[order_id]["status"] = "VOIDED"
+
+    def dashboard_refund(self, capture_id: str, amount: dict[str, str]) -> dict[str, Any]:
+        """The merchant refunds in PayPal's dashboard: a refund without our custom_id."""
+        with self.lock:
+            return self._refund(capture_id, {"amount": amount})
+
+    def take_deliveries(self) -> list[tuple[str, Delivery]]:
+        with self.lock:
+            taken, self.outbox = self.outbox, []
+        return taken
+
+    def _notify(self, order_id: str, event_type: str, resource: dict[str, Any]) -> None:
+        app = self.owners.get(order_id)
+        if app is not None:
+            self.outbox.append((event_type, self.delivery(app, event_type, resource)))
 
     def delivery(self, app: App, event_type: str, resource: dict[str, Any]) -> Delivery:
         """A webhook event as PayPal POSTs it; the fake remembers it, so that it verifies."""
@@ -188,10 +233,13 @@ class FakePayPal:
             if fault is not None:
                 fault.remaining -= 1
         if fault is not None and fault.drop:
+            if fault.after:
+                with contextlib.suppress(PayPalError):  # its answer is lost whatever it was
+                    self._route(handler, parts.path, parts.query, raw)
             handler.connection.close()
             return
         if fault is not None:
-            error = PayPalError(fault.status, "INTERNAL_SERVER_ERROR", "An internal server error occurred.")
+            error = PayPalError(fault.status, fault.name, "The request failed (a fault of the fake).", fault.issue)
             return self._send(handler, fault.status, error.body)
         try:
             status, body = self._route(handler, parts.path, parts.query, raw)
@@ -245,6 +293,7 @@ class FakePayPal:
         with self.lock:
             if method == "POST" and path == "/v2/checkout/orders":
                 answer = (201, self._create_order(body))
+                self.owners[answer[1]["id"]] = app
             elif method == "GET" and segments[:3] == ["v2", "checkout", "orders"] and len(segments) == 4:
                 answer = (200, self._order(segments[3]))
             elif method == "POST" and segments[:3] == ["v2", "checkout", "orders"] and segments[4:] == ["capture"]:
@@ -317,7 +366,10 @@ class FakePayPal:
             raise _unprocessable("ORDER_ALREADY_CAPTURED")
         if order.get("status") != "APPROVED":
             raise _unprocessable("ORDER_NOT_APPROVED")
+        if order_id in self.declining:
+            raise _unprocessable("INSTRUMENT_DECLINED")
         self.captures += 1
+        self.captured[order_id] = self.captured.get(order_id, 0) + 1
         unit = order["purchase_units"][0]
         capture_id = new_id(17)
         unit["payments"] = {
@@ -337,33 +389,32 @@ class FakePayPal:
             ]
         }
         order["status"] = "COMPLETED"
+        self._notify(order_id, "PAYMENT.CAPTURE.COMPLETED", self.capture_of(order_id))
         return self._order(order_id)
 
     def _refund(self, capture_id: str, body: dict[str, Any]) -> dict[str, Any]:
-        capture = next(
-            (
-                o["purchase_units"][0]["payments"]["captures"][0]
-                for o in self.orders.values()
-                if o.get("purchase_units", [{}])[0].get("payments", {}).get("captures", [{}])[0].get("id") == capture_id
-            ),
-            None,
-        )
-        if capture is None:
+        order_id = next((o for o in self.orders if self.captured.get(o) and self.capture_of(o)["id"] == capture_id), "")
+        if not order_id:
             raise PayPalError(
                 404, "RESOURCE_NOT_FOUND", "The specified resource does not exist.", "INVALID_RESOURCE_ID"
             )
+        capture = self.orders[order_id]["purchase_units"][0]["payments"]["captures"][0]
         amount = body.get("amount") or capture["amount"]
         refund_id = new_id(17)
         self.refunds[refund_id] = {
             "id": refund_id,
             "status": "COMPLETED",
             "amount": amount,
-            "custom_id": body.get("custom_id"),
             "links": [
                 {"href": f"{self.url}/v2/payments/refunds/{refund_id}", "rel": "self", "method": "GET"},
                 {"href": f"{self.url}/v2/payments/captures/{capture_id}", "rel": "up", "method": "GET"},
             ],
         }
+        if body.get("custom_id"):  # a refund carries the custom_id it was given (none from the dashboard)
+            self.refunds[refund_id]["custom_id"] = body["custom_id"]
+        refunded = sum(float(r["amount"]["value"]) for r in self.refunds.values() if capture_id in str(r["links"]))
+        capture["status"] = "REFUNDED" if refunded >= float(capture["amount"]["value"]) else "PARTIALLY_REFUNDED"
+        self._notify(order_id, "PAYMENT.CAPTURE.REFUNDED", dict(self.refunds[refund_id]))
         return dict(self.refunds[refund_id])
 
     def _verdict(self, app: App, body: dict[str, Any]) -> str:

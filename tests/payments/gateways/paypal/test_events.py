@@ -37,7 +37,7 @@ def capture(status: str = "COMPLETED") -> dict:
         ("PAYER_ACTION_REQUIRED", PaymentStatus.PENDING),
         ("SAVED", PaymentStatus.PENDING),
         ("APPROVED", PaymentStatus.AUTHORIZED),
-        ("VOIDED", PaymentStatus.CANCELLED),
+        ("VOIDED", PaymentStatus.EXPIRED),
     ],
 )
 def test_order_statuses(status: str, expected: PaymentStatus) -> None:

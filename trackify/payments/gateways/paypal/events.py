@@ -85,7 +85,8 @@ def order_update(order: Mapping[str, Any]) -> PaymentUpdate:
     if status == "COMPLETED" and first_capture(order):
         return capture_update(first_capture(order))
     amount, currency = iso_amount(_first(order.get("purchase_units")).get("amount"))
-    mapped = {"APPROVED": PaymentStatus.AUTHORIZED, "VOIDED": PaymentStatus.CANCELLED}.get(status)
+    # VOIDED: PayPal lapsed the order (we never void one; a payer who cancels leaves it open).
+    mapped = {"APPROVED": PaymentStatus.AUTHORIZED, "VOIDED": PaymentStatus.EXPIRED}.get(status)
     return PaymentUpdate(status=mapped or PaymentStatus.PENDING, amount=amount, currency=currency)
 
 
