@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import logging
-import uuid
 from typing import Any
 
 import pytest
@@ -12,34 +11,26 @@ import requests
 from django.test import Client
 
 from tests.conftest import post_json
-from tests.fakes.fake_paypal import App, Delivery
+from tests.fakes.fake_paypal import Delivery, FakePayPal
 from tests.payments.api.conftest import assert_error
 from tests.payments.gateways.stripe.stripe_api import opened, payment, status_of
 from trackify.common.money import format_amount
-from trackify.payments.gateways.registry import get_gateway_class
-from trackify.payments.gateways.types import CaptureRequest, GatewayContext, PaymentLookup, PaymentStatus
 
 pytestmark = pytest.mark.django_db
 
 
-def gateway_for(config: dict[str, Any], app: App) -> Any:
-    from tests.payments.gateways.paypal.conftest import credentials_of
+def check(client: Any, invoice: Any, payment_id: str) -> dict[str, Any]:
+    """POST /payment/status/<id>/check/, as the buttons' onApprove (and the payer's return) ask: the core
+    refreshes the payment from PayPal now and captures it if the order is approved."""
+    response = client.post(f"/payment/status/{payment_id}/check/?token={invoice.public_token}")
+    assert response.status_code == 200, response.content
+    return dict(response.json())
 
-    return get_gateway_class("paypal")(
-        GatewayContext(config_id=uuid.UUID(config["id"]), credentials=credentials_of(app))
-    )
 
-
-def capture(config: dict[str, Any], app: App, payment_id: str) -> Any:
-    """What the core does once a payment is authorized (until its capture service lands here)."""
-    row = payment(payment_id)
-    lookup = PaymentLookup(
-        payment_id=row.pk, gateway_reference=row.gateway_reference, amount=row.amount, currency=row.currency
-    )
-    request = CaptureRequest(
-        payment=lookup, amount=row.amount, currency=row.currency, idempotency_key=f"trackify-capture-{row.pk}"
-    )
-    return gateway_for(config, app).capture_payment(request)
+def approved(fake: FakePayPal, session: dict[str, Any]) -> str:
+    order_id = payment(session["payment_id"]).gateway_reference
+    fake.approve(order_id)
+    return order_id
 
 
 def post_delivery(delivery: Delivery, config_id: str) -> Any:
@@ -91,90 +82,95 @@ def test_pay_by_redirect_approve_capture_and_refund(
         "value": format_amount(invoice.total, invoice.currency),
     }
 
-    # the payer approves at PayPal's page and comes back
+    # the payer approves at PayPal's page and comes back: the core captures the approved order
     answer = requests.get(session["redirect_url"], allow_redirects=False, timeout=5)
     assert answer.status_code == 302 and f"token={order_id}" in answer.headers["Location"]
-    assert status_of(anon, invoice, session["payment_id"])["status"] in ("authorized", "succeeded")
-
-    update = capture(paypal_config, paypal_app, session["payment_id"])
-    assert update.status == PaymentStatus.SUCCEEDED
-    assert update.gateway_payment_reference == fake_paypal.capture_of(order_id)["id"]
-    again = capture(paypal_config, paypal_app, session["payment_id"])  # a retry with the same key
-    assert again == update and fake_paypal.captures == 1
+    assert check(anon, invoice, session["payment_id"])["status"] == "succeeded"
+    row = payment(session["payment_id"])
+    assert row.gateway_payment_reference == fake_paypal.capture_of(order_id)["id"]
+    assert fake_paypal.captures == 1
+    assert check(anon, invoice, session["payment_id"])["status"] == "succeeded"  # a second signal
+    assert status_of(anon, invoice, session["payment_id"])["status"] == "succeeded"
+    assert fake_paypal.captures == 1  # captured once, whatever asked again
     assert fake_paypal.token_requests == 1  # one token for every call of this app
     assert paypal_app.client_secret not in caplog.text
 
 
-def test_a_second_capture_with_another_key_reads_the_order(
-    paypal_config, paypal_app, fake_paypal, anon, invoice
-) -> None:
+def test_a_capture_whose_answer_was_lost_reads_the_order_next_time(fake_paypal, anon, invoice, paypal_config) -> None:
     session = opened(anon, invoice)
-    order_id = payment(session["payment_id"]).gateway_reference
-    fake_paypal.approve(order_id)
-    first = capture(paypal_config, paypal_app, session["payment_id"])
+    order_id = approved(fake_paypal, session)
+    fake_paypal.fail_next(path=f"/v2/checkout/orders/{order_id}/capture", drop=True, after=True)
+    assert check(anon, invoice, session["payment_id"])["status"] == "authorized"  # captured, but we did not hear it
+    assert fake_paypal.captures == 1
     fake_paypal.replays.clear()  # PayPal forgot the request id: the order answers ORDER_ALREADY_CAPTURED
-    assert capture(paypal_config, paypal_app, session["payment_id"]) == first
+    assert check(anon, invoice, session["payment_id"])["status"] == "succeeded"
+    assert payment(session["payment_id"]).gateway_payment_reference == fake_paypal.capture_of(order_id)["id"]
     assert fake_paypal.captures == 1
 
 
-def test_capture_when_paypal_is_down_raises_unavailable(paypal_config, paypal_app, fake_paypal, anon, invoice) -> None:
-    from trackify.payments.gateways.errors import GatewayUnavailable
-
+def test_capture_when_paypal_is_down_stays_authorized_then_captures_once(
+    fake_paypal, anon, invoice, paypal_config
+) -> None:
     session = opened(anon, invoice)
-    fake_paypal.approve(payment(session["payment_id"]).gateway_reference)
-    fake_paypal.fail_next(status=503, path="/v2/checkout/orders")
-    with pytest.raises(GatewayUnavailable):
-        capture(paypal_config, paypal_app, session["payment_id"])
+    order_id = approved(fake_paypal, session)
+    fake_paypal.fail_next(status=503, path=f"/v2/checkout/orders/{order_id}/capture")
+    assert check(anon, invoice, session["payment_id"])["status"] == "authorized"
+    assert fake_paypal.captures == 0
+    assert check(anon, invoice, session["payment_id"])["status"] == "succeeded"  # the next signal captures
+    assert fake_paypal.captures == 1
 
 
-def test_a_verified_capture_webhook_pays_the_invoice(paypal_config, paypal_app, fake_paypal, anon, invoice) -> None:
+def test_verified_webhooks_capture_once_and_pay_the_invoice(
+    paypal_config, fake_paypal, anon, invoice, django_capture_on_commit_callbacks
+) -> None:
     session = opened(anon, invoice)
-    order_id = payment(session["payment_id"]).gateway_reference
-    fake_paypal.approve(order_id)
-    capture(paypal_config, paypal_app, session["payment_id"])
-    delivery = fake_paypal.delivery(paypal_app, "PAYMENT.CAPTURE.COMPLETED", fake_paypal.capture_of(order_id))
-    response = post_delivery(delivery, paypal_config["id"])
+    fake_paypal.approve(payment(session["payment_id"]).gateway_reference, notify=True)
+    [(kind, approval)] = fake_paypal.take_deliveries()
+    assert kind == "CHECKOUT.ORDER.APPROVED"
+    with django_capture_on_commit_callbacks(execute=True):  # the core captures once the approval is recorded
+        response = post_delivery(approval, paypal_config["id"])
     assert response.status_code == 200, response.content
+    assert fake_paypal.captures == 1
+    [(kind, captured)] = fake_paypal.take_deliveries()
+    assert kind == "PAYMENT.CAPTURE.COMPLETED"
+    for delivery in (captured, approval):  # PayPal's news of the capture, and the approval again
+        with django_capture_on_commit_callbacks(execute=True):
+            assert post_delivery(delivery, paypal_config["id"]).status_code == 200
     row = payment(session["payment_id"])
-    assert row.status == "succeeded"
+    assert row.status == "succeeded" and fake_paypal.captures == 1
     row.invoice.refresh_from_db()
     assert row.invoice.amount_paid == row.invoice.total
 
 
-def test_a_delivery_paypal_did_not_send_is_refused(paypal_config, paypal_app, fake_paypal, anon, invoice) -> None:
+def test_a_delivery_paypal_did_not_send_is_refused(paypal_config, fake_paypal, anon, invoice) -> None:
     session = opened(anon, invoice)
-    order_id = payment(session["payment_id"]).gateway_reference
-    fake_paypal.approve(order_id)
-    capture(paypal_config, paypal_app, session["payment_id"])
-    real = fake_paypal.delivery(paypal_app, "PAYMENT.CAPTURE.COMPLETED", fake_paypal.capture_of(order_id))
+    fake_paypal.approve(payment(session["payment_id"]).gateway_reference, notify=True)
+    [(_, real)] = fake_paypal.take_deliveries()
     event = json.loads(real.body)
-    event["resource"]["amount"]["value"] = "99999.00"
+    event["resource"]["purchase_units"][0]["amount"]["value"] = "99999.00"
     forged = Delivery(body=json.dumps(event).encode(), headers=real.headers)
     assert post_delivery(forged, paypal_config["id"]).status_code == 400
     assert payment(session["payment_id"]).status == "pending"
 
 
-def test_verification_when_paypal_is_down_is_503(paypal_config, paypal_app, fake_paypal, anon, invoice) -> None:
+def test_verification_when_paypal_is_down_is_503(api, paypal_config, paypal_app, fake_paypal, anon, invoice) -> None:
     session = opened(anon, invoice)
-    order_id = payment(session["payment_id"]).gateway_reference
-    fake_paypal.approve(order_id)
+    order_id = approved(fake_paypal, session)
     delivery = fake_paypal.delivery(paypal_app, "CHECKOUT.ORDER.APPROVED", fake_paypal.orders[order_id])
     fake_paypal.fail_next(status=500, path="/v1/notifications")
-    # Never a 400 (a forgery): the provider delivers again. The contract's 503 comes with the lead's core
-    # change (verify_webhook's GatewayUnavailable); main answers it 502 until then.
-    assert post_delivery(delivery, paypal_config["id"]).status_code in (502, 503)
+    # Not a 400 (a forgery) and not counted as one: PayPal delivers again after a 503.
+    assert post_delivery(delivery, paypal_config["id"]).status_code == 503
+    health = api.get(f"/payment/gateways/{paypal_config['id']}/webhook-health/")
+    assert health.status_code == 200, health.content
+    assert health.json()["rejected"] == 0
+    assert post_delivery(delivery, paypal_config["id"]).status_code == 200  # the redelivery
+    assert payment(session["payment_id"]).status in ("authorized", "succeeded")
 
 
-def test_refunds_full_and_partial_through_our_api(api, paypal_config, paypal_app, fake_paypal, anon, invoice) -> None:
+def test_refunds_full_and_partial_through_our_api(api, paypal_config, fake_paypal, anon, invoice) -> None:
     session = opened(anon, invoice)
-    order_id = payment(session["payment_id"]).gateway_reference
-    fake_paypal.approve(order_id)
-    capture(paypal_config, paypal_app, session["payment_id"])
-    post_delivery(
-        fake_paypal.delivery(paypal_app, "PAYMENT.CAPTURE.COMPLETED", fake_paypal.capture_of(order_id)),
-        paypal_config["id"],
-    )
-    assert payment(session["payment_id"]).status == "succeeded"
+    approved(fake_paypal, session)
+    assert check(anon, invoice, session["payment_id"])["status"] == "succeeded"
     total = payment(session["payment_id"]).amount
     response = post_json(api, f"/payment/{session['payment_id']}/refund/", {"amount": "1.00"})
     assert response.status_code in (200, 201), response.content

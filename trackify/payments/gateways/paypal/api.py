@@ -141,13 +141,13 @@ class PayPalApi:
 
     def capture_order(self, order_id: str, *, request_id: str) -> dict[str, Any]:
         """Capture an approved order; one captured already (ORDER_ALREADY_CAPTURED) is read instead."""
-        options = {"id": order_id, "paypal_request_id": request_id, "prefer": "return=representation"}
         try:
-            return _json(self._client.orders.capture_order(options).text)
-        except ApiException as exc:
-            if issue_of(exc) != "ORDER_ALREADY_CAPTURED":
-                with _translated("order capture"):
-                    raise
+            return self._call(
+                "order capture", self._client.orders.capture_order, id=order_id, paypal_request_id=request_id
+            )
+        except errors.InvalidGatewayRequest as exc:
+            if "issue=ORDER_ALREADY_CAPTURED" not in exc.detail:
+                raise
         return self.get_order(order_id)
 
     def refund_capture(self, capture_id: str, body: Mapping[str, Any], *, request_id: str) -> dict[str, Any]:
