@@ -479,9 +479,9 @@ def fake_paypal(settings: Any) -> Iterator[FakePayPal]:
     settings.PAYPAL_MAX_NETWORK_RETRIES = 0
     settings.PAYPAL_RETRY_BACKOFF = 0
     settings.PAYPAL_TIMEOUT_SECONDS = 5
-    api._clients.clear()
+    api.api_for.cache_clear()
     yield fake
-    api._clients.clear()
+    api.api_for.cache_clear()
     fake.stop()
 
 

@@ -35,13 +35,13 @@ class PayPalAdapter(GatewayAdapter):
         settings.PAYPAL_MAX_NETWORK_RETRIES = 2  # the SDK retries a lost answer with the same PayPal-Request-Id
         settings.PAYPAL_RETRY_BACKOFF = 0
         settings.PAYPAL_TIMEOUT_SECONDS = 5
-        api._clients.clear()  # each test's fake has other apps
+        api.api_for.cache_clear()  # each test's fake has other apps
         self.app: App = self.fake.add_app()
         self.refused: App = self.fake.add_app()
         self.fake.apps.remove(self.refused)  # well-formed credentials that PayPal no longer knows
 
     def stop(self) -> None:
-        api._clients.clear()
+        api.api_for.cache_clear()
         self.fake.stop()
 
     @staticmethod

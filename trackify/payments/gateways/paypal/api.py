@@ -1,14 +1,9 @@
-"""The one module of Trackify that imports PayPal's server SDK (`paypal-server-sdk`).
-
-One `PayPalApi` per REST app (client id and secret) and base URL, kept in a small module-level cache:
-the SDK keeps its OAuth token on the client object, so reusing the client reuses the token until it
-nears its expiry. Answers are PayPal's own JSON (plain dicts); every PayPal error leaves as one of our
-`GatewayError`s with PayPal's `debug_id` as the request id. No token or secret is ever logged.
-"""
+"""The one module of Trackify that imports PayPal's server SDK (`paypal-server-sdk`). Answers are PayPal's JSON
+(dicts); every error leaves as one of our `GatewayError`s, with PayPal's debug_id. No token or secret is logged."""
 
 from __future__ import annotations
 
-import hashlib
+import functools
 import json
 import logging
 import threading
@@ -30,8 +25,6 @@ logger = logging.getLogger(__name__)
 
 # Orders v2 issues that mean the payer's funding was refused (Orders v2 errors reference).
 _DECLINED_ISSUES = {"INSTRUMENT_DECLINED", "TRANSACTION_REFUSED", "PAYER_CANNOT_PAY", "CARD_EXPIRED"}
-_clients: dict[tuple[str, bool, str, str], PayPalApi] = {}
-_clients_lock = threading.Lock()
 
 
 class _Configuration(Configuration):
@@ -42,7 +35,7 @@ class _Configuration(Configuration):
         super().__init__(**kwargs)
 
     def get_base_uri(self, server: Server = Server.DEFAULT) -> str:
-        return self._base_url or str(super().get_base_uri(server))
+        return self._base_url
 
 
 def _json(text: str | None) -> dict[str, Any]:
@@ -53,21 +46,17 @@ def _json(text: str | None) -> dict[str, Any]:
     return body if isinstance(body, dict) else {}
 
 
-def issue_of(exc: ApiException) -> str:
-    """The first `details[].issue` of a PayPal error body (ORDER_ALREADY_CAPTURED, …), or ""."""
-    details = _json(exc.response.text).get("details")
-    first = details[0] if isinstance(details, list) and details and isinstance(details[0], dict) else {}
-    return str(first.get("issue") or "")
-
-
 def _translate(exc: Exception, operation: str) -> errors.GatewayError:
-    if not isinstance(exc, ApiException):  # time-outs, refused connections; AuthValidationException: no token
-        if isinstance(exc, AuthValidationException):
-            return errors.GatewayConfigurationError("PayPal gave no access token for this configuration.")
+    if isinstance(exc, AuthValidationException):
+        return errors.GatewayConfigurationError("PayPal gave no access token for this configuration.")
+    response = getattr(exc, "response", None) if isinstance(exc, ApiException | requests.HTTPError) else None
+    if response is None:  # time-outs, refused or dropped connections
         return errors.GatewayUnavailable(detail=f"{type(exc).__name__} during {operation}")
-    # Shapes: https://developer.paypal.com/api/rest/responses/ ({name, message, debug_id, details});
+    # Shapes: https://developer.paypal.com/api/rest/responses/ ({name, message, debug_id, details: [{issue}]});
     # the token endpoint answers OAuth's {error, error_description} instead.
-    status, body, issue = exc.response_code, _json(exc.response.text), issue_of(exc)
+    status, body = response.status_code, _json(response.text)
+    first = (body.get("details") or [{}])[0]
+    issue = str(first.get("issue") or "") if isinstance(first, dict) else ""
     name = str(body.get("name") or body.get("error") or "")
     detail = f"PayPal {operation}: http={status} name={name} issue={issue}"[:1000]
     kwargs: dict[str, Any] = {"detail": detail, "request_id": str(body.get("debug_id") or "")}
@@ -105,7 +94,7 @@ class PayPalApi:
             client_id, client_secret, o_auth_token_provider=self._provide_token, o_auth_clock_skew=300
         )
         config = _Configuration(
-            base_url=base_url,
+            base_url=self.base_url,
             environment=Environment.SANDBOX if test_mode else Environment.PRODUCTION,
             timeout=settings.PAYPAL_TIMEOUT_SECONDS,
             max_retries=settings.PAYPAL_MAX_NETWORK_RETRIES,
@@ -116,8 +105,7 @@ class PayPalApi:
         self._client = PaypalServersdkClient(config=config)
 
     def _provide_token(self, _last: Any, manager: Any) -> Any:
-        """The SDK's token hook: one token per app until five minutes before its expiry. Errors leave
-        translated (the SDK's own fetch would swallow them and say only "token undefined")."""
+        """SDK token hook: one token per app till near its expiry; errors leave translated (not "token undefined")."""
         with self._token_lock:
             if self._token is None or manager.is_token_expired(self._token):
                 with _translated("token request"):
@@ -127,60 +115,35 @@ class PayPalApi:
     def access_token(self) -> str:
         return str(self._provide_token(None, self._client.auth_managers["Oauth2"]).access_token)
 
-    def _call(self, operation: str, method: Callable[..., Any], **options: Any) -> dict[str, Any]:
+    def _call(self, operation: str, method: Callable[..., Any], request_id: str = "", **options: Any) -> dict[str, Any]:
+        options.update(paypal_request_id=request_id or None, prefer="return=representation")  # read where it applies
         with _translated(operation):
-            return _json(method({**options, "prefer": "return=representation"}).text)
+            return _json(method(options).text)
 
     def create_order(self, body: Mapping[str, Any], *, request_id: str) -> dict[str, Any]:
-        return self._call(
-            "order create", self._client.orders.create_order, body=dict(body), paypal_request_id=request_id
-        )
+        return self._call("order create", self._client.orders.create_order, request_id, body=dict(body))
 
     def get_order(self, order_id: str) -> dict[str, Any]:
         return self._call("order get", self._client.orders.get_order, id=order_id)
 
     def capture_order(self, order_id: str, *, request_id: str) -> dict[str, Any]:
-        """Capture an approved order; one captured already (ORDER_ALREADY_CAPTURED) is read instead."""
-        try:
-            return self._call(
-                "order capture", self._client.orders.capture_order, id=order_id, paypal_request_id=request_id
-            )
-        except errors.InvalidGatewayRequest as exc:
-            if "issue=ORDER_ALREADY_CAPTURED" not in exc.detail:
-                raise
-        return self.get_order(order_id)
+        return self._call("order capture", self._client.orders.capture_order, request_id, id=order_id)
 
     def refund_capture(self, capture_id: str, body: Mapping[str, Any], *, request_id: str) -> dict[str, Any]:
         refund = self._client.payments.refund_captured_payment
-        return self._call(
-            "capture refund", refund, capture_id=capture_id, body=dict(body), paypal_request_id=request_id
-        )
+        return self._call("capture refund", refund, request_id, capture_id=capture_id, body=dict(body))
 
     def verify_webhook_signature(self, body: Mapping[str, Any]) -> str:
         """POST /v1/notifications/verify-webhook-signature (the SDK lacks it); PayPal's verdict."""
         with _translated("webhook verification"):
-            response = requests.post(
-                f"{self.base_url}/v1/notifications/verify-webhook-signature",
-                json=dict(body),
-                headers={"Authorization": f"Bearer {self.access_token()}"},
-                timeout=settings.PAYPAL_TIMEOUT_SECONDS,
-            )
-        if response.status_code in (401, 403):
-            raise errors.GatewayConfigurationError("PayPal refused the access token of this configuration.")
-        if response.status_code >= 500 or response.status_code == 429:
-            raise errors.GatewayUnavailable(detail=f"PayPal webhook verification: http={response.status_code}")
+            url = f"{self.base_url}/v1/notifications/verify-webhook-signature"
+            headers = {"Authorization": f"Bearer {self.access_token()}"}
+            response = requests.post(url, json=dict(body), headers=headers, timeout=settings.PAYPAL_TIMEOUT_SECONDS)
+            if response.status_code in (401, 403, 429) or response.status_code >= 500:
+                response.raise_for_status()  # not PayPal's verdict: translated as every other call's error
         return str(_json(response.text).get("verification_status") or "FAILURE")
 
 
-def api_for(*, client_id: str, client_secret: str, test_mode: bool) -> PayPalApi:
-    """The cached `PayPalApi` of one app, so its OAuth token is reused across requests and threads."""
-    base = settings.PAYPAL_API_BASE
-    key = (base, test_mode, client_id, hashlib.sha256(client_secret.encode()).hexdigest())
-    with _clients_lock:
-        if key not in _clients:
-            if len(_clients) >= 256:
-                _clients.clear()  # rare (many apps): each rebuilds its client and token on next use
-            _clients[key] = PayPalApi(
-                client_id=client_id, client_secret=client_secret, base_url=base, test_mode=test_mode
-            )
-        return _clients[key]
+@functools.lru_cache(maxsize=256)  # one client per app: its OAuth token is reused across requests and threads
+def api_for(*, client_id: str, client_secret: str, test_mode: bool, base_url: str) -> PayPalApi:
+    return PayPalApi(client_id=client_id, client_secret=client_secret, base_url=base_url, test_mode=test_mode)

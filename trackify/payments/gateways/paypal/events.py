@@ -18,17 +18,10 @@ SUPPORTED = frozenset(
     "AUD BRL CAD CNY CZK DKK EUR HKD HUF ILS JPY MYR MXN TWD NZD NOK PHP PLN GBP SGD SEK CHF THB USD".split()
 )
 _WHOLE_AT_PAYPAL = {"HUF", "TWD"}
-_CAPTURE_STATUS = {
-    "COMPLETED": PaymentStatus.SUCCEEDED,
-    "PARTIALLY_REFUNDED": PaymentStatus.SUCCEEDED,  # refunds are reported apart, as RefundUpdates
-    "REFUNDED": PaymentStatus.SUCCEEDED,
-    "PENDING": PaymentStatus.PROCESSING,
-    "DECLINED": PaymentStatus.FAILED,
-    "FAILED": PaymentStatus.FAILED,
-}
-_REFUND_STATUS = {
-    s: RefundStatus[r] for s, r in (("COMPLETED", "SUCCEEDED"), ("FAILED", "FAILED"), ("CANCELLED", "CANCELLED"))
-}
+# A capture's status; refunded stays succeeded (refunds come apart, as RefundUpdates); PENDING is processing.
+_SUCCEEDED = dict.fromkeys(("COMPLETED", "PARTIALLY_REFUNDED", "REFUNDED"), PaymentStatus.SUCCEEDED)
+_CAPTURE_STATUS = {**_SUCCEEDED, **dict.fromkeys(("DECLINED", "FAILED"), PaymentStatus.FAILED)}
+_REFUND_STATUS = dict(COMPLETED=RefundStatus.SUCCEEDED, FAILED=RefundStatus.FAILED, CANCELLED=RefundStatus.CANCELLED)
 _ORDER_EVENTS = {"CHECKOUT.ORDER.APPROVED", "CHECKOUT.ORDER.COMPLETED"}
 _CAPTURE_EVENTS = {f"PAYMENT.CAPTURE.{s}" for s in ("COMPLETED", "PENDING", "DENIED", "DECLINED")}
 _REFUND_EVENTS = {"PAYMENT.CAPTURE.REFUNDED", "PAYMENT.CAPTURE.REVERSED"}
@@ -39,11 +32,10 @@ def paypal_amount(minor: int, currency: str) -> dict[str, str]:
     currency = currency.upper()
     if currency not in SUPPORTED:
         raise InvalidGatewayRequest(f"PayPal does not take {currency}.")
-    if currency in _WHOLE_AT_PAYPAL:
-        if minor % 100:
-            raise InvalidGatewayRequest(f"PayPal takes whole {currency} amounts only.")
-        return {"currency_code": currency, "value": str(minor // 100)}
-    return {"currency_code": currency, "value": format_amount(minor, currency)}
+    if currency in _WHOLE_AT_PAYPAL and minor % 100:
+        raise InvalidGatewayRequest(f"PayPal takes whole {currency} amounts only.")
+    value = str(minor // 100) if currency in _WHOLE_AT_PAYPAL else format_amount(minor, currency)
+    return {"currency_code": currency, "value": value}
 
 
 def iso_amount(amount: Any) -> tuple[int | None, str | None]:
@@ -56,19 +48,18 @@ def iso_amount(amount: Any) -> tuple[int | None, str | None]:
         return None, currency or None
 
 
-def _uuid(value: Any) -> UUID | None:
-    try:
-        return UUID(str(value))
-    except ValueError:
-        return None
-
-
 def _first(items: Any) -> Mapping[str, Any]:
     return items[0] if isinstance(items, list) and items and isinstance(items[0], Mapping) else {}
 
 
-def first_capture(order: Mapping[str, Any]) -> Mapping[str, Any]:
-    return _first((_first(order.get("purchase_units")).get("payments") or {}).get("captures"))
+def payment_id_of(resource: Any) -> UUID | None:
+    """Our payment id, from a capture's or refund's custom_id or an order's purchase unit's."""
+    if not isinstance(resource, Mapping):
+        return None
+    try:
+        return UUID(str(resource.get("custom_id") or _first(resource.get("purchase_units")).get("custom_id")))
+    except ValueError:
+        return None
 
 
 def capture_update(capture: Mapping[str, Any]) -> PaymentUpdate:
@@ -81,12 +72,13 @@ def capture_update(capture: Mapping[str, Any]) -> PaymentUpdate:
 
 def order_update(order: Mapping[str, Any]) -> PaymentUpdate:
     """Where an order stands: approved is authorized (the core captures it); completed, its capture's status."""
-    status = str(order.get("status"))
-    if status == "COMPLETED" and first_capture(order):
-        return capture_update(first_capture(order))
-    amount, currency = iso_amount(_first(order.get("purchase_units")).get("amount"))
+    unit = _first(order.get("purchase_units"))
+    capture = _first((unit.get("payments") or {}).get("captures"))
+    if order.get("status") == "COMPLETED" and capture:
+        return capture_update(capture)
+    amount, currency = iso_amount(unit.get("amount"))
     # VOIDED: PayPal lapsed the order (we never void one; a payer who cancels leaves it open).
-    mapped = {"APPROVED": PaymentStatus.AUTHORIZED, "VOIDED": PaymentStatus.EXPIRED}.get(status)
+    mapped = {"APPROVED": PaymentStatus.AUTHORIZED, "VOIDED": PaymentStatus.EXPIRED}.get(str(order.get("status")))
     return PaymentUpdate(status=mapped or PaymentStatus.PENDING, amount=amount, currency=currency)
 
 
@@ -108,19 +100,14 @@ def _up_capture_id(resource: Mapping[str, Any]) -> str:
 def normalize(payload: Mapping[str, Any]) -> WebhookEvent:
     event_type = str(payload.get("event_type") or "")
     resource: Mapping[str, Any] = payload["resource"] if isinstance(payload.get("resource"), Mapping) else {}
-    event = WebhookEvent(gateway_event_id=str(payload.get("id") or ""), event_type=event_type, payload=payload)
+    event = WebhookEvent(str(payload.get("id") or ""), event_type, payload, payment_id=payment_id_of(resource))
     if event_type in _ORDER_EVENTS:
-        payment_id = _uuid(_first(resource.get("purchase_units")).get("custom_id"))
-        return replace(event, payment_id=payment_id, gateway_reference=str(resource.get("id") or ""),
-                       payment_update=order_update(resource))  # fmt: skip
-    payment_id = _uuid(resource.get("custom_id"))
+        return replace(event, gateway_reference=str(resource.get("id") or ""), payment_update=order_update(resource))
     if event_type in _CAPTURE_EVENTS:
         order_id = ((resource.get("supplementary_data") or {}).get("related_ids") or {}).get("order_id")
-        return replace(event, payment_id=payment_id, gateway_reference=str(order_id or resource.get("id") or ""),
-                       payment_update=capture_update(resource))  # fmt: skip
+        reference = str(order_id or resource.get("id") or "")
+        return replace(event, gateway_reference=reference, payment_update=capture_update(resource))
     refund = refund_update(resource) if event_type in _REFUND_EVENTS else None
-    if refund is not None:  # named by the capture it refunds (its "up" link), or our id where we made it
-        return replace(
-            event, payment_id=payment_id, gateway_reference=_up_capture_id(resource), refund_updates=(refund,)
-        )
+    if refund is not None:  # named by the capture it refunds (its "up" link), and our id where we made it
+        return replace(event, gateway_reference=_up_capture_id(resource), refund_updates=(refund,))
     return event

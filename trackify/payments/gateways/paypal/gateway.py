@@ -1,8 +1,5 @@
-"""PayPalGateway: an Orders v2 order (intent CAPTURE) paid at PayPal (redirect) or with PayPal's
-buttons (in-modal); the core captures it once approved. Calls go through `api`; see docs/paypal.md.
-
-`verify_webhook` asks PayPal (verify-webhook-signature): one call per delivery, duplicates included.
-"""
+"""PayPalGateway: an Orders v2 order (intent CAPTURE) paid at PayPal's page (redirect) or buttons (in-modal); the
+core captures it once approved. `verify_webhook` asks PayPal, once per delivery. See docs/paypal.md."""
 
 from __future__ import annotations
 
@@ -21,11 +18,8 @@ from trackify.payments.gateways.base import PaymentGatewayBase
 from trackify.payments.gateways.paypal import events
 from trackify.payments.gateways.paypal.api import PayPalApi, api_for
 
-# verify-webhook-signature's fields, and the delivery headers that carry them.
-_TRANSMISSION = {
-    f: f"paypal-{f.replace('_', '-')}" for f in ("transmission_id", "transmission_time", "transmission_sig")
-}
-_TRANSMISSION.update(cert_url="paypal-cert-url", auth_algo="paypal-auth-algo")
+# verify-webhook-signature's fields; the delivery's header `paypal-transmission-id` carries transmission_id, etc.
+_TRANSMISSION = ("transmission_id", "transmission_time", "transmission_sig", "cert_url", "auth_algo")
 
 
 class PayPalGateway(PaymentGatewayBase):
@@ -34,9 +28,7 @@ class PayPalGateway(PaymentGatewayBase):
     credential_fields = (
         t.CredentialField("client_id", "Client ID", secret=False, help_text="Of your PayPal REST app."),
         t.CredentialField("client_secret", "Secret", help_text="Of your PayPal REST app."),
-        t.CredentialField(
-            "webhook_id", "Webhook ID", secret=False, required=False, help_text="Deliveries verify once it is set."
-        ),
+        t.CredentialField("webhook_id", "Webhook ID", secret=False, required=False, help_text="Verifies deliveries."),
     )
     flows = (t.PaymentFlow.REDIRECT, t.PaymentFlow.IN_MODAL)
     capabilities = t.GatewayCapabilities(True, True, flows, currencies=events.SUPPORTED, captures=True)
@@ -44,10 +36,8 @@ class PayPalGateway(PaymentGatewayBase):
     @classmethod
     def webhook_payment_hint(cls, request: t.WebhookRequest) -> UUID | None:
         try:
-            resource = load_json(request.body, parse_float=finite_float)["resource"]
-            custom = resource.get("custom_id") or resource["purchase_units"][0]["custom_id"]
-            return UUID(str(custom))
-        except (InputError, KeyError, IndexError, TypeError, AttributeError, ValueError):
+            return events.payment_id_of(load_json(request.body, parse_float=finite_float).get("resource"))
+        except (InputError, AttributeError):
             return None
 
     @classmethod
@@ -60,7 +50,8 @@ class PayPalGateway(PaymentGatewayBase):
         secret = self.context.credentials.get("client_secret", "")
         if not client_id or not secret:
             raise errors.GatewayConfigurationError("This PayPal configuration has no client id and secret.")
-        return api_for(client_id=client_id, client_secret=secret, test_mode=self.context.test_mode)
+        test_mode, base_url = self.context.test_mode, settings.PAYPAL_API_BASE
+        return api_for(client_id=client_id, client_secret=secret, test_mode=test_mode, base_url=base_url)
 
     def _browser_params(self) -> dict[str, str]:
         return {"client_id": self.context.credentials.get("client_id", ""), "sdk_url": settings.PAYPAL_JS_SDK_URL}
@@ -95,16 +86,12 @@ class PayPalGateway(PaymentGatewayBase):
             raise errors.WebhookVerificationError(f"The body is not a PayPal event: {exc}") from exc
         if not isinstance(payload, dict) or not isinstance(payload.get("id"), str):
             raise errors.WebhookVerificationError("The body is not a PayPal event.")
-        headers = {field: request.header(name) for field, name in _TRANSMISSION.items()}
+        headers = {field: request.header(f"paypal-{field.replace('_', '-')}") for field in _TRANSMISSION}
         webhook_id = self.context.credentials.get("webhook_id", "")
         if not all(headers.values()) or not webhook_id:
-            raise errors.WebhookVerificationError(
-                "The delivery lacks PayPal's transmission headers, or no webhook id is set."
-            )
-        verdict = self.api.verify_webhook_signature(
-            {**headers, "webhook_id": webhook_id, "webhook_event": json.loads(request.body)}
-        )
-        if verdict != "SUCCESS":
+            raise errors.WebhookVerificationError("The delivery lacks PayPal's headers, or no webhook id is set.")
+        body = {**headers, "webhook_id": webhook_id, "webhook_event": json.loads(request.body)}
+        if self.api.verify_webhook_signature(body) != "SUCCESS":
             raise errors.WebhookVerificationError("PayPal did not confirm this delivery's signature.")
         return payload
 
@@ -117,24 +104,25 @@ class PayPalGateway(PaymentGatewayBase):
         return events.order_update(self.api.get_order(lookup.gateway_reference))
 
     def capture_payment(self, request: t.CaptureRequest) -> t.PaymentUpdate:
+        order_id = request.payment.gateway_reference
         try:
-            order = self.api.capture_order(request.payment.gateway_reference, request_id=request.idempotency_key)
+            order = self.api.capture_order(order_id, request_id=request.idempotency_key)
         except errors.PaymentDeclined as exc:
             return t.PaymentUpdate(status=t.PaymentStatus.FAILED, failure_message=exc.message)
         except errors.InvalidGatewayRequest as exc:
-            if "ORDER_EXPIRED" in exc.detail:
+            if "issue=ORDER_EXPIRED" in exc.detail:
                 return t.PaymentUpdate(status=t.PaymentStatus.EXPIRED)
-            raise
+            if "issue=ORDER_ALREADY_CAPTURED" not in exc.detail:
+                raise
+            order = self.api.get_order(order_id)  # captured by an attempt whose answer was lost: read it
         return events.order_update(order)
 
     def refund_payment(self, request: t.RefundRequest) -> t.RefundResult:
         capture_id = request.payment.gateway_payment_reference
         if not capture_id:
             raise errors.InvalidGatewayRequest("PayPal holds no capture for this payment, so nothing can be refunded.")
-        body = {
-            "amount": events.paypal_amount(request.amount, request.currency),
-            "custom_id": str(request.payment.payment_id),
-        }
+        amount = events.paypal_amount(request.amount, request.currency)
+        body = {"amount": amount, "custom_id": str(request.payment.payment_id)}
         refund = self.api.refund_capture(capture_id, body, request_id=request.idempotency_key)
         update = events.refund_update(refund)
         status = update.status if update else t.RefundStatus.PENDING
