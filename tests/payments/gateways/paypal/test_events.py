@@ -103,3 +103,20 @@ def test_refund_events_name_the_capture_by_its_up_link(event_type: str) -> None:
 def test_other_events_are_ignored() -> None:
     event = events.normalize({"id": "WH-4", "event_type": "BILLING.PLAN.CREATED", "resource": {}})
     assert not event.is_actionable
+
+
+@pytest.mark.parametrize("details", [{"issue": "X"}, "INSTRUMENT_DECLINED", [], ["x"], None])
+def test_a_malformed_error_body_is_still_translated(details: object) -> None:
+    import json
+
+    import requests
+
+    from trackify.payments.gateways.paypal import api
+
+    response = requests.Response()
+    response.status_code, response._content = (
+        422,
+        json.dumps({"name": "UNPROCESSABLE_ENTITY", "details": details}).encode(),
+    )
+    error = api._translate(requests.HTTPError(response=response), "order get")
+    assert isinstance(error, InvalidGatewayRequest) and "http=422" in error.detail

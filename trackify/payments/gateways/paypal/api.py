@@ -55,7 +55,7 @@ def _translate(exc: Exception, operation: str) -> errors.GatewayError:
     # Shapes: https://developer.paypal.com/api/rest/responses/ ({name, message, debug_id, details: [{issue}]});
     # the token endpoint answers OAuth's {error, error_description} instead.
     status, body = response.status_code, _json(response.text)
-    first = (body.get("details") or [{}])[0]
+    first = body["details"][0] if isinstance(body.get("details"), list) and body["details"] else {}
     issue = str(first.get("issue") or "") if isinstance(first, dict) else ""
     name = str(body.get("name") or body.get("error") or "")
     detail = f"PayPal {operation}: http={status} name={name} issue={issue}"[:1000]
