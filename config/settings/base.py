@@ -194,6 +194,7 @@ TRACKIFY_SANDBOX_SETTLE_SECONDS = int(os.environ.get("TRACKIFY_SANDBOX_SETTLE_SE
 # Gateways by name. Packages may add more through the `trackify.payment_gateways` entry points.
 PAYMENT_GATEWAYS: dict[str, str] = {
     "stripe": "trackify.payments.gateways.stripe.StripeGateway",
+    "mollie": "trackify.payments.gateways.mollie.MollieGateway",
 }
 
 # Absolute base URL of this deployment, for webhook URLs and return links built outside a request.
@@ -262,6 +263,12 @@ TRACKIFY_EMAIL_ENABLED = True
 STRIPE_API_BASE = os.environ.get("STRIPE_API_BASE", "").rstrip("/")
 STRIPE_MAX_NETWORK_RETRIES = int(os.environ.get("STRIPE_MAX_NETWORK_RETRIES", "2"))
 STRIPE_TIMEOUT_SECONDS = int(os.environ.get("STRIPE_TIMEOUT_SECONDS", "20"))
+
+# --- Mollie ---------------------------------------------------------------------------------
+# Another base URL for Mollie's API (a local fake in tests); empty means Mollie's own.
+MOLLIE_API_BASE = os.environ.get("MOLLIE_API_BASE", "").rstrip("/")
+# Read time-out of one call to Mollie (the SDK connects within 5 s, retrying connection errors).
+MOLLIE_TIMEOUT_SECONDS = int(os.environ.get("MOLLIE_TIMEOUT_SECONDS", "20"))
 
 # --- Background work (Celery on Redis), opt-in ------------------------------------------------
 # "inline": each webhook is applied in its request (the default; no broker needed).
