@@ -66,3 +66,15 @@ def test_stripe_test_keys_in_the_environment_add_a_default_stripe_config(db, mon
     assert seed()["stripe_gateway_config_id"] == str(stripe.pk)
     assert PaymentGatewayConfig.objects.get(pk=stripe.pk).credentials["webhook_secret"] == "whsec_" + "c" * 32
     assert PaymentGatewayConfig.objects.filter(gateway_name="stripe").count() == 1
+
+
+def test_a_mollie_test_key_in_the_environment_adds_a_mollie_config_once(db, monkeypatch):
+    monkeypatch.setenv("MOLLIE_API_KEY", "test_" + "m" * 30)
+    result = seed()
+    mollie = PaymentGatewayConfig.objects.get(pk=result["mollie_gateway_config_id"])
+    assert (mollie.gateway_name, mollie.test_mode, mollie.is_default) == ("mollie", True, False)
+    assert mollie.credentials["api_key"] == "test_" + "m" * 30
+    assert seed()["mollie_gateway_config_id"] == str(mollie.pk)
+    assert PaymentGatewayConfig.objects.filter(gateway_name="mollie").count() == 1
+    monkeypatch.delenv("MOLLIE_API_KEY")
+    assert "mollie_gateway_config_id" not in seed()

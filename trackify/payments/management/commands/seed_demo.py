@@ -1,4 +1,4 @@
-"""Demo data for a first run: a user, a sandbox gateway (and Stripe, if keys are in the environment), invoices."""
+"""Demo data for a first run: a user, a sandbox gateway (Stripe, Mollie if keys are in the environment), invoices."""
 
 from __future__ import annotations
 
@@ -88,6 +88,7 @@ class Command(BaseCommand):
         if sandbox is None:
             sandbox = gateway_config_create(owner=user, gateway_name="sandbox", display_name="Sandbox", is_default=True)
         stripe = self._stripe_from_environment(user)
+        mollie = self._mollie_from_environment(user)
 
         invoices = []
         for spec in DEMO_INVOICES:
@@ -108,6 +109,8 @@ class Command(BaseCommand):
         }
         if stripe is not None:
             result["stripe_gateway_config_id"] = str(stripe.pk)
+        if mollie is not None:
+            result["mollie_gateway_config_id"] = str(mollie.pk)
         return result
 
     def _stripe_from_environment(self, user: Any) -> PaymentGatewayConfig | None:
@@ -126,3 +129,16 @@ class Command(BaseCommand):
             return gateway_config_update(config=existing, credentials=keys, is_default=True)
         return gateway_config_create(owner=user, gateway_name="stripe", display_name="Stripe (test)", credentials=keys,
                                      is_default=True)
+
+    def _mollie_from_environment(self, user: Any) -> PaymentGatewayConfig | None:
+        """With MOLLIE_API_KEY (a test_… key) set, add (or update) a Mollie config in test mode; not the default."""
+        api_key = os.environ.get("MOLLIE_API_KEY", "")
+        if not api_key or "mollie" not in gateway_classes():
+            return None
+        configs = PaymentGatewayConfig.objects.filter(owner=user, archived_at__isnull=True)
+        existing = configs.filter(gateway_name="mollie").first()
+        if existing is not None:
+            return gateway_config_update(config=existing, credentials={"api_key": api_key})
+        return gateway_config_create(
+            owner=user, gateway_name="mollie", display_name="Mollie (test)", credentials={"api_key": api_key}
+        )
