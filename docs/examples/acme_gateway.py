@@ -14,12 +14,13 @@ from typing import Any
 from uuid import UUID
 
 import requests
+from django.conf import settings
 
 from trackify.payments.gateways.base import PaymentGatewayBase
 from trackify.payments.gateways.errors import (
     GatewayConfigurationError,
-    GatewayError,
     GatewayUnavailable,
+    InvalidGatewayRequest,
     WebhookVerificationError,
 )
 from trackify.payments.gateways.types import (
@@ -35,6 +36,12 @@ from trackify.payments.gateways.types import (
 )
 
 API_BASE = "https://api.acme-pay.invalid/v1"
+
+
+def api_base() -> str:
+    """Settable (ACME_API_BASE), as STRIPE_API_BASE is: the conformance kit's fake is reached so."""
+    return str(getattr(settings, "ACME_API_BASE", API_BASE))
+
 STATUSES = {"open": PaymentStatus.PENDING, "paid": PaymentStatus.SUCCEEDED, "failed": PaymentStatus.FAILED,
             "canceled": PaymentStatus.CANCELLED, "expired": PaymentStatus.EXPIRED}
 
@@ -51,21 +58,26 @@ class AcmeGateway(PaymentGatewayBase):
     # -- calls to Acme -------------------------------------------------------------------------
 
     def _call(self, method: str, path: str, **kwargs: Any) -> dict[str, Any]:
-        try:
-            response = requests.request(
-                method, f"{API_BASE}{path}", timeout=15,
-                headers={"Authorization": f"Bearer {self.context.credentials['api_key']}",
-                         **kwargs.pop("headers", {})},
-                **kwargs,
-            )
-        except requests.RequestException as exc:
-            raise GatewayUnavailable(detail=type(exc).__name__) from exc
-        if response.status_code == 401:
+        headers = {"Authorization": f"Bearer {self.context.credentials['api_key']}", **kwargs.pop("headers", {})}
+        # One retry of a network error, a 429 or a 5xx: the Idempotency-Key makes a repeated POST safe.
+        for retries_left in (1, 0):
+            try:
+                response = requests.request(method, f"{api_base()}{path}", timeout=15, headers=headers, **kwargs)
+            except requests.RequestException as exc:
+                if retries_left:
+                    continue
+                raise GatewayUnavailable(detail=type(exc).__name__) from exc
+            if response.status_code == 429 or response.status_code >= 500:
+                if retries_left:
+                    continue
+                raise GatewayUnavailable(detail=f"HTTP {response.status_code}")
+            break
+        if response.status_code in (401, 403):
             raise GatewayConfigurationError("Acme refused the API key.")
-        if response.status_code >= 500:
-            raise GatewayUnavailable(detail=f"HTTP {response.status_code}")
         if response.status_code >= 400:
-            raise GatewayError("Acme refused the request.", detail=response.text[:200])
+            is_json = "json" in response.headers.get("Content-Type", "")
+            message = str(response.json().get("error", "")) if is_json else ""
+            raise InvalidGatewayRequest(f"Acme refused the request: {message or response.status_code}.")
         data: dict[str, Any] = response.json()
         return data
 
@@ -82,6 +94,10 @@ class AcmeGateway(PaymentGatewayBase):
         checkout = self._call("GET", f"/checkouts/{lookup.gateway_reference}")
         return PaymentUpdate(status=STATUSES[checkout["status"]], amount=checkout["amount"],
                             currency=checkout["currency"].upper())
+
+    def test_connection(self) -> str:
+        account = self._call("GET", "/account")
+        return f"Connected to Acme Pay account {account['id']}."
 
     # -- webhooks --------------------------------------------------------------------------------
 

@@ -56,6 +56,14 @@ describe("the result page", () => {
     expect(nextDelay(1)).toBeGreaterThan(nextDelay(0));
   });
 
+  it("shows an approved payment as being completed, and keeps polling until it is captured", async () => {
+    const { clock } = renderResult([paymentStatus("authorized"), paymentStatus("succeeded")]);
+    expect(await screen.findByRole("heading", { name: "Payment approved" })).toBeInTheDocument();
+    expect(screen.getByText(/You do not need to pay again/)).toBeInTheDocument();
+    await clock.runNext();
+    expect(await screen.findByRole("heading", { name: "Payment received" })).toBeInTheDocument();
+  });
+
   it("shows a failure with its reason and a 'try again' link to the pay page", async () => {
     renderResult([paymentStatus("failed", { failure_message: "The card was declined (sandbox)." })]);
     expect(await screen.findByRole("heading", { name: "Payment failed" })).toBeInTheDocument();

@@ -54,6 +54,7 @@ class PaymentGatewayConfigAdmin(admin.ModelAdmin):
         lines = [
             f"Last event received: {last}",
             f"Verified {health.verified}, rejected (bad signature) {health.rejected}, "
+            f"unmatched (hints about payments the provider does not have) {health.unmatched}, "
             f"failed {health.failed}, deferred {health.deferred}",
             *(f"Warning: {warning}" for warning in health.warnings),
         ]

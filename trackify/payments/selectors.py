@@ -141,8 +141,8 @@ def invoice_payment_options(invoice: Invoice) -> InvoicePaymentOptions:
 
 
 def invoice_amount_in_flight(invoice: Invoice) -> int:
-    """Minor units of the invoice's payments still processing: sent, not yet counted as paid."""
-    total = invoice.payments.filter(status=InvoicePayment.Status.PROCESSING).aggregate(total=Sum("amount"))["total"]
+    """Minor units of the invoice's payments authorized or processing: sent, not yet counted as paid."""
+    total = invoice.payments.filter(status__in=state.IN_FLIGHT_STATUSES).aggregate(total=Sum("amount"))["total"]
     return int(total or 0)
 
 

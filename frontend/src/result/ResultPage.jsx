@@ -15,6 +15,7 @@ const HEADINGS = {
   failed: "Payment failed",
   cancelled: "Payment cancelled",
   expired: "Payment session expired",
+  authorized: "Payment approved",
   processing: "Payment processing",
   pending: "Checking your payment…",
 };
@@ -36,6 +37,14 @@ function Explanation({ payment, gaveUp }) {
     return (
       <p className="notice info" role="status">
         Your payment is being confirmed by the payment provider. You can close this page: the invoice will show the payment as soon as it is confirmed.
+      </p>
+    );
+  }
+  if (status === "authorized") {
+    return (
+      <p className="notice info" role="status">
+        You approved the payment; it is being completed with the payment provider. You do not need to pay again.
+        This page updates by itself.
       </p>
     );
   }

@@ -38,6 +38,7 @@ def test_a_config_that_heard_nothing_yet(api, sandbox_config) -> None:
         "last_event_type": "",
         "last_rejected_at": None,
         "verified": 0,
+        "unmatched": 0,
         "rejected": 0,
         "failed": 0,
         "deferred": 0,

@@ -223,7 +223,10 @@ class RefundSerializer(serializers.Serializer):
 
 
 class WebhookAnswerSerializer(serializers.Serializer):
-    status = serializers.ChoiceField(choices=["processed", "ignored", "deferred", "duplicate", "queued"])
+    status = serializers.ChoiceField(
+        choices=["processed", "ignored", "deferred", "duplicate", "queued", "unmatched"],
+        help_text="unmatched: a hint-only delivery naming an object the provider does not have for the config.",
+    )
     detail = serializers.CharField()
 
 
@@ -235,6 +238,10 @@ class WebhookHealthSerializer(serializers.Serializer):
     last_rejected_at = serializers.DateTimeField(allow_null=True)
     verified = serializers.IntegerField(help_text="verified deliveries (stored events)")
     rejected = serializers.IntegerField(help_text="deliveries refused for a bad signature")
+    unmatched = serializers.IntegerField(
+        help_text="hints (a hint-only gateway's unsigned webhooks) naming a payment the provider does not have "
+        "for this config: answered 200 and ignored"
+    )
     failed = serializers.IntegerField(help_text="events whose processing failed; processed again later")
     deferred = serializers.IntegerField(help_text="events whose payment is not known yet; processed again later")
     open_payments = serializers.IntegerField(help_text="payments still open past the silence threshold")

@@ -26,6 +26,7 @@ urlpatterns = [
     ),
     path("create-session/", views.CreateSessionView.as_view(), name="create-session"),
     path("status/<uuid:payment_id>/", views.PaymentStatusView.as_view(), name="payment-status"),
+    path("status/<uuid:payment_id>/check/", views.PaymentCheckView.as_view(), name="payment-check"),
     path("invoice/<uuid:invoice_id>/gateway/", views.InvoiceGatewayView.as_view(), name="invoice-gateway"),
     path(
         "invoice/<uuid:invoice_id>/refund-overpayment/",

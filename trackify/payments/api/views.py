@@ -159,6 +159,28 @@ class PaymentStatusView(APIView):
         return Response(s.PaymentStatusSerializer(payment).data)
 
 
+class PaymentCheckView(APIView):
+    """The payer's browser says the gateway approved (PayPal's buttons' `onApprove`): ask it now.
+
+    Same access as the status. The gateway is asked at once (not once per refresh interval), and a
+    payment it reports authorized is captured, once, however many signals arrive together.
+    """
+
+    permission_classes = [AllowAny]
+    throttle_classes = PUBLIC_THROTTLES
+
+    @extend_schema(
+        request=None,
+        responses=s.PaymentStatusSerializer,
+        parameters=[TOKEN_PARAM],
+        summary="Ask the payment's gateway now (after an in-page approval); capture it if authorized",
+    )
+    def post(self, request: Request, payment_id: str) -> Response:
+        payment = selectors.payment_for_client(payment_id=payment_id, user=request.user, token=client_token(request))
+        payment = payment_refresh_status(payment=payment, now=True)
+        return Response(s.PaymentStatusSerializer(payment).data)
+
+
 class OwnerPaymentPagination(PageNumberPagination):
     page_size = 20
     page_size_query_param = "page_size"

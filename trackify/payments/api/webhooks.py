@@ -27,7 +27,7 @@ from trackify.common.throttling import client_address_of, webhook_rejections
 from trackify.payments.api.serializers import WebhookAnswerSerializer
 from trackify.payments.gateways.errors import WebhookVerificationError
 from trackify.payments.services.health import webhook_rejection_record
-from trackify.payments.services.webhooks import webhook_receive
+from trackify.payments.services.webhooks import WebhookProviderUnavailable, webhook_receive
 from trackify.payments.tasks import webhook_event_apply
 
 WEBHOOK_RESPONSES = {
@@ -39,12 +39,17 @@ WEBHOOK_RESPONSES = {
     429: OpenApiResponse(description="Too many rejected deliveries for this config lately; see Retry-After"),
     500: OpenApiResponse(description="Stored, not yet processed; the gateway should deliver again"),
     503: OpenApiResponse(
-        description="The database is unavailable: nothing was stored; the gateway should deliver again "
-        "(after Retry-After seconds)"
+        description="The database is unavailable, or the provider could not be asked to verify the delivery "
+        "(PayPal's verification) or to show what a hint names (Mollie): nothing was applied; the gateway "
+        "should deliver again (after Retry-After seconds)"
     ),
 }
 
-# Rejected deliveries (400, 404) count towards the `webhook_rejected` throttle.
+# What a 503 for a provider that could not be asked tells the provider to wait before delivering again.
+PROVIDER_RETRY_AFTER_SECONDS = 30
+
+# Rejected deliveries (400, 404) count towards the `webhook_rejected` throttle, and so do hints
+# naming an object the provider does not have (answered 200).
 _REJECTED = frozenset({400, 404})
 
 
@@ -80,7 +85,12 @@ def webhook_receive_view(request: HttpRequest, gateway_name: str, config_id: UUI
             webhook_rejection_record(config_id=config_id)  # the config's webhook health counts it
         if exc.status_code in _REJECTED:
             webhook_rejections.record(ident)
-        return JsonResponse(error_body(exc.code, exc.message, field=exc.field), status=exc.status_code)
+        response = JsonResponse(error_body(exc.code, exc.message, field=exc.field), status=exc.status_code)
+        if isinstance(exc, WebhookProviderUnavailable):
+            response["Retry-After"] = str(PROVIDER_RETRY_AFTER_SECONDS)
+        return response
+    if outcome.status == "unmatched":  # a hint naming nothing the provider has for us: made up, or astray
+        webhook_rejections.record(ident)  # each costs a call to the provider: bounded like rejections
     if outcome.status == "queued":  # async mode: the event is stored (committed); a worker applies it
         webhook_event_apply.delay(outcome.event_id)
     return JsonResponse({"status": outcome.status, "detail": outcome.detail})

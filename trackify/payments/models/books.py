@@ -345,12 +345,15 @@ class WebhookRejection(models.Model):
     """Deliveries refused for a bad signature, counted per config and hour (nothing of them is kept).
 
     A verified delivery is a `PaymentWebhookEvent`; a refused one leaves only this count, which the
-    webhook health of the config shows (most deliveries refused: a wrong signing secret).
+    webhook health of the config shows (most deliveries refused: a wrong signing secret). Counted
+    apart, in `unmatched`: hints (a hint-only gateway's unsigned webhook) naming an object the
+    provider does not have for the config, answered 200 and otherwise dropped.
     """
 
     config = models.ForeignKey(PaymentGatewayConfig, on_delete=models.CASCADE, related_name="webhook_rejections")
     hour = models.DateTimeField()
     count = models.PositiveIntegerField(default=0)
+    unmatched = models.PositiveIntegerField(default=0)
     last_at = models.DateTimeField()
 
     class Meta:

@@ -9,7 +9,8 @@ and for a periodic task (cron, or a Celery beat entry calling them):
   reserved for a session that was never recorded as opened (the request died while asking the
   gateway; they stopped counting at their `expires_at`) are marked failed; payments with a dispute
   still open are refreshed from their gateway's list of the payment's disputes (`list_disputes`),
-  so that a dispute whose events were lost still moves, and closes, in our books.
+  so that a dispute whose events were lost still moves, and closes, in our books; our refunds whose
+  gateway never answered (kept pending) are sent again with their idempotency keys.
 - `webhook_events_reprocess`: stored events that failed, were deferred, or were left received
   by a process that died, are applied again from their verified payloads.
 
@@ -42,6 +43,7 @@ from trackify.payments.services import ledger
 from trackify.payments.services.gateway_configs import gateway_for
 from trackify.payments.services.lookups import lookup_for
 from trackify.payments.services.open_sessions import sessions_close_on_commit
+from trackify.payments.services.refunds import refund_send_unanswered, refunds_unanswered
 from trackify.payments.services.sessions import ABANDONED
 from trackify.payments.services.status import payment_refresh_status
 
@@ -80,6 +82,8 @@ class CatchUpSummary:
     disputes_refreshed: int = 0
     disputes_changed: int = 0
     dispute_errors: int = 0
+    # Our refunds whose gateway never answered (kept pending), sent again with their keys.
+    refunds_unanswered: Counter[str] = field(default_factory=Counter)  # sent, failed, error, flagged
 
     @property
     def done(self) -> int:
@@ -114,6 +118,8 @@ class CatchUpSummary:
             f"unchanged: {self.unchanged}, gateway errors: {self.errors}",
             f"open disputes refreshed: {self.disputes_refreshed} of {self.disputed} "
             f"({self.disputes_changed} changed), gateway errors: {self.dispute_errors}",
+            "refunds the gateway never answered, sent again: "
+            + (", ".join(f"{n} {kind}" for kind, n in sorted(self.refunds_unanswered.items())) or "none"),
         ]
 
 
@@ -208,6 +214,14 @@ def _refresh_guarded(payment_id: UUID) -> str:
         return "error"
 
 
+def _send_again_guarded(refund_id: UUID) -> str:
+    try:
+        return refund_send_unanswered(refund_id=refund_id)
+    except Exception:  # one refund's trouble must not stop the run
+        logger.exception("Sending refund %s again failed", refund_id)
+        return "error"
+
+
 def _catch_up_guarded(payment_id: UUID) -> str:
     try:
         return payment_catch_up_one(payment_id=payment_id)
@@ -248,6 +262,9 @@ def payments_catch_up(
 
         return handle
 
+    for page in keyset_pages(refunds_unanswered(older_than=older_than), batch_size=batch_size):  # usually none
+        for refund_id in page:
+            summary.refunds_unanswered[_send_again_guarded(refund_id)] += 1
     walks = [(payments, recorder(summary.add, _catch_up_guarded))]
     if summary.disputed:  # usually none: no walk then
         walks.append((disputed, recorder(summary.add_dispute_refresh, _refresh_guarded)))

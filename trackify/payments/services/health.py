@@ -40,6 +40,7 @@ class WebhookHealth:
     last_rejected_at: datetime | None
     verified: int  # over the last 24 hours, as every count here
     rejected: int
+    unmatched: int  # hints naming an object the provider does not have for this config
     failed: int
     deferred: int
     open_payments: int  # still pending or processing, opened before the silence threshold
@@ -50,16 +51,25 @@ class WebhookHealth:
 
 def webhook_rejection_record(*, config_id: UUID) -> None:
     """Count one delivery refused for its signature. Cheap, and never fails the answer (400)."""
+    _count(config_id, "count")
+
+
+def webhook_unmatched_record(*, config_id: UUID) -> None:
+    """Count one hint naming an object the provider does not have for the config (answered 200)."""
+    _count(config_id, "unmatched")
+
+
+def _count(config_id: UUID, column: str) -> None:
     now = timezone.now()
     hour = now.replace(minute=0, second=0, microsecond=0)
     rows = WebhookRejection.objects.filter(config_id=config_id, hour=hour)
-    if rows.update(count=F("count") + 1, last_at=now):
+    if rows.update(**{column: F(column) + 1}, last_at=now):
         return
     try:
         with transaction.atomic():
-            WebhookRejection.objects.create(config_id=config_id, hour=hour, count=1, last_at=now)
+            WebhookRejection.objects.create(config_id=config_id, hour=hour, last_at=now, **{column: 1})
     except IntegrityError:  # a concurrent rejection made the row first
-        rows.update(count=F("count") + 1, last_at=now)
+        rows.update(**{column: F(column) + 1}, last_at=now)
 
 
 def webhook_health(*, config: PaymentGatewayConfig) -> WebhookHealth:
@@ -74,7 +84,7 @@ def webhook_health(*, config: PaymentGatewayConfig) -> WebhookHealth:
     # Rejections are counted per hour: the window starts at the hour `since` falls in.
     first_hour = since.replace(minute=0, second=0, microsecond=0)
     rejections = WebhookRejection.objects.filter(config=config, hour__gte=first_hour).aggregate(
-        rejected=Sum("count"), last_at=Max("last_at")
+        rejected=Sum("count"), unmatched=Sum("unmatched"), last_at=Max("last_at")
     )
     silence = timedelta(minutes=settings.TRACKIFY_WEBHOOK_SILENCE_MINUTES)
     waiting = InvoicePayment.objects.filter(
@@ -89,6 +99,7 @@ def webhook_health(*, config: PaymentGatewayConfig) -> WebhookHealth:
         last_rejected_at=rejections["last_at"],
         verified=counts["verified"],
         rejected=rejections["rejected"] or 0,
+        unmatched=rejections["unmatched"] or 0,
         failed=counts["failed"],
         deferred=counts["deferred"],
         open_payments=waiting,
@@ -113,6 +124,12 @@ def _with_warnings(health: WebhookHealth, *, now: datetime, silence: timedelta) 
         warnings.append(
             f"{health.rejected} of {health.rejected + health.verified} deliveries in the last 24 hours were "
             "refused for a bad signature: the webhook signing secret stored here is probably not the endpoint's."
+        )
+    if health.unmatched >= 3 and health.unmatched > health.verified:
+        warnings.append(
+            f"{health.unmatched} deliveries in the last 24 hours named payments the provider does not have for "
+            "these credentials: another account's payments point at this webhook URL, or someone is posting "
+            "made-up ids (answered 200 and ignored)."
         )
     if health.failed or health.deferred:
         warnings.append(

@@ -1,20 +1,32 @@
-"""Refunds made through us. Refunds made in a gateway's dashboard arrive as webhook events."""
+"""Refunds made through us. Refunds made in a gateway's dashboard arrive as webhook events.
+
+A refund the gateway refused is marked failed and reserves nothing more. A refund whose gateway
+could not answer (a time-out, a dropped connection, a 5xx: `GatewayError.retryable`) may have been
+made all the same, so it is not marked failed: it stays pending, still reserving its amount, and
+`refunds_send_unanswered` (run by `payments_catch_up`) sends it again with the same idempotency key,
+which the provider answers with the first refund if there was one. Its webhook, if it comes first,
+settles it too. Keys are honoured for a day at most (Stripe's are kept 24 hours), so a refund still
+unanswered after `UNANSWERED_RESEND_WINDOW` is no longer sent: it is flagged for the owner to check
+in the gateway's dashboard.
+"""
 
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 from typing import Any
 from uuid import UUID
 
 from django.db import transaction
-from django.db.models import Sum
+from django.db.models import QuerySet, Sum
+from django.utils import timezone
 
 from trackify.common.errors import Conflict, NotFound, ValidationFailed
 from trackify.invoices.models import Invoice
 from trackify.invoices.selectors import invoice_lock
 from trackify.payments import state
 from trackify.payments.gateways.base import PaymentGatewayBase
-from trackify.payments.gateways.errors import GatewayError
+from trackify.payments.gateways.errors import GatewayError, GatewayUnavailable
 from trackify.payments.gateways.types import RefundRequest, RefundResult, RefundStatus, RefundUpdate
 from trackify.payments.models import InvoicePayment, PaymentRefund
 from trackify.payments.services import ledger
@@ -22,6 +34,13 @@ from trackify.payments.services.gateway_configs import gateway_for
 from trackify.payments.services.lookups import lookup_for
 
 logger = logging.getLogger(__name__)
+
+#: How long an unanswered refund is sent again with its key: within the providers' key lifetime.
+UNANSWERED_RESEND_WINDOW = timedelta(hours=23)
+UNANSWERED = (
+    "The payment provider did not answer, so it is not known yet whether the refund was made. It is kept "
+    "as pending and sent again with the same idempotency key shortly; do not refund again."
+)
 
 
 def payment_refund(
@@ -147,7 +166,8 @@ def _refund_amount(payment: InvoicePayment, gateway: PaymentGatewayBase, amount:
 def _ask_gateway(
     gateway: PaymentGatewayBase, refund: PaymentRefund, payment: InvoicePayment, reason: str
 ) -> RefundResult:
-    """Outside any transaction: a slow gateway holds no lock. A refusal releases the reservation."""
+    """Outside any transaction: a slow gateway holds no lock. A refusal releases the reservation;
+    no answer keeps it pending, to be sent again with the same key (the module's docstring)."""
     try:
         return gateway.refund_payment(
             RefundRequest(
@@ -160,6 +180,33 @@ def _ask_gateway(
             )
         )
     except GatewayError as exc:
+        if exc.retryable:
+            logger.warning("Refund %s got no answer from the gateway; kept pending: %s %s", refund.pk, exc.code,
+                           exc.detail)
+            raise GatewayUnavailable(UNANSWERED, detail=exc.detail, retry_after=exc.retry_after) from exc
         logger.warning("Refund %s failed at the gateway: %s %s", refund.pk, exc.code, exc.detail)
         ledger.refund_mark_failed(refund.id, exc.message)
         raise
+
+
+def refunds_unanswered(*, older_than: timedelta) -> QuerySet[PaymentRefund]:
+    """Our refunds still pending with no refund id from the gateway: it never answered."""
+    return PaymentRefund.objects.filter(
+        status=RefundStatus.PENDING, source="api", gateway_refund_id="",
+        created_at__lte=timezone.now() - older_than,
+    )
+
+
+def refund_send_unanswered(*, refund_id: UUID) -> str:
+    """Send an unanswered refund again, with its own key; apply the answer. Returns "sent", "failed"
+    (refused now), "error" (no answer again: tried on the next run), "flagged" (past the window)."""
+    refund = PaymentRefund.objects.select_related("payment__config").get(pk=refund_id)
+    payment = refund.payment
+    if refund.created_at <= timezone.now() - UNANSWERED_RESEND_WINDOW:
+        ledger.refund_mark_unanswered(refund.id)
+        return "flagged"
+    try:
+        _complete(refund, payment, gateway_for(payment.config), refund.reason)
+    except GatewayError as exc:
+        return "error" if exc.retryable else "failed"
+    return "sent"

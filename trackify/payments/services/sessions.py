@@ -37,6 +37,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from trackify.common.errors import Conflict, NotFound, TrackifyError, ValidationFailed
 from trackify.invoices.models import Invoice
 from trackify.invoices.selectors import invoice_lock
+from trackify.payments import state
 from trackify.payments.gateways.base import PaymentGatewayBase
 from trackify.payments.gateways.errors import GatewayError
 from trackify.payments.gateways.types import SessionRequest, SessionResult
@@ -97,11 +98,12 @@ def payable_config(invoice: Invoice, config_id: UUID | None = None) -> PaymentGa
 
 
 def amount_payable_now(invoice: Invoice) -> int:
-    """What a new session may take: the amount due less money in flight (payments a gateway is
-    settling) and less the sessions being opened (reserved, their gateway not answered yet: they
-    cannot be closed). Open sessions are not subtracted here: opening a new one closes them first,
-    and those that cannot be closed are subtracted then (`_amount_beside_open_sessions`)."""
-    held = invoice.payments.filter(Q(status=InvoicePayment.Status.PROCESSING) | being_opened())
+    """What a new session may take: the amount due less money in flight (payments authorized, to be
+    captured, or that a gateway is settling) and less the sessions being opened (reserved, their
+    gateway not answered yet: they cannot be closed). Open sessions are not subtracted here: opening
+    a new one closes them first, and those that cannot be closed are subtracted then
+    (`_amount_beside_open_sessions`)."""
+    held = invoice.payments.filter(Q(status__in=state.IN_FLIGHT_STATUSES) | being_opened())
     return max(invoice.amount_due - (held.aggregate(total=Sum("amount"))["total"] or 0), 0)
 
 

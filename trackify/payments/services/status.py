@@ -12,8 +12,10 @@ from django.utils import timezone
 from trackify.payments import state
 from trackify.payments.gateways.errors import GatewayError
 from trackify.payments.gateways.registry import UnknownGateway
+from trackify.payments.gateways.types import PaymentStatus
 from trackify.payments.models import InvoicePayment
 from trackify.payments.services import ledger
+from trackify.payments.services.captures import payment_capture
 from trackify.payments.services.gateway_configs import gateway_for
 from trackify.payments.services.lookups import lookup_for
 from trackify.payments.services.open_sessions import sessions_close_on_commit
@@ -36,14 +38,18 @@ def _claim_check(payment: InvoicePayment) -> bool:
     return claimed == 1
 
 
-def payment_refresh_status(*, payment: InvoicePayment) -> InvoicePayment:
+def payment_refresh_status(*, payment: InvoicePayment, now: bool = False) -> InvoicePayment:
     """Bring an open payment up to date with its gateway; return it fresh from the database.
 
-    A gateway that cannot be reached leaves the payment as we know it (and logs why).
+    At most once per `TRACKIFY_STATUS_REFRESH_INTERVAL` for a payment, whoever asks; with `now`
+    (the payer's browser reports an approval at the gateway: `POST /payment/status/<id>/check/`)
+    at once. A payment the gateway reports authorized is captured (`captures.payment_capture`, once
+    whatever the number of signals). A gateway that cannot be reached leaves the payment as we know
+    it (and logs why).
     """
     if payment.status not in state.OPEN_STATUSES or not payment.gateway_reference:
         return payment
-    if not _claim_check(payment):
+    if not now and not _claim_check(payment):
         return payment
     try:
         result = gateway_for(payment.config).get_payment_status(lookup_for(payment))
@@ -55,4 +61,6 @@ def payment_refresh_status(*, payment: InvoicePayment) -> InvoicePayment:
         return payment
     results = ledger.payment_apply(payment_id=payment.pk, payment_update=result, source="status_check")
     sessions_close_on_commit(results, invoice_id=payment.invoice_id, paid=payment.pk)
+    if result.status == PaymentStatus.AUTHORIZED:  # just authorized, or still: an earlier capture failed
+        payment_capture(payment_id=payment.pk)
     return InvoicePayment.objects.select_related("invoice", "config").get(pk=payment.pk)

@@ -13,26 +13,38 @@ The one path for every gateway's events, and the hottest one. On the config's ow
 tests/payments/webhooks/test_webhook_queries.py pins the query counts.
 With TRACKIFY_WEBHOOK_MODE=async the request stops after verifying and storing the event; a Celery
 worker applies it with `webhook_event_process`, through this same path.
+
+A gateway whose webhook is only a hint (`webhooks_are_hints`: Mollie POSTs `id=tr_…`, unsigned)
+goes through `webhook_hint_apply`: the gateway fetches the object (its `complete_event`: the fetch
+is the verification) and names the news by what it fetched (the object's id and status), and that
+event takes the path above, deduplicated on that name. A hint about an object the provider does not
+have for the config is answered 200 ("unmatched"), changes nothing, and is counted apart from
+rejected signatures. A hint that cannot be fetched now is kept (a row of its own) and answered 503,
+so the provider delivers it again and `webhook_events_reprocess` fetches it too. In async mode the
+request stores the hint and the worker fetches.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
-from dataclasses import dataclass
-from uuid import UUID
+from dataclasses import dataclass, replace
+from uuid import UUID, uuid4
 
 from django.conf import settings
 from django.db import InterfaceError, OperationalError, transaction
 from django.db.models import Exists, OuterRef
+from django.utils import timezone
 
 from trackify.common.errors import NotFound, TrackifyError
-from trackify.payments.gateways.errors import GatewayError, WebhookVerificationError
+from trackify.payments.gateways.errors import GatewayError, WebhookSubjectUnknown, WebhookVerificationError
 from trackify.payments.gateways.registry import get_gateway_class
 from trackify.payments.gateways.types import WebhookEvent, WebhookRequest
 from trackify.payments.models import InvoicePayment, PaymentGatewayConfig, PaymentWebhookEvent
 from trackify.payments.services import ledger
+from trackify.payments.services.captures import captures_on_commit
 from trackify.payments.services.gateway_configs import gateway_for
+from trackify.payments.services.health import webhook_unmatched_record
 from trackify.payments.services.notifications import outbox
 from trackify.payments.services.open_sessions import sessions_close_on_commit
 from trackify.payments.services.webhook_events import DONE, event_claim
@@ -49,9 +61,19 @@ class WebhookProcessingFailed(TrackifyError):
     code = "webhook_processing_failed"
 
 
+class WebhookProviderUnavailable(TrackifyError):
+    """The provider could not be asked to verify (or, for a hint, to show) the delivery: nothing is
+    applied and the provider should deliver again. Never counted as a rejected signature."""
+
+    status_code = 503
+    code = "gateway_unavailable"
+
+
 @dataclass(frozen=True)
 class WebhookOutcome:
-    status: str  # processed, ignored, deferred, duplicate; queued in async mode
+    # processed, ignored, deferred, duplicate; queued in async mode; unmatched: a hint about an
+    # object the provider does not have for this config.
+    status: str
     detail: str
     event_id: int | None
     # What the ledger did, update by update (empty for duplicates and ignored events).
@@ -86,7 +108,17 @@ def webhook_receive(
     else:
         hints = gateway_cls.webhook_payment_hint(request), gateway_cls.webhook_reference_hint(request)
         config = _config_from_hints(gateway_name, *hints)
-    event = gateway_for(config).handle_webhook(request)
+    try:
+        event = gateway_for(config).handle_webhook(request)  # may ask the provider (PayPal's verification)
+    except GatewayError as exc:
+        logger.warning("Could not verify a %s delivery: %s %s", gateway_name, exc.code, exc.detail)
+        raise WebhookProviderUnavailable(
+            f"{gateway_cls.display_name} could not be reached to verify the delivery; deliver it again."
+        ) from exc
+    if gateway_cls.webhooks_are_hints:
+        if settings.TRACKIFY_WEBHOOK_MODE == "async":  # the worker fetches
+            return webhook_enqueue(config=config, event=replace(event, gateway_event_id=_hint_key(event)))
+        return webhook_hint_apply(config=config, event=event)
     if hinted_event_id and event.gateway_event_id == hinted_event_id and config.hinted_event_done:  # type: ignore[attr-defined]
         return DUPLICATE  # a repeated delivery: verified, nothing locked, nothing written
     if settings.TRACKIFY_WEBHOOK_MODE == "async":
@@ -186,6 +218,7 @@ def _apply_locked(
     if locked.notifications:
         outbox.send_after_commit()
     sessions_close_on_commit(results, invoice_id=locked.invoice.pk, paid=locked.payment.pk)
+    captures_on_commit(results, payment_id=locked.payment.pk)
     return WebhookOutcome(Status.PROCESSED, detail, event_id, results)
 
 
@@ -233,6 +266,53 @@ def _done_already(config: PaymentGatewayConfig, event: WebhookEvent) -> WebhookO
     return WebhookOutcome("duplicate", row.result, row.pk) if row is not None else None
 
 
+def _hint_key(event: WebhookEvent) -> str:
+    """A stored hint's own key: one row per delivery, as a hint's news is known only once fetched."""
+    return f"hint:{event.gateway_event_id[:200]}:{uuid4().hex}"
+
+
+def webhook_hint_apply(
+    *, config: PaymentGatewayConfig, event: WebhookEvent, hint_row: PaymentWebhookEvent | None = None
+) -> WebhookOutcome:
+    """A hint-only delivery: fetch what it names, then apply the news as any verified event.
+
+    `hint_row`: the stored hint (async mode, or one kept after a failed fetch), marked done once the
+    news it led to is applied, or failed (to be fetched again) when the provider cannot answer.
+    """
+    try:
+        news = gateway_for(config).complete_event(event)  # no transaction open: the provider is asked
+    except WebhookSubjectUnknown as exc:
+        webhook_unmatched_record(config_id=config.pk)
+        if hint_row is not None:
+            _hint_settle(hint_row, Status.IGNORED, f"unmatched: {exc.message}")
+        return WebhookOutcome("unmatched", exc.message, hint_row.pk if hint_row else None)
+    except GatewayError as exc:
+        kept = hint_row or _hint_keep(config, event)
+        _hint_settle(kept, Status.FAILED, "", error=f"{exc.code}: {exc.detail or exc.message}"[:2000])
+        raise WebhookProviderUnavailable(
+            f"{gateway_for(config).display_name} could not be reached to fetch what the delivery names; "
+            "it is kept and fetched again."
+        ) from exc
+    outcome = webhook_apply(config=config, event=news)
+    if hint_row is not None:
+        _hint_settle(hint_row, Status.PROCESSED, f"{news.gateway_event_id}: {outcome.status}: {outcome.detail}")
+    return outcome
+
+
+def _hint_keep(config: PaymentGatewayConfig, event: WebhookEvent) -> PaymentWebhookEvent:
+    return PaymentWebhookEvent.objects.create(
+        gateway_name=config.gateway_name, config=config, gateway_event_id=_hint_key(event),
+        event_type=event.event_type, payload=dict(event.payload), status=Status.RECEIVED,
+    )
+
+
+def _hint_settle(row: PaymentWebhookEvent, status: str, result: str, *, error: str = "") -> None:
+    row.status, row.result, row.error = status, result[:500], error
+    row.attempts += 1
+    row.processed_at = timezone.now() if status != Status.FAILED else None
+    row.save(update_fields=["status", "result", "error", "attempts", "processed_at"])
+
+
 def webhook_enqueue(*, config: PaymentGatewayConfig, event: WebhookEvent) -> WebhookOutcome:
     """Async mode: store the verified event for a worker; answer at once.
 
@@ -251,7 +331,14 @@ def webhook_event_process(*, event_pk: int) -> WebhookOutcome:
     row = PaymentWebhookEvent.objects.select_related("config").get(pk=event_pk)
     if row.status in DONE:
         return WebhookOutcome("duplicate", row.result, row.pk)
-    event = gateway_for(row.config).normalize_event(row.payload)
+    return _replay(row)
+
+
+def _replay(row: PaymentWebhookEvent) -> WebhookOutcome:
+    gateway = gateway_for(row.config)
+    event = gateway.normalize_event(row.payload)
+    if gateway.webhooks_are_hints:
+        return webhook_hint_apply(config=row.config, event=event, hint_row=row)
     return webhook_apply(config=row.config, event=event)
 
 
@@ -275,9 +362,9 @@ def _store_failure(config: PaymentGatewayConfig, event: WebhookEvent, exc: Excep
 
 
 def webhook_event_reprocess(*, event_row: PaymentWebhookEvent) -> WebhookOutcome:
-    """Process a stored event again (admin action) by replaying its verified payload."""
-    event = gateway_for(event_row.config).normalize_event(event_row.payload)
+    """Process a stored event again (admin action) by replaying its verified payload (a stored hint
+    is fetched again)."""
     if event_row.status != Status.FAILED:
         event_row.status = Status.FAILED
         event_row.save(update_fields=["status"])
-    return webhook_apply(config=event_row.config, event=event)
+    return _replay(event_row)

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 import pytest
+from django.utils import timezone
 
 from tests.conftest import post_json
 from tests.fakes.fake_stripe import Account, FakeStripe
 from tests.payments.api.conftest import assert_error
 from tests.payments.gateways.stripe.stripe_api import deliver, only, opened, payment, reference_of
 from trackify.payments.models import PaymentRefund
+from trackify.payments.services.catch_up import payments_catch_up
 
 pytestmark = pytest.mark.django_db
 
@@ -124,12 +127,47 @@ def test_a_refund_that_fails_later_gives_the_amount_back(api, paid, stripe_confi
     assert refund(api, paid)["amount"] == "100.00"  # the failed refund no longer reserves its amount
 
 
-def test_a_refund_stripe_cannot_reach_is_a_502_and_reserves_nothing(api, paid, fake_stripe: FakeStripe) -> None:
-    fake_stripe.fail_next(3, status=500, path="/v1/refunds")
-    assert_error(post_json(api, f"/payment/{paid}/refund/", {"amount": "10.00"}), 502, "gateway_unavailable")
+def test_a_refund_stripe_cannot_answer_is_a_502_stays_pending_and_is_sent_again_with_its_key(
+    api, paid, fake_stripe: FakeStripe, stripe_account: Account
+) -> None:
+    # Stripe made the refund, but no answer reached us through the SDK's retries: it is not failed.
+    fake_stripe.drop_next(3, after_processing=True, path="/v1/refunds")
+    answer = post_json(api, f"/payment/{paid}/refund/", {"amount": "10.00"})
+    assert_error(answer, 502, "gateway_unavailable")
+    assert "do not refund again" in answer.json()["error"]["message"]
+    kept = PaymentRefund.objects.get(payment_id=paid)
+    assert kept.status == "pending"  # still reserving its amount: the rest is all that can be refunded
+    assert_error(post_json(api, f"/payment/{paid}/refund/", {"amount": "100.00"}), 400, "invalid")
+
+    summary = payments_catch_up(older_than=timedelta(0), workers=1)
+
+    assert summary.refunds_unanswered == {"sent": 1}
+    kept.refresh_from_db()
+    assert kept.status == "succeeded" and kept.gateway_refund_id
+    assert len(stripe_account.refunds) == 1  # the same key: Stripe answered with the first refund
+    assert payment(paid).refunded_amount == 1000
+
+
+def test_a_refund_stripe_refused_is_failed_and_reserves_nothing(api, paid, fake_stripe: FakeStripe) -> None:
+    fake_stripe.fail_next(1, status=400, path="/v1/refunds")
+    assert post_json(api, f"/payment/{paid}/refund/", {"amount": "10.00"}).status_code == 400
     assert PaymentRefund.objects.get(payment_id=paid).status == "failed"
-    assert payment(paid).refunded_amount == 0
     assert refund(api, paid, "100.00")["payment_status"] == "refunded"
+
+
+def test_a_refund_unanswered_past_the_key_lifetime_is_not_sent_again_but_flagged(
+    api, paid, fake_stripe: FakeStripe, stripe_account: Account
+) -> None:
+    fake_stripe.fail_next(3, status=500, path="/v1/refunds")
+    assert post_json(api, f"/payment/{paid}/refund/", {"amount": "10.00"}).status_code == 502
+    PaymentRefund.objects.filter(payment_id=paid).update(created_at=timezone.now() - timedelta(hours=23, minutes=1))
+
+    summary = payments_catch_up(older_than=timedelta(0), workers=1)
+
+    assert summary.refunds_unanswered == {"flagged": 1}
+    assert PaymentRefund.objects.get(payment_id=paid).status == "failed"
+    assert "check its dashboard" in payment(paid).attention_reason
+    assert not stripe_account.refunds
 
 
 def test_a_refund_retried_after_a_lost_answer_is_made_once(api, paid, fake_stripe, stripe_account) -> None:

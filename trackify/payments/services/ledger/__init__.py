@@ -41,6 +41,7 @@ from trackify.payments.services.ledger.records import (
 from trackify.payments.services.ledger.refunds import (
     apply_refund_update,
     refund_mark_failed,
+    refund_mark_unanswered,
     refund_reserve,
     refund_reserved_amount,
 )
@@ -70,6 +71,7 @@ __all__ = [
     "payment_reserve",
     "recompute_invoice",
     "refund_mark_failed",
+    "refund_mark_unanswered",
     "refund_reserve",
     "refund_reserved_amount",
 ]

@@ -66,9 +66,12 @@ def apply_payment_update(
     if payment.net_amount != net_before:  # pending -> processing, say, changes no total
         recompute_invoice(locked, net_before=net_before)
     closes_others = False
-    if target in (PaymentStatus.SUCCEEDED, PaymentStatus.PROCESSING):
+    if target in (PaymentStatus.SUCCEEDED, PaymentStatus.PROCESSING, PaymentStatus.AUTHORIZED):
         closes_others = _money_arrives(locked)
-    return LedgerResult(Outcome.APPLIED, str(target), closes_other_sessions=closes_others)
+    return LedgerResult(
+        Outcome.APPLIED, str(target), closes_other_sessions=closes_others,
+        needs_capture=target == PaymentStatus.AUTHORIZED,
+    )
 
 
 def payment_link_reference(locked: Locked, reference: str) -> None:

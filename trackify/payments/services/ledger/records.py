@@ -45,6 +45,9 @@ class LedgerResult:
     # that can still be paid: the caller closes them at their gateways once its transaction commits
     # (`open_sessions.sessions_close_on_commit`). The ledger itself calls no gateway.
     closes_other_sessions: bool = False
+    # The payment became authorized: the caller captures it once its transaction commits
+    # (`captures.captures_on_commit`), at a gateway that captures.
+    needs_capture: bool = False
 
     def __str__(self) -> str:
         return f"{self.outcome}: {self.detail}"
@@ -72,8 +75,11 @@ def lock_payment(payment_id: UUID) -> Locked:
 
 
 def brings_money(update: PaymentUpdate | None) -> bool:
-    """Whether applying `update` may make money arrive (a success, or a payment starting to settle)."""
-    return update is not None and update.status in (PaymentStatus.SUCCEEDED, PaymentStatus.PROCESSING)
+    """Whether applying `update` may make money arrive (a success, a payment starting to settle, or one
+    authorized and about to be captured)."""
+    return update is not None and update.status in (
+        PaymentStatus.SUCCEEDED, PaymentStatus.PROCESSING, PaymentStatus.AUTHORIZED
+    )
 
 
 def lock_payment_named(

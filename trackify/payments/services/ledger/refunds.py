@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 from uuid import UUID
 
+from django.db import transaction
 from django.db.models import Sum
 
 from trackify.payments import state
@@ -17,6 +18,7 @@ from trackify.payments.services.ledger.records import (
     Locked,
     Outcome,
     flag,
+    lock_payment,
     notify,
     recompute_invoice,
     record_transition,
@@ -111,6 +113,21 @@ def refund_reserve(locked: Locked, *, amount: int, reason: str, created_by: Any)
     return PaymentRefund.objects.create(
         payment=locked.payment, amount=amount, reason=reason[:500], created_by=created_by
     )
+
+
+def refund_mark_unanswered(refund_id: UUID) -> None:
+    """A refund of ours its gateway never answered for, past the time its key is honoured: no longer
+    sent. It is marked failed (it reserves nothing more) and its payment flagged for the owner, who
+    checks the gateway's dashboard; a refund made there after all arrives by webhook as its own."""
+    with transaction.atomic():
+        refund = PaymentRefund.objects.get(pk=refund_id)
+        locked = lock_payment(refund.payment_id)
+        message = "The gateway never answered for this refund; check its dashboard whether it was made."
+        PaymentRefund.objects.filter(pk=refund_id, status=RefundStatus.PENDING).update(
+            status=RefundStatus.FAILED, failure_message=message
+        )
+        flag(locked.payment, f"refund {refund_id} got no answer from the gateway: check its dashboard")
+        locked.payment.save(update_fields=["attention_reason", "updated_at"])
 
 
 def refund_mark_failed(refund_id: UUID, message: str) -> None:
