@@ -269,6 +269,8 @@ STRIPE_TIMEOUT_SECONDS = int(os.environ.get("STRIPE_TIMEOUT_SECONDS", "20"))
 MOLLIE_API_BASE = os.environ.get("MOLLIE_API_BASE", "").rstrip("/")
 # Read time-out of one call to Mollie (the SDK connects within 5 s, retrying connection errors).
 MOLLIE_TIMEOUT_SECONDS = int(os.environ.get("MOLLIE_TIMEOUT_SECONDS", "20"))
+# Further attempts after a connection error or a lost answer, with the same idempotency key.
+MOLLIE_MAX_NETWORK_RETRIES = int(os.environ.get("MOLLIE_MAX_NETWORK_RETRIES", "2"))
 
 # --- Background work (Celery on Redis), opt-in ------------------------------------------------
 # "inline": each webhook is applied in its request (the default; no broker needed).

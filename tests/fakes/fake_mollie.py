@@ -104,6 +104,8 @@ class Account:
     # Mollie lets most open payments not be canceled; the tests choose.
     open_cancelable: bool = True
     capture_status: str = "succeeded"
+    # Mollie's refunds start `pending` (then `refunded` within a day); the kit's adapter makes them quick.
+    refund_status: str = "pending"
 
 
 @dataclass
@@ -321,7 +323,8 @@ class FakeMollie:
             raise MollieError(422, "The amount is higher than the amount that is refundable", field="amount")
         currency = payment["amount"]["currency"]
         refund = {
-            "resource": "refund", "id": new_id("re_"), "amount": dict(body["amount"]), "status": "pending",
+            "resource": "refund", "id": new_id("re_"), "amount": dict(body["amount"]),
+            "status": self.account_of(payment["id"]).refund_status,
             "createdAt": now(), "description": body.get("description", ""), "metadata": body.get("metadata"),
             "paymentId": payment["id"],
         }  # fmt: skip

@@ -175,7 +175,7 @@ def test_expire_session_cancels_where_mollie_allows(gateway, fake_mollie, mollie
     assert len(fake_mollie.requests_to("DELETE")) == 1
 
 
-def test_test_connection_and_errors(gateway, make_gateway, fake_mollie) -> None:
+def test_test_connection_and_errors(gateway, make_gateway, fake_mollie, settings) -> None:
     assert gateway.test_connection() == (
         "Connected to Mollie in test mode. Payment methods enabled: ideal, creditcard, bancontact.")  # fmt: skip
     wrong = make_gateway(api_key="test_" + "x" * 30)
@@ -187,9 +187,13 @@ def test_test_connection_and_errors(gateway, make_gateway, fake_mollie) -> None:
     fake_mollie.fail_next(status=503)
     with pytest.raises(GatewayUnavailable):
         gateway.test_connection()
-    fake_mollie.drop_next()
+    fake_mollie.drop_next(3)  # the first attempt and both retries
     with pytest.raises(GatewayUnavailable):
         gateway.test_connection()
+    fake_mollie.drop_next(2, after_processing=True)  # answers lost twice: the third attempt is replayed
+    assert gateway.create_payment_session(session_request()).gateway_reference
+    assert len(fake_mollie.accounts[0].payments) == 1
+    settings.MOLLIE_MAX_NETWORK_RETRIES = 0
     fake_mollie.hang_next(seconds=3)
     with pytest.raises(GatewayUnavailable):
         gateway.test_connection()

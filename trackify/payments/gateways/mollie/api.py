@@ -1,6 +1,6 @@
 """The one module of Trackify that imports the Mollie SDK: a `Client` per API key (at `MOLLIE_API_BASE` when
 set), plain dicts back, every SDK error one of our `GatewayError`s, never a key in a log. The SDK sends our key
-as `Idempotency-Key` (its own retries, of connection errors only, reuse it; without one it makes a random one)."""
+as `Idempotency-Key` (else a random one); `_call` retries lost answers with it, and Mollie replays the first."""
 
 from __future__ import annotations
 
@@ -73,8 +73,14 @@ class MollieApi:
             self._client.set_api_key(api_key)
 
     def _call(self, operation: str, method: Callable[..., Any], *args: Any, **kwargs: Any) -> dict[str, Any]:
-        with _translated(operation):
-            return dict(method(*args, **kwargs))
+        for retries_left in range(settings.MOLLIE_MAX_NETWORK_RETRIES, -1, -1):
+            try:
+                with _translated(operation):
+                    return dict(method(*args, **kwargs))
+            except GatewayUnavailable as exc:
+                if not retries_left or not isinstance(exc.__cause__, RequestError):
+                    raise
+        raise AssertionError("unreachable")
 
     def _of(self, payment_id: str) -> Payment:  # a handle on its refunds, captures…: nothing fetched
         return Payment({"id": payment_id}, self._client)

@@ -58,11 +58,8 @@ def embedded(payment: Mapping[str, Any], name: str) -> list[Mapping[str, Any]]:
 def payment_update(payment: Mapping[str, Any]) -> PaymentUpdate:
     status = PAYMENT_STATUSES.get(str(payment.get("status")), P.PENDING)
     amount, currency = iso_amount(payment)
-    details = payment.get("details")
-    failure = ""
-    if status == P.FAILED:  # cards carry Mollie's reason, written for the card holder
-        failure = str(details.get("failureMessage") or "") if isinstance(details, Mapping) else ""
-        failure = (failure or FAILURE_MESSAGE)[:500]
+    details = payment["details"] if isinstance(payment.get("details"), Mapping) else {}  # cards: the reason
+    failure = (str(details.get("failureMessage") or "") or FAILURE_MESSAGE)[:500] if status == P.FAILED else ""
     return PaymentUpdate(status, amount, currency, failure_message=failure)
 
 
@@ -77,8 +74,7 @@ def refund_updates(payment: Mapping[str, Any]) -> tuple[RefundUpdate, ...]:
 
 
 def refund_result(refund: Mapping[str, Any], asked: int) -> RefundResult:
-    amount = iso_amount(refund)[0]
-    status = REFUND_STATUSES.get(str(refund.get("status")), R.PENDING)
+    status, amount = REFUND_STATUSES.get(str(refund.get("status")), R.PENDING), iso_amount(refund)[0]
     return RefundResult(str(refund.get("id")), status, asked if amount is None else amount)
 
 
