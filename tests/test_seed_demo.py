@@ -68,6 +68,18 @@ def test_stripe_test_keys_in_the_environment_add_a_default_stripe_config(db, mon
     assert PaymentGatewayConfig.objects.filter(gateway_name="stripe").count() == 1
 
 
+def test_paypal_sandbox_credentials_in_the_environment_add_a_paypal_config(db, monkeypatch):
+    monkeypatch.setenv("PAYPAL_CLIENT_ID", "A" + "b" * 40)
+    monkeypatch.setenv("PAYPAL_CLIENT_SECRET", "E" + "c" * 40)
+    monkeypatch.setenv("PAYPAL_WEBHOOK_ID", "1AB23456CD789012E")
+    result = seed()
+    paypal = PaymentGatewayConfig.objects.get(pk=result["paypal_gateway_config_id"])
+    assert (paypal.gateway_name, paypal.test_mode, paypal.is_default) == ("paypal", True, False)
+    monkeypatch.delenv("PAYPAL_WEBHOOK_ID")  # a later run without it keeps the stored one
+    assert seed()["paypal_gateway_config_id"] == str(paypal.pk)
+    assert PaymentGatewayConfig.objects.get(pk=paypal.pk).credentials["webhook_id"] == "1AB23456CD789012E"
+
+
 def test_a_mollie_test_key_in_the_environment_adds_a_mollie_config_once(db, monkeypatch):
     monkeypatch.setenv("MOLLIE_API_KEY", "test_" + "m" * 30)
     result = seed()

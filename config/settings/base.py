@@ -194,6 +194,7 @@ TRACKIFY_SANDBOX_SETTLE_SECONDS = int(os.environ.get("TRACKIFY_SANDBOX_SETTLE_SE
 # Gateways by name. Packages may add more through the `trackify.payment_gateways` entry points.
 PAYMENT_GATEWAYS: dict[str, str] = {
     "stripe": "trackify.payments.gateways.stripe.StripeGateway",
+    "paypal": "trackify.payments.gateways.paypal.PayPalGateway",
     "mollie": "trackify.payments.gateways.mollie.MollieGateway",
 }
 
@@ -263,11 +264,18 @@ TRACKIFY_EMAIL_ENABLED = True
 STRIPE_API_BASE = os.environ.get("STRIPE_API_BASE", "").rstrip("/")
 STRIPE_MAX_NETWORK_RETRIES = int(os.environ.get("STRIPE_MAX_NETWORK_RETRIES", "2"))
 STRIPE_TIMEOUT_SECONDS = int(os.environ.get("STRIPE_TIMEOUT_SECONDS", "20"))
+# PayPal's REST base URL; "" means PayPal's own (sandbox or live, by the config's test mode).
+PAYPAL_API_BASE = os.environ.get("PAYPAL_API_BASE", "").rstrip("/")
+# Where the payer's browser loads PayPal's JS SDK (the buttons) from.
+PAYPAL_JS_SDK_URL = os.environ.get("PAYPAL_JS_SDK_URL", "https://www.paypal.com/sdk/js")
+PAYPAL_MAX_NETWORK_RETRIES = int(os.environ.get("PAYPAL_MAX_NETWORK_RETRIES", "2"))
+PAYPAL_RETRY_BACKOFF = float(os.environ.get("PAYPAL_RETRY_BACKOFF", "0.5"))
+PAYPAL_TIMEOUT_SECONDS = int(os.environ.get("PAYPAL_TIMEOUT_SECONDS", "20"))
 
 # --- Mollie ---------------------------------------------------------------------------------
 # Another base URL for Mollie's API (a local fake in tests); empty means Mollie's own.
 MOLLIE_API_BASE = os.environ.get("MOLLIE_API_BASE", "").rstrip("/")
-# Read time-out of one call to Mollie (the SDK connects within 5 s, retrying connection errors).
+# Read time-out of one call to Mollie (it connects within 5 s).
 MOLLIE_TIMEOUT_SECONDS = int(os.environ.get("MOLLIE_TIMEOUT_SECONDS", "20"))
 # Further attempts after a connection error or a lost answer, with the same idempotency key.
 MOLLIE_MAX_NETWORK_RETRIES = int(os.environ.get("MOLLIE_MAX_NETWORK_RETRIES", "2"))

@@ -2,12 +2,12 @@ import { describe, expect, it } from "vitest";
 import { render, screen, within } from "@testing-library/react";
 import userEvent from "@testing-library/user-event";
 import PayPage from "../src/pay/PayPage.jsx";
-import { fakeApi, gatewayInfo, INVOICE_ID, TOKEN } from "./fakeApi.js";
+import { fakeApi, gatewayInfo, INVOICE_ID, SANDBOX_CONFIG, STRIPE_CONFIG, TOKEN, twoGateways } from "./fakeApi.js";
 
 const GATEWAY = `GET /payment/invoice/${INVOICE_ID}/gateway/`;
 
-function ModalSpy({ amount }) {
-  return <div role="dialog" aria-label="spy">modal for {amount ?? "the full amount"}</div>;
+function ModalSpy({ amount, configId }) {
+  return <div role="dialog" aria-label="spy">modal for {amount ?? "the full amount"} through {configId ?? "the default"}</div>;
 }
 
 function renderPage(info, routes = {}) {
@@ -88,5 +88,36 @@ describe("the pay page", () => {
     fail = false;
     await userEvent.click(screen.getByRole("button", { name: "Try again" }));
     expect(await screen.findByRole("heading", { name: "INV-7" })).toBeInTheDocument();
+  });
+
+  it("with one gateway, offers no choice and names it", async () => {
+    renderPage(gatewayInfo({ gateways: [{ config_id: SANDBOX_CONFIG, ...gatewayInfo().gateway }] }));
+    await screen.findByRole("button", { name: "Pay now" });
+    expect(screen.queryByRole("group", { name: "How do you want to pay?" })).toBeNull();
+    expect(screen.queryByRole("radio")).toBeNull();
+    expect(screen.getByText("Paid securely through Sandbox.")).toBeInTheDocument();
+  });
+
+  it("with several gateways, offers each, the default first and chosen", async () => {
+    renderPage(twoGateways());
+    const group = await screen.findByRole("group", { name: "How do you want to pay?" });
+    const radios = within(group).getAllByRole("radio");
+    expect(radios.map((r) => r.value)).toEqual([SANDBOX_CONFIG, STRIPE_CONFIG]);
+    expect(within(group).getByRole("radio", { name: "Sandbox" })).toBeChecked();
+    expect(within(group).getByRole("radio", { name: "Card (Stripe)" })).toHaveAccessibleDescription("Here, on this page");
+    expect(within(group).getByRole("radio", { name: "Sandbox" })).toHaveAccessibleDescription("On its own secure page, then back here");
+    await userEvent.click(screen.getByRole("button", { name: "Pay now" }));
+    expect(screen.getByRole("dialog")).toHaveTextContent(`through ${SANDBOX_CONFIG}`);
+  });
+
+  it("opens the modal for the gateway the client picked, with the keyboard too", async () => {
+    renderPage(twoGateways());
+    const sandbox = await screen.findByRole("radio", { name: "Sandbox" });
+    sandbox.focus();
+    await userEvent.keyboard("{ArrowDown}");
+    expect(screen.getByRole("radio", { name: "Card (Stripe)" })).toBeChecked();
+    expect(screen.getByText("Paid securely through Card (Stripe).")).toBeInTheDocument();
+    await userEvent.click(screen.getByRole("button", { name: "Pay now" }));
+    expect(screen.getByRole("dialog")).toHaveTextContent(`modal for the full amount through ${STRIPE_CONFIG}`);
   });
 });

@@ -2,7 +2,7 @@ import { describe, expect, it, vi } from "vitest";
 import { render, screen, waitFor } from "@testing-library/react";
 import userEvent from "@testing-library/user-event";
 import PaymentModal from "../src/modal/PaymentModal.jsx";
-import { fakeApi, gatewayInfo, INVOICE_ID, PAYMENT_ID, session, TOKEN } from "./fakeApi.js";
+import { fakeApi, gatewayInfo, INVOICE_ID, PAYMENT_ID, SANDBOX_CONFIG, session, STRIPE_CONFIG, TOKEN, twoGateways } from "./fakeApi.js";
 
 const GATEWAY = `GET /payment/invoice/${INVOICE_ID}/gateway/`;
 const CREATE = "POST /payment/create-session/";
@@ -16,14 +16,14 @@ function FakeForm({ session: s, amountLabel, onComplete }) {
   );
 }
 
-function open({ info = gatewayInfo(), routes = {}, forms = { sandbox: FakeForm }, amount } = {}) {
+function open({ info = gatewayInfo(), routes = {}, forms = { sandbox: FakeForm }, amount, configId } = {}) {
   const api = fakeApi({ [GATEWAY]: { body: info }, [CREATE]: { status: 201, body: session() }, ...routes });
   const onClose = vi.fn();
   const navigate = vi.fn();
   render(
     <div>
       <button type="button">Opener</button>
-      <PaymentModal invoiceId={INVOICE_ID} token={TOKEN} amount={amount} onClose={onClose} service={api.service} forms={forms} navigate={navigate} />
+      <PaymentModal invoiceId={INVOICE_ID} token={TOKEN} amount={amount} configId={configId} onClose={onClose} service={api.service} forms={forms} navigate={navigate} />
     </div>,
   );
   return { api, onClose, navigate };
@@ -119,5 +119,30 @@ describe("PaymentModal", () => {
       const named = control.getAttribute("aria-label") || control.labels?.length || control.textContent.trim();
       expect(named, control.outerHTML).toBeTruthy();
     }
+  });
+
+  it("opens the session on the gateway chosen, and shows that gateway's form", async () => {
+    const { api } = open({
+      info: twoGateways(),
+      configId: STRIPE_CONFIG,
+      forms: { sandbox: FakeForm, stripe: FakeForm },
+      routes: { [CREATE]: { status: 201, body: session({ gateway: "stripe", redirect_url: "" }) } },
+    });
+    expect(await screen.findByRole("button", { name: "Pay €380.00 with stripe" })).toBeInTheDocument();
+    expect(screen.getByText(/paid through Card \(Stripe\)/)).toBeInTheDocument();
+    expect(api.callsTo(CREATE)[0].body).toEqual({ invoice_id: INVOICE_ID, gateway_config_id: STRIPE_CONFIG });
+  });
+
+  it("a redirect gateway chosen redirects, and the session names its config", async () => {
+    const { api, navigate } = open({ info: twoGateways(), configId: SANDBOX_CONFIG });
+    await userEvent.click(await screen.findByRole("button", { name: "Continue to Sandbox" }));
+    await waitFor(() => expect(navigate).toHaveBeenCalledWith("http://testserver/sandbox/checkout/sess_1/"));
+    expect(api.callsTo(CREATE)[0].body).toEqual({ invoice_id: INVOICE_ID, gateway_config_id: SANDBOX_CONFIG });
+  });
+
+  it("says so, and opens nothing, when the gateway chosen is offered no more", async () => {
+    const { api } = open({ info: twoGateways(), configId: "55555555-5555-5555-5555-555555555555" });
+    expect(await screen.findByRole("alert")).toHaveTextContent("no longer offered");
+    expect(api.callsTo(CREATE)).toHaveLength(0);
   });
 });

@@ -82,3 +82,14 @@ export function paymentStatus(status, overrides = {}) {
     ...overrides,
   };
 }
+
+export const SANDBOX_CONFIG = "33333333-3333-3333-3333-333333333333";
+export const STRIPE_CONFIG = "44444444-4444-4444-4444-444444444444";
+
+// An invoice whose owner offers two gateways: the sandbox (the default, by redirect) and Stripe (in the page).
+export function twoGateways(overrides = {}) {
+  const sandbox = { config_id: SANDBOX_CONFIG, name: "sandbox", display_name: "Sandbox", public_config: { flow: "redirect" } };
+  const stripe = { config_id: STRIPE_CONFIG, name: "stripe", display_name: "Card (Stripe)", public_config: { flow: "in_modal", publishable_key: "pk_test_123" } };
+  const { config_id: _omitted, ...gateway } = sandbox;
+  return gatewayInfo({ gateway, gateways: [sandbox, stripe], ...overrides });
+}

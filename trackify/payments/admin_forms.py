@@ -69,13 +69,13 @@ class GatewayConfigForm(forms.ModelForm):
                     self.initial[key] = value
 
     def new_credentials(self, gateway_name: str) -> dict[str, str]:
-        """The values typed for this gateway's credentials; an empty one keeps what is stored."""
+        """The values typed for this gateway's credentials. An empty secret keeps what is stored (its
+        input never shows it); an empty plain field that held a value clears it (its input showed it)."""
         prefix = f"{PREFIX}{gateway_name}__"
-        return {
-            key.removeprefix(prefix): value
-            for key, value in self.cleaned_data.items()
-            if key.startswith(prefix) and value
-        }
+        secret = _secret_names(gateway_name)
+        stored = {} if self.instance._state.adding else self.instance.credentials
+        typed = {key.removeprefix(prefix): value for key, value in self.cleaned_data.items() if key.startswith(prefix)}
+        return {name: value for name, value in typed.items() if value or (name not in secret and stored.get(name))}
 
     def clean(self) -> dict[str, Any]:
         """Run the service's own checks now, so a bad value is a form error, not a failed save."""

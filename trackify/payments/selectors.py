@@ -99,6 +99,9 @@ class InvoicePaymentOptions:
     amount_payable: int
     allow_partial_payment: bool
     gateway: dict[str, Any] | None  # name, display_name, public_config; None: nothing to pay with
+    # Every config the client may choose from (config_id, name, display_name, public_config),
+    # the default first: the pay page offers a choice when there is more than one.
+    gateways: list[dict[str, Any]]
     # What the pay page shows of the invoice: only what its client already reads on it.
     issuer_name: str
     client_name: str
@@ -109,16 +112,12 @@ class InvoicePaymentOptions:
 
 
 def invoice_payment_options(invoice: Invoice) -> InvoicePaymentOptions:
-    """Whether the invoice can be paid now, how much, and through which gateway (public facts only)."""
+    """Whether the invoice can be paid now, how much, and through which gateways (public facts only)."""
     config = payable_config(invoice)
     gateway: dict[str, Any] | None = None
     if config is not None and config.gateway_name in gateway_classes():  # else: not enabled here
-        instance = gateway_for(config)
-        gateway = {
-            "name": instance.name,
-            "display_name": config.display_name,
-            "public_config": instance.public_config(),
-        }
+        gateway = _public_gateway(config)
+        del gateway["config_id"]  # the old shape, unchanged for clients that read only `gateway`
     payable_now = amount_payable_now(invoice)
     return InvoicePaymentOptions(
         invoice_id=invoice.pk,
@@ -131,6 +130,7 @@ def invoice_payment_options(invoice: Invoice) -> InvoicePaymentOptions:
         amount_payable=payable_now,
         allow_partial_payment=invoice.allow_partial_payment,
         gateway=gateway,
+        gateways=[_public_gateway(c) for c in invoice_gateway_choices(invoice)],
         issuer_name=invoice.issuer_name,
         client_name=invoice.client_name,
         issued_on=invoice.issued_on,
@@ -138,6 +138,29 @@ def invoice_payment_options(invoice: Invoice) -> InvoicePaymentOptions:
         amount_paid=invoice.amount_paid,
         amount_in_flight=invoice_amount_in_flight(invoice),
     )
+
+
+def invoice_gateway_choices(invoice: Invoice) -> list[PaymentGatewayConfig]:
+    """The owner's configs a client may pay this invoice through, the default first, then the oldest:
+    active, not archived, their gateway enabled on this deployment and taking the invoice's currency.
+    Each is one that `payment_session_create(config_id=…)` accepts."""
+    enabled = gateway_classes()
+    configs = PaymentGatewayConfig.objects.filter(
+        owner_id=invoice.owner_id, is_active=True, archived_at__isnull=True, gateway_name__in=list(enabled)
+    ).order_by("-is_default", "created_at")
+    return [c for c in configs if enabled[c.gateway_name].capabilities.supports_currency(invoice.currency)]
+
+
+def _public_gateway(config: PaymentGatewayConfig) -> dict[str, Any]:
+    # The config's id is no secret: it names a choice, and a webhook posted to its URL must still
+    # pass its gateway's verification.
+    instance = gateway_for(config)
+    return {
+        "config_id": config.pk,
+        "name": instance.name,
+        "display_name": config.display_name,
+        "public_config": instance.public_config(),
+    }
 
 
 def invoice_amount_in_flight(invoice: Invoice) -> int:

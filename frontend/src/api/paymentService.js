@@ -18,6 +18,8 @@ export function createPaymentService(client = defaultClient) {
       return client.post("/payment/create-session/", body, { invoiceToken: token, idempotencyKey });
     },
     getPaymentStatus: (paymentId, token) => client.get(`/payment/status/${paymentId}/`, { invoiceToken: token }),
+    // Refresh the payment from its gateway now (PayPal's buttons, on approval: the core captures it).
+    checkPayment: (paymentId, token) => client.post(`/payment/status/${paymentId}/check/`, undefined, { invoiceToken: token }),
     completeSandboxPayment: (paymentId, token, outcome) =>
       client.post(`/payment/sandbox/${paymentId}/complete/`, { outcome }, { invoiceToken: token }),
 

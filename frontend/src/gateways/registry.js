@@ -6,4 +6,5 @@ import { lazy } from "react";
 export const gatewayForms = {
   stripe: lazy(() => import("./StripePaymentForm.jsx")),
   sandbox: lazy(() => import("./SandboxPaymentForm.jsx")),
+  paypal: lazy(() => import("./PayPalPaymentForm.jsx")),
 };

@@ -1,5 +1,6 @@
-// Opens from the pay page: loads the invoice's gateway, opens a payment session, and shows the
-// gateway's own form (in-modal flow) or a "Continue to <gateway>" step (redirect flow).
+// Opens from the pay page for the gateway the client chose (`configId`; none: the default): loads the
+// invoice's gateways, opens a payment session on that one, and shows the gateway's own form (in-modal
+// flow) or a "Continue to <gateway>" step (redirect flow).
 import { Suspense, useCallback, useEffect, useRef, useState } from "react";
 import Dialog from "./Dialog.jsx";
 import { gatewayForms } from "../gateways/registry.js";
@@ -7,6 +8,7 @@ import { paymentService as defaultService } from "../api/paymentService.js";
 import { newIdempotencyKey } from "../api/client.js";
 import { formatMoney } from "../lib/money.js";
 import { resultPageUrl } from "../lib/urls.js";
+import { chosenGateway } from "../pay/gatewayChoices.js";
 
 const goTo = (url) => globalThis.location.assign(url);
 
@@ -18,7 +20,7 @@ function Status({ children }) {
   );
 }
 
-export default function PaymentModal({ invoiceId, token, amount, onClose, service = defaultService, forms = gatewayForms, navigate = goTo }) {
+export default function PaymentModal({ invoiceId, token, amount, configId, onClose, service = defaultService, forms = gatewayForms, navigate = goTo }) {
   const [state, setState] = useState({ step: "loading" });
   const idempotencyKey = useRef(newIdempotencyKey()); // one per opening: a double click opens one session
   const info = state.info;
@@ -27,7 +29,13 @@ export default function PaymentModal({ invoiceId, token, amount, onClose, servic
     async (gatewayInfo) => {
       setState({ step: "starting", info: gatewayInfo });
       try {
-        const session = await service.createPaymentSession({ invoiceId, token, amount, idempotencyKey: idempotencyKey.current });
+        const session = await service.createPaymentSession({
+          invoiceId,
+          token,
+          amount,
+          gatewayConfigId: gatewayInfo.gateway.config_id, // absent from a server that predates the choice
+          idempotencyKey: idempotencyKey.current,
+        });
         if (gatewayInfo.gateway.public_config?.flow === "in_modal" && forms[session.gateway]) {
           setState({ step: "form", info: gatewayInfo, session });
         } else if (session.redirect_url) {
@@ -46,9 +54,13 @@ export default function PaymentModal({ invoiceId, token, amount, onClose, servic
   const load = useCallback(async () => {
     setState({ step: "loading" });
     try {
-      const gatewayInfo = await service.getInvoicePaymentGateway(invoiceId, token);
-      if (!gatewayInfo.payable || !gatewayInfo.gateway) {
+      const loaded = await service.getInvoicePaymentGateway(invoiceId, token);
+      // From here on `gateway` is the chosen one: the title, the flow and the session follow it.
+      const gatewayInfo = { ...loaded, gateway: chosenGateway(loaded, configId) };
+      if (!loaded.payable || !loaded.gateway) {
         setState({ step: "error", info: gatewayInfo, message: "This invoice cannot be paid online right now.", retry: load });
+      } else if (!gatewayInfo.gateway) {
+        setState({ step: "error", info: gatewayInfo, message: "This way of paying is no longer offered. Close this window and choose another." });
       } else if (gatewayInfo.gateway.public_config?.flow === "in_modal" && forms[gatewayInfo.gateway.name]) {
         startSession(gatewayInfo);
       } else {
@@ -57,7 +69,7 @@ export default function PaymentModal({ invoiceId, token, amount, onClose, servic
     } catch (err) {
       setState({ step: "error", message: err.message, retry: load });
     }
-  }, [service, invoiceId, token, forms, startSession]);
+  }, [service, invoiceId, token, configId, forms, startSession]);
 
   useEffect(() => {
     load();

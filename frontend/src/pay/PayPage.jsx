@@ -2,6 +2,8 @@
 import { lazy, Suspense, useCallback, useEffect, useState } from "react";
 import InvoiceSummary from "./InvoiceSummary.jsx";
 import AmountChoice from "./AmountChoice.jsx";
+import GatewayChoice from "./GatewayChoice.jsx";
+import { chosenGateway, gatewayChoices } from "./gatewayChoices.js";
 import { paymentService as defaultService } from "../api/paymentService.js";
 import { checkAmount } from "../lib/money.js";
 
@@ -23,6 +25,7 @@ export default function PayPage({ invoiceId, token, service = defaultService, Mo
   const [other, setOther] = useState("");
   const [amountError, setAmountError] = useState("");
   const [modalAmount, setModalAmount] = useState(undefined);
+  const [configId, setConfigId] = useState(null); // null: the default gateway
   const [open, setOpen] = useState(false);
 
   const load = useCallback(async () => {
@@ -57,6 +60,9 @@ export default function PayPage({ invoiceId, token, service = defaultService, Mo
 
   const { info } = state;
   const nothingDue = !/[1-9]/.test(info.amount_due);
+  const choices = gatewayChoices(info);
+  // A choice the page no longer offers (disabled meanwhile) falls back to the default.
+  const gateway = chosenGateway(info, configId) ?? choices[0];
   function payNow(event) {
     event.preventDefault();
     let amount;
@@ -80,8 +86,9 @@ export default function PayPage({ invoiceId, token, service = defaultService, Mo
     action = (
       <form className="pay-form" onSubmit={payNow} noValidate>
         <AmountChoice info={info} mode={mode} onMode={setMode} other={other} onOther={setOther} error={amountError} />
+        {choices.length > 1 && <GatewayChoice choices={choices} chosen={gateway.config_id} onChoose={setConfigId} />}
         <button type="submit" className="primary wide">Pay now</button>
-        <p className="muted small">Paid securely through {info.gateway.display_name}.</p>
+        <p className="muted small">Paid securely through {gateway.display_name}.</p>
       </form>
     );
   } else if (!info.gateway) {
@@ -106,6 +113,7 @@ export default function PayPage({ invoiceId, token, service = defaultService, Mo
             invoiceId={invoiceId}
             token={token}
             amount={modalAmount}
+            configId={gateway?.config_id}
             service={service}
             onClose={() => { setOpen(false); load(); }}
           />

@@ -180,6 +180,10 @@ class PublicGatewaySerializer(serializers.Serializer):
     public_config = serializers.DictField()
 
 
+class GatewayChoiceSerializer(PublicGatewaySerializer):
+    config_id = serializers.UUIDField()
+
+
 class InvoiceGatewaySerializer(serializers.Serializer):
     invoice_id = serializers.UUIDField()
     invoice_number = serializers.CharField()
@@ -194,7 +198,14 @@ class InvoiceGatewaySerializer(serializers.Serializer):
         "reserves its amount."
     )
     allow_partial_payment = serializers.BooleanField()
-    gateway = PublicGatewaySerializer(allow_null=True)
+    gateway = PublicGatewaySerializer(
+        allow_null=True, help_text="The default gateway: the one a session opens on when no config is named."
+    )
+    gateways = GatewayChoiceSerializer(
+        many=True,
+        help_text="Every gateway the client may choose, the default first then the oldest; "
+        "name one in create-session as gateway_config_id.",
+    )
     # What the pay page shows of the invoice (only what its client already knows from it).
     issuer_name = serializers.CharField(allow_blank=True, help_text="Who issued the invoice, as printed on it.")
     client_name = serializers.CharField()

@@ -250,6 +250,10 @@ def _gateway_for_invoice(
     invoice: Invoice, config_id: UUID | None
 ) -> tuple[PaymentGatewayConfig, PaymentGatewayBase]:
     config = payable_config(invoice, config_id)
+    if config is None and config_id is not None:
+        # Another owner's config, an inactive or archived one, or none at all: the same answer, so
+        # that config ids cannot be probed through an invoice link.
+        raise NotFound("This payment gateway is not available for this invoice; choose another one.", code="no_gateway")
     if config is None:
         raise NotFound("No active payment gateway is configured for this invoice.", code="no_gateway")
     gateway = gateway_for(config)

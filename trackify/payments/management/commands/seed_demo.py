@@ -1,4 +1,4 @@
-"""Demo data for a first run: a user, a sandbox gateway (Stripe, Mollie if keys are in the environment), invoices."""
+"""Demo data for a first run: a user, a sandbox gateway (Stripe, PayPal, Mollie: if keys are set), invoices."""
 
 from __future__ import annotations
 
@@ -88,6 +88,7 @@ class Command(BaseCommand):
         if sandbox is None:
             sandbox = gateway_config_create(owner=user, gateway_name="sandbox", display_name="Sandbox", is_default=True)
         stripe = self._stripe_from_environment(user)
+        paypal = self._paypal_from_environment(user)
         mollie = self._mollie_from_environment(user)
 
         invoices = []
@@ -109,9 +110,30 @@ class Command(BaseCommand):
         }
         if stripe is not None:
             result["stripe_gateway_config_id"] = str(stripe.pk)
+        if paypal is not None:
+            result["paypal_gateway_config_id"] = str(paypal.pk)
         if mollie is not None:
             result["mollie_gateway_config_id"] = str(mollie.pk)
         return result
+
+    def _paypal_from_environment(self, user: Any) -> PaymentGatewayConfig | None:
+        """With PAYPAL_CLIENT_ID and PAYPAL_CLIENT_SECRET (and PAYPAL_WEBHOOK_ID) set, add (or update)
+        PayPal in test mode (a sandbox REST app); it is not made the default."""
+        from_env = {
+            "client_id": os.environ.get("PAYPAL_CLIENT_ID", ""),
+            "client_secret": os.environ.get("PAYPAL_CLIENT_SECRET", ""),
+            "webhook_id": os.environ.get("PAYPAL_WEBHOOK_ID", ""),
+        }
+        keys = {name: value for name, value in from_env.items() if value}  # unset keeps what is stored
+        if not (keys.get("client_id") and keys.get("client_secret")) or "paypal" not in gateway_classes():
+            return None
+        configs = PaymentGatewayConfig.objects.filter(owner=user, archived_at__isnull=True)
+        existing = configs.filter(gateway_name="paypal").first()
+        if existing is not None:
+            return gateway_config_update(config=existing, credentials=keys)
+        return gateway_config_create(
+            owner=user, gateway_name="paypal", display_name="PayPal (sandbox)", credentials=keys
+        )
 
     def _stripe_from_environment(self, user: Any) -> PaymentGatewayConfig | None:
         """With STRIPE_SECRET_KEY, STRIPE_PUBLISHABLE_KEY and STRIPE_WEBHOOK_SECRET set, add (or update) Stripe."""

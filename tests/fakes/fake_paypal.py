@@ -1,0 +1,439 @@
+"""A fake PayPal REST API: a real HTTP server on 127.0.0.1 that PayPal's server SDK talks to unchanged.
+
+As PayPal does (shapes from https://developer.paypal.com/api/rest/responses/ and the Orders v2 and
+Payments v2 references, https://developer.paypal.com/docs/api/orders/v2/):
+- `POST /v1/oauth2/token` with HTTP basic auth (client id : secret) gives a bearer token; a wrong
+  pair answers 401 `{"error": "invalid_client", ...}`. Token requests are counted (`token_requests`).
+- orders: create (intent CAPTURE, links `self`, `payer-action`), get, capture; a second capture
+  answers 422 UNPROCESSABLE_ENTITY / ORDER_ALREADY_CAPTURED; captures are counted.
+- `PayPal-Request-Id` on a POST replays the first answer.
+- refunds of a capture (full or partial), with links `up` to the capture.
+- `POST /v1/notifications/verify-webhook-signature`: SUCCESS only for a delivery this fake made
+  (`delivery()`), with the same body, headers and webhook id; else FAILURE.
+- errors as `{name, message, debug_id, details: [{issue, description}]}`.
+
+For tests on top: `approve(order_id)` (the payer approves), an approve page at the payer-action
+link that approves and redirects to the return URL with `?token=ORDER_ID&PayerID=…`, faults for
+the next N requests (`fail_next`), and a fake JS SDK at `/sdk/js` defining `window.paypal.Buttons`.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import secrets
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qs, urlencode, urlsplit
+
+import pytest
+
+
+def new_id(length: int = 17) -> str:
+    alphabet = "ABCDEFGHJKLMNPQRSTUVWXYZ0123456789"
+    return "".join(secrets.choice(alphabet) for _ in range(length))
+
+
+@dataclass
+class App:
+    """A PayPal REST app: its credentials and the webhook registered for it."""
+
+    client_id: str
+    client_secret: str
+    webhook_id: str
+
+
+@dataclass
+class Fault:
+    status: int = 500
+    remaining: int = 1
+    path: str = ""  # a prefix of the request path
+    drop: bool = False  # close the connection without an answer
+
+
+@dataclass(frozen=True)
+class Delivery:
+    body: bytes
+    headers: dict[str, str]
+
+    def django_headers(self) -> dict[str, str]:
+        return {f"HTTP_{name.upper().replace('-', '_')}": value for name, value in self.headers.items()}
+
+
+class PayPalError(Exception):
+    def __init__(self, status: int, name: str, message: str, issue: str = ""):
+        super().__init__(message)
+        self.status = status
+        self.body: dict[str, Any] = {"name": name, "message": message, "debug_id": new_id(13).lower()}
+        if issue:
+            self.body["details"] = [{"issue": issue, "description": message}]
+
+
+def _unprocessable(issue: str) -> PayPalError:
+    return PayPalError(422, "UNPROCESSABLE_ENTITY", "The requested action could not be performed.", issue)
+
+
+class _Handler(BaseHTTPRequestHandler):
+    server: _Server
+    protocol_version = "HTTP/1.0"
+
+    def do_GET(self) -> None:
+        self.server.fake.handle(self)
+
+    do_POST = do_GET
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    fake: FakePayPal
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        pass
+
+
+@dataclass
+class FakePayPal:
+    apps: list[App] = field(default_factory=list)
+    orders: dict[str, dict[str, Any]] = field(default_factory=dict)
+    refunds: dict[str, dict[str, Any]] = field(default_factory=dict)
+    faults: list[Fault] = field(default_factory=list)
+    requests: list[tuple[str, str]] = field(default_factory=list)
+    token_requests: int = 0
+    captures: int = 0
+
+    def __post_init__(self) -> None:
+        self.lock = threading.RLock()
+        self.tokens: dict[str, App] = {}
+        self.replays: dict[tuple[str, str], tuple[int, dict[str, Any]]] = {}
+        self.sent: set[bytes] = set()
+        self._server = _Server(("127.0.0.1", 0), _Handler)
+        self._server.fake = self
+        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True)
+
+    @property
+    def url(self) -> str:
+        host, port = self._server.server_address[:2]
+        return f"http://{host!s}:{port}"
+
+    def start(self) -> FakePayPal:
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+    def add_app(self) -> App:
+        app = App(client_id=f"A{new_id(40)}", client_secret=f"E{new_id(40)}", webhook_id=new_id(17))
+        self.apps.append(app)
+        return app
+
+    def fail_next(self, n: int = 1, *, status: int = 500, path: str = "", drop: bool = False) -> None:
+        self.faults.append(Fault(status=status, remaining=n, path=path, drop=drop))
+
+    # -- the payer, and webhooks -------------------------------------------------------------------
+
+    def approve(self, order_id: str) -> None:
+        with self.lock:
+            order = self.orders[order_id]
+            if order["status"] == "PAYER_ACTION_REQUIRED":
+                order["status"] = "APPROVED"
+                order["payer"] = {"payer_id": new_id(13), "email_address": "payer@example.com"}
+
+    def delivery(self, app: App, event_type: str, resource: dict[str, Any]) -> Delivery:
+        """A webhook event as PayPal POSTs it; the fake remembers it, so that it verifies."""
+        event = {
+            "id": f"WH-{new_id(8)}-{new_id(17)}",
+            "event_version": "1.0",
+            "create_time": "2026-12-07T08:00:00.000Z",
+            "resource_type": event_type.split(".")[1].lower(),
+            "event_type": event_type,
+            "summary": event_type,
+            "resource": resource,
+        }
+        body = json.dumps(event).encode()
+        headers = {
+            "paypal-transmission-id": new_id(36),
+            "paypal-transmission-time": "2026-12-07T08:00:01Z",
+            "paypal-transmission-sig": base64.b64encode(secrets.token_bytes(64)).decode(),
+            "paypal-cert-url": f"{self.url}/v1/notifications/certs/CERT-360caa42",
+            "paypal-auth-algo": "SHA256withRSA",
+        }
+        with self.lock:
+            self.sent.add(self._signature_key(app.webhook_id, headers, event))
+        return Delivery(body=body, headers=headers)
+
+    @staticmethod
+    def _signature_key(webhook_id: str, headers: dict[str, Any], event: Any) -> bytes:
+        return json.dumps([webhook_id, headers.get("paypal-transmission-sig"), event], sort_keys=True).encode()
+
+    def capture_of(self, order_id: str) -> dict[str, Any]:
+        return dict(self.orders[order_id]["purchase_units"][0]["payments"]["captures"][0])
+
+    # -- HTTP --------------------------------------------------------------------------------------
+
+    def handle(self, handler: _Handler) -> None:
+        parts = urlsplit(handler.path)
+        length = int(handler.headers.get("Content-Length") or 0)
+        raw = handler.rfile.read(length) if length else b""
+        with self.lock:
+            self.requests.append((handler.command, parts.path))
+            fault = next((f for f in self.faults if f.remaining > 0 and parts.path.startswith(f.path)), None)
+            if fault is not None:
+                fault.remaining -= 1
+        if fault is not None and fault.drop:
+            handler.connection.close()
+            return
+        if fault is not None:
+            error = PayPalError(fault.status, "INTERNAL_SERVER_ERROR", "An internal server error occurred.")
+            return self._send(handler, fault.status, error.body)
+        try:
+            status, body = self._route(handler, parts.path, parts.query, raw)
+        except PayPalError as exc:
+            status, body = exc.status, exc.body
+        if status == 302:
+            handler.send_response(302)
+            handler.send_header("Location", body["location"])
+            handler.end_headers()
+            return
+        if status == 0:
+            return self._send_js(handler, body["js"])
+        self._send(handler, status, body)
+
+    @staticmethod
+    def _send(handler: _Handler, status: int, body: dict[str, Any]) -> None:
+        data = json.dumps(body).encode()
+        handler.send_response(status)
+        handler.send_header("Content-Type", "application/json")
+        handler.send_header("Content-Length", str(len(data)))
+        handler.send_header("Paypal-Debug-Id", str(body.get("debug_id", "")))
+        handler.end_headers()
+        handler.wfile.write(data)
+
+    @staticmethod
+    def _send_js(handler: _Handler, js: str) -> None:
+        data = js.encode()
+        handler.send_response(200)
+        handler.send_header("Content-Type", "application/javascript")
+        handler.send_header("Content-Length", str(len(data)))
+        handler.end_headers()
+        handler.wfile.write(data)
+
+    def _route(self, handler: _Handler, path: str, query: str, raw: bytes) -> tuple[int, dict[str, Any]]:
+        method = handler.command
+        if path == "/sdk/js":
+            return 0, {"js": FAKE_JS_SDK.replace("__FAKE__", self.url)}
+        if method == "GET" and path.startswith("/checkoutnow"):
+            return self._approve_page(query)
+        if method == "POST" and path == "/test/approve":
+            self.approve(str(json.loads(raw)["order_id"]))
+            return 200, {}
+        if path == "/v1/oauth2/token":
+            return self._token(handler)
+        app = self._app_of(handler)
+        body = json.loads(raw) if raw else {}
+        request_id = handler.headers.get("PayPal-Request-Id") or ""
+        if method == "POST" and request_id and (path, request_id) in self.replays:
+            return self.replays[(path, request_id)]
+        segments = path.strip("/").split("/")
+        with self.lock:
+            if method == "POST" and path == "/v2/checkout/orders":
+                answer = (201, self._create_order(body))
+            elif method == "GET" and segments[:3] == ["v2", "checkout", "orders"] and len(segments) == 4:
+                answer = (200, self._order(segments[3]))
+            elif method == "POST" and segments[:3] == ["v2", "checkout", "orders"] and segments[4:] == ["capture"]:
+                answer = (201, self._capture(segments[3]))
+            elif method == "POST" and segments[:3] == ["v2", "payments", "captures"] and segments[4:] == ["refund"]:
+                answer = (201, self._refund(segments[3], body))
+            elif method == "POST" and path == "/v1/notifications/verify-webhook-signature":
+                return 200, {"verification_status": self._verdict(app, body)}
+            else:
+                raise PayPalError(404, "RESOURCE_NOT_FOUND", "The specified resource does not exist.")
+            if request_id:
+                self.replays[(path, request_id)] = answer
+        return answer
+
+    def _token(self, handler: _Handler) -> tuple[int, dict[str, Any]]:
+        self.token_requests += 1
+        try:
+            client_id, _, secret = base64.b64decode(handler.headers["Authorization"].split()[1]).decode().partition(":")
+        except (KeyError, IndexError, ValueError):
+            client_id = secret = ""
+        app = next((a for a in self.apps if (a.client_id, a.client_secret) == (client_id, secret)), None)
+        if app is None:
+            return 401, {"error": "invalid_client", "error_description": "Client Authentication failed"}
+        token = f"A21AA{new_id(60)}"
+        self.tokens[token] = app
+        return 200, {
+            "scope": "https://uri.paypal.com/services/payments/payment",
+            "access_token": token,
+            "token_type": "Bearer",
+            "app_id": "APP-80W284485P519543T",
+            "expires_in": 32400,
+            "nonce": new_id(20),
+        }
+
+    def _app_of(self, handler: _Handler) -> App:
+        token = (handler.headers.get("Authorization") or "").removeprefix("Bearer ")
+        app = self.tokens.get(token)
+        if app is None:
+            raise PayPalError(401, "AUTHENTICATION_FAILURE", "Authentication failed due to invalid credentials.")
+        return app
+
+    def _order(self, order_id: str) -> dict[str, Any]:
+        if order_id not in self.orders:
+            raise PayPalError(
+                404, "RESOURCE_NOT_FOUND", "The specified resource does not exist.", "INVALID_RESOURCE_ID"
+            )
+        return json.loads(json.dumps(self.orders[order_id]))
+
+    def _create_order(self, body: dict[str, Any]) -> dict[str, Any]:
+        if body.get("intent") != "CAPTURE" or not body.get("purchase_units"):
+            raise PayPalError(400, "INVALID_REQUEST", "Request is not well-formed.", "MISSING_REQUIRED_PARAMETER")
+        order_id = new_id(17)
+        context = body.get("payment_source", {}).get("paypal", {}).get("experience_context", {})
+        self.orders[order_id] = {
+            "id": order_id,
+            "intent": "CAPTURE",
+            "status": "PAYER_ACTION_REQUIRED",
+            "purchase_units": [dict(unit) for unit in body["purchase_units"]],
+            "experience_context": context,
+            "links": [
+                {"href": f"{self.url}/v2/checkout/orders/{order_id}", "rel": "self", "method": "GET"},
+                {"href": f"{self.url}/checkoutnow?token={order_id}", "rel": "payer-action", "method": "GET"},
+            ],
+        }
+        return self._order(order_id)
+
+    def _capture(self, order_id: str) -> dict[str, Any]:
+        order = self.orders.get(order_id) or {}
+        if order.get("status") == "COMPLETED":
+            raise _unprocessable("ORDER_ALREADY_CAPTURED")
+        if order.get("status") != "APPROVED":
+            raise _unprocessable("ORDER_NOT_APPROVED")
+        self.captures += 1
+        unit = order["purchase_units"][0]
+        capture_id = new_id(17)
+        unit["payments"] = {
+            "captures": [
+                {
+                    "id": capture_id,
+                    "status": "COMPLETED",
+                    "amount": dict(unit["amount"]),
+                    "final_capture": True,
+                    "custom_id": unit.get("custom_id"),
+                    "invoice_id": unit.get("invoice_id"),
+                    "supplementary_data": {"related_ids": {"order_id": order_id}},
+                    "links": [
+                        {"href": f"{self.url}/v2/payments/captures/{capture_id}", "rel": "self", "method": "GET"}
+                    ],
+                }
+            ]
+        }
+        order["status"] = "COMPLETED"
+        return self._order(order_id)
+
+    def _refund(self, capture_id: str, body: dict[str, Any]) -> dict[str, Any]:
+        capture = next(
+            (
+                o["purchase_units"][0]["payments"]["captures"][0]
+                for o in self.orders.values()
+                if o.get("purchase_units", [{}])[0].get("payments", {}).get("captures", [{}])[0].get("id") == capture_id
+            ),
+            None,
+        )
+        if capture is None:
+            raise PayPalError(
+                404, "RESOURCE_NOT_FOUND", "The specified resource does not exist.", "INVALID_RESOURCE_ID"
+            )
+        amount = body.get("amount") or capture["amount"]
+        refund_id = new_id(17)
+        self.refunds[refund_id] = {
+            "id": refund_id,
+            "status": "COMPLETED",
+            "amount": amount,
+            "custom_id": body.get("custom_id"),
+            "links": [
+                {"href": f"{self.url}/v2/payments/refunds/{refund_id}", "rel": "self", "method": "GET"},
+                {"href": f"{self.url}/v2/payments/captures/{capture_id}", "rel": "up", "method": "GET"},
+            ],
+        }
+        return dict(self.refunds[refund_id])
+
+    def _verdict(self, app: App, body: dict[str, Any]) -> str:
+        headers = {f"paypal-{k.replace('_', '-')}": v for k, v in body.items() if k != "webhook_event"}
+        headers["paypal-transmission-sig"] = body.get("transmission_sig")
+        if body.get("webhook_id") != app.webhook_id:
+            return "FAILURE"
+        key = self._signature_key(app.webhook_id, headers, body.get("webhook_event"))
+        return "SUCCESS" if key in self.sent else "FAILURE"
+
+    def _approve_page(self, query: str) -> tuple[int, dict[str, Any]]:
+        order_id = parse_qs(query).get("token", [""])[0]
+        self.approve(order_id)
+        order = self.orders[order_id]
+        return_url = order["experience_context"].get("return_url", "/")
+        sep = "&" if "?" in return_url else "?"
+        return 302, {
+            "location": f"{return_url}{sep}{urlencode({'token': order_id, 'PayerID': order['payer']['payer_id']})}"
+        }
+
+
+# The fake JS SDK: `paypal.Buttons({createOrder, onApprove}).render(el)` draws one button; a click
+# asks createOrder for the order id, approves that order at the fake (as the payer would in
+# PayPal's popup), then calls onApprove({orderID}).
+FAKE_JS_SDK = """
+window.paypal = {
+  Buttons: function (options) {
+    return {
+      isEligible: function () { return true; },
+      close: function () { return Promise.resolve(); },
+      render: function (container) {
+        var el = typeof container === "string" ? document.querySelector(container) : container;
+        var button = document.createElement("button");
+        button.type = "button";
+        button.textContent = "PayPal";
+        button.setAttribute("aria-label", "Pay with PayPal");
+        button.onclick = function () {
+          Promise.resolve(options.createOrder({}, {})).then(function (orderID) {
+            var approval = {method: "POST", mode: "no-cors", body: JSON.stringify({order_id: orderID})};
+            return fetch("__FAKE__/test/approve", approval)
+              .then(function () { return options.onApprove({orderID: orderID}, {}); });
+          }).catch(function (err) { if (options.onError) options.onError(err); });
+        };
+        el.appendChild(button);
+        return Promise.resolve();
+      },
+    };
+  },
+};
+"""
+
+
+@pytest.fixture
+def fake_paypal(settings: Any) -> Iterator[FakePayPal]:
+    """A fake PayPal for this test; the SDK and the JS SDK URL point at it. Clients are not reused
+    across tests (each test's fake has other apps)."""
+    from trackify.payments.gateways.paypal import api
+
+    fake = FakePayPal().start()
+    settings.PAYPAL_API_BASE = fake.url
+    settings.PAYPAL_JS_SDK_URL = f"{fake.url}/sdk/js"
+    settings.PAYPAL_MAX_NETWORK_RETRIES = 0
+    settings.PAYPAL_RETRY_BACKOFF = 0
+    settings.PAYPAL_TIMEOUT_SECONDS = 5
+    api._clients.clear()
+    yield fake
+    api._clients.clear()
+    fake.stop()
+
+
+@pytest.fixture
+def paypal_app(fake_paypal: FakePayPal) -> App:
+    return fake_paypal.add_app()
