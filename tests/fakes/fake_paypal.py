@@ -181,6 +181,34 @@ class FakePayPal:
         with self.lock:
             return self._refund(capture_id, {"amount": amount})
 
+    def dispute(self, order_id: str, *, stage: str = "CHARGEBACK", status: str = "WAITING_FOR_SELLER_RESPONSE",
+                outcome: str = "", dispute_id: str = "") -> str:
+        """The payer's bank (or the payer) disputes the order's capture; CUSTOMER.DISPUTE.* is queued.
+
+        The resource as the Disputes API v1 reference shows it
+        (https://developer.paypal.com/docs/api/customer-disputes/v1/#disputes_get): `disputed_transactions`
+        name the capture (`seller_transaction_id`) and echo its `custom_id` as `custom`.
+        """
+        with self.lock:
+            capture = self.capture_of(order_id)
+            dispute_id = dispute_id or f"PP-D-{new_id(5)}"
+            resource: dict[str, Any] = {
+                "dispute_id": dispute_id,
+                "create_time": "2026-12-07T08:10:00.000Z",
+                "disputed_transactions": [{"seller_transaction_id": capture["id"], "custom": capture.get("custom_id")}],
+                "reason": "MERCHANDISE_OR_SERVICE_NOT_RECEIVED",
+                "status": status,
+                "dispute_amount": dict(capture["amount"]),
+                "seller_response_due_date": "2026-12-21T08:10:00.000Z",
+                "dispute_life_cycle_stage": stage,
+                "dispute_channel": "EXTERNAL" if stage == "CHARGEBACK" else "INTERNAL",
+            }
+            if outcome:
+                resource["dispute_outcome"] = {"outcome_code": outcome}
+            kind = "RESOLVED" if status == "RESOLVED" else ("CREATED" if not outcome else "UPDATED")
+            self._notify(order_id, f"CUSTOMER.DISPUTE.{kind}", resource)
+            return dispute_id
+
     def take_deliveries(self) -> list[tuple[str, Delivery]]:
         with self.lock:
             taken, self.outbox = self.outbox, []

@@ -201,3 +201,44 @@ def test_in_modal_session_gives_the_buttons_what_they_need_and_no_secret(
     assert paypal_app.client_secret not in gateway.content.decode() + str(session)
     script = requests.get(params["sdk_url"], timeout=5)
     assert script.status_code == 200 and "window.paypal" in script.text
+
+
+@pytest.mark.parametrize(("outcome", "amount_paid"), [("RESOLVED_SELLER_FAVOUR", 10000), ("RESOLVED_BUYER_FAVOUR", 0)])
+def test_a_chargeback_holds_the_money_until_paypal_resolves_it(
+    paypal_config, fake_paypal, anon, invoice, outcome, amount_paid
+) -> None:
+    session = opened(anon, invoice)
+    order_id = approved(fake_paypal, session)
+    assert check(anon, invoice, session["payment_id"])["status"] == "succeeded"
+    fake_paypal.take_deliveries()
+    dispute_id = fake_paypal.dispute(order_id)
+    resolved = fake_paypal.dispute(order_id, status="RESOLVED", outcome=outcome, dispute_id=dispute_id)
+    [(_, opened_), (_, closed)] = fake_paypal.take_deliveries()
+
+    assert post_delivery(opened_, paypal_config["id"]).status_code == 200
+    row = payment(session["payment_id"])
+    row.invoice.refresh_from_db()
+    [dispute] = row.disputes.all()
+    assert (dispute.gateway_dispute_id, dispute.status, row.disputed_amount) == (resolved, "needs_response", 10000)
+    assert dispute.evidence_due_by is not None and row.invoice.amount_paid == 0
+    for delivery in (closed, opened_):  # the resolution, then the opening again, late: the same end
+        assert post_delivery(delivery, paypal_config["id"]).status_code == 200
+    row = payment(session["payment_id"])
+    row.invoice.refresh_from_db()
+    dispute.refresh_from_db()
+    assert dispute.status == ("won" if amount_paid else "lost")
+    assert row.invoice.amount_paid == amount_paid
+
+
+def test_an_inquiry_moves_no_money(paypal_config, fake_paypal, anon, invoice) -> None:
+    session = opened(anon, invoice)
+    order_id = approved(fake_paypal, session)
+    check(anon, invoice, session["payment_id"])
+    fake_paypal.take_deliveries()
+    fake_paypal.dispute(order_id, stage="INQUIRY", status="OPEN")
+    [(kind, delivery)] = fake_paypal.take_deliveries()
+    assert kind == "CUSTOMER.DISPUTE.CREATED"
+    assert post_delivery(delivery, paypal_config["id"]).status_code == 200
+    row = payment(session["payment_id"])
+    [dispute] = row.disputes.all()
+    assert (dispute.status, dispute.is_inquiry, row.disputed_amount) == ("inquiry", True, 0)

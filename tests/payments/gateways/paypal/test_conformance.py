@@ -76,6 +76,9 @@ class PayPalAdapter(GatewayAdapter):
         value = {"currency_code": payment.currency, "value": format_amount(amount, payment.currency)}
         self.fake.dashboard_refund(payment.gateway_payment_reference, value)
 
+    def dispute(self, payment: KitPayment) -> None:
+        self.fake.dispute(payment.gateway_reference)
+
     def tamper_amount(self, payment: KitPayment, amount: int, currency: str) -> None:
         with self.fake.lock:  # the order (and so its capture) now says this amount
             unit = self.fake.orders[payment.gateway_reference]["purchase_units"][0]

@@ -7,10 +7,20 @@ from dataclasses import replace
 from typing import Any
 from uuid import UUID
 
+from django.utils.dateparse import parse_datetime
+
 from trackify.common.errors import ValidationFailed
 from trackify.common.money import format_amount, to_minor_units
 from trackify.payments.gateways.errors import InvalidGatewayRequest
-from trackify.payments.gateways.types import PaymentStatus, PaymentUpdate, RefundStatus, RefundUpdate, WebhookEvent
+from trackify.payments.gateways.types import DisputeStatus as D
+from trackify.payments.gateways.types import (
+    DisputeUpdate,
+    PaymentStatus,
+    PaymentUpdate,
+    RefundStatus,
+    RefundUpdate,
+    WebhookEvent,
+)
 
 # PayPal's currencies (REST API reference, "Currency codes"). HUF and TWD take no decimals at
 # PayPal though ISO 4217 gives them two; JPY has none in both.
@@ -25,6 +35,11 @@ _REFUND_STATUS = dict(COMPLETED=RefundStatus.SUCCEEDED, FAILED=RefundStatus.FAIL
 _ORDER_EVENTS = {"CHECKOUT.ORDER.APPROVED", "CHECKOUT.ORDER.COMPLETED"}
 _CAPTURE_EVENTS = {f"PAYMENT.CAPTURE.{s}" for s in ("COMPLETED", "PENDING", "DENIED", "DECLINED")}
 _REFUND_EVENTS = {"PAYMENT.CAPTURE.REFUNDED", "PAYMENT.CAPTURE.REVERSED"}
+# Disputes API v1 (developer.paypal.com/docs/api/customer-disputes/v1/): a dispute's status, and the
+# outcomes that close it in the merchant's favour. PayPal holds the money once a claim or chargeback
+# (any stage past INQUIRY) is open, and gives it back when the merchant wins.
+_DISPUTE_STATUS = {"WAITING_FOR_BUYER_RESPONSE": D.UNDER_REVIEW, "UNDER_REVIEW": D.UNDER_REVIEW}
+_WON = {"RESOLVED_SELLER_FAVOUR", "CANCELED_BY_BUYER", "DENIED"}
 
 
 def paypal_amount(minor: int, currency: str) -> dict[str, str]:
@@ -97,6 +112,24 @@ def _up_capture_id(resource: Mapping[str, Any]) -> str:
     return ""
 
 
+def dispute_update(dispute: Mapping[str, Any]) -> tuple[DisputeUpdate, Mapping[str, Any]] | None:
+    """A CUSTOMER.DISPUTE.* resource as a snapshot, with the disputed transaction (our capture)."""
+    amount, currency = iso_amount(dispute.get("dispute_amount"))
+    if amount is None or currency is None:
+        return None
+    inquiry = dispute.get("dispute_life_cycle_stage") == "INQUIRY"
+    status = _DISPUTE_STATUS.get(str(dispute.get("status")), D.INQUIRY if inquiry else D.NEEDS_RESPONSE)
+    if dispute.get("status") == "RESOLVED":
+        status = D.WON if (dispute.get("dispute_outcome") or {}).get("outcome_code") in _WON else D.LOST
+    withdrawn = 0 if inquiry and status != D.LOST else amount
+    due = parse_datetime(str(dispute.get("seller_response_due_date") or ""))
+    update = DisputeUpdate(
+        str(dispute.get("dispute_id") or ""), status, amount, currency, reason=str(dispute.get("reason") or ""),
+        evidence_due_by=due, withdrawn=withdrawn, reinstated=withdrawn if status == D.WON else 0, is_inquiry=inquiry,
+    )
+    return update, _first(dispute.get("disputed_transactions"))
+
+
 def normalize(payload: Mapping[str, Any]) -> WebhookEvent:
     event_type = str(payload.get("event_type") or "")
     resource: Mapping[str, Any] = payload["resource"] if isinstance(payload.get("resource"), Mapping) else {}
@@ -107,6 +140,12 @@ def normalize(payload: Mapping[str, Any]) -> WebhookEvent:
         order_id = ((resource.get("supplementary_data") or {}).get("related_ids") or {}).get("order_id")
         reference = str(order_id or resource.get("id") or "")
         return replace(event, gateway_reference=reference, payment_update=capture_update(resource))
+    disputed = dispute_update(resource) if event_type.startswith("CUSTOMER.DISPUTE.") else None
+    if disputed is not None:  # named by the capture disputed, and our id where PayPal echoes it (`custom`)
+        update, txn = disputed
+        custom = payment_id_of({"custom_id": txn.get("custom")})
+        reference = str(txn.get("seller_transaction_id") or "")
+        return replace(event, payment_id=custom, gateway_reference=reference, dispute_updates=(update,))
     refund = refund_update(resource) if event_type in _REFUND_EVENTS else None
     if refund is not None:  # named by the capture it refunds (its "up" link), and our id where we made it
         return replace(event, gateway_reference=_up_capture_id(resource), refund_updates=(refund,))

@@ -31,7 +31,7 @@ class PayPalGateway(PaymentGatewayBase):
         t.CredentialField("webhook_id", "Webhook ID", secret=False, required=False, help_text="Verifies deliveries."),
     )
     flows = (t.PaymentFlow.REDIRECT, t.PaymentFlow.IN_MODAL)
-    capabilities = t.GatewayCapabilities(True, True, flows, currencies=events.SUPPORTED, captures=True)
+    capabilities = t.GatewayCapabilities(True, True, flows, events.SUPPORTED, disputes=True, captures=True)
 
     @classmethod
     def webhook_payment_hint(cls, request: t.WebhookRequest) -> UUID | None:
