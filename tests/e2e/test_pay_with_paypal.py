@@ -66,6 +66,30 @@ def test_a_client_pays_with_paypals_buttons_in_the_modal(
     assert payment.gateway_payment_reference == fake_paypal.capture_of(order_id)["id"]
 
 
+def test_an_approval_paypal_cannot_capture_yet_shows_approved_then_paid_once_paypal_answers(
+    page: Any, site: str, settings: Any, user: Any, invoice: Invoice, fake_paypal: FakePayPal, paypal_app: App
+):
+    settings.TRACKIFY_STATUS_REFRESH_INTERVAL = 1  # the result page's polls reach PayPal at once
+    paypal_config(user, paypal_app, "in_modal")
+    page.set_viewport_size(PHONE)
+    dialog = open_modal(page, site, invoice)
+    button = dialog.get_by_role("button", name="Pay with PayPal")
+    button.wait_for()
+    [order_id] = fake_paypal.orders
+    fake_paypal.fail_next(10_000, status=503, path=f"/v2/checkout/orders/{order_id}/capture")  # PayPal is down
+
+    button.click()
+    wait_for_result(page, "Payment approved")
+    assert "You do not need to pay again" in page.get_by_role("status").inner_text()
+    shoot(page, "paypal-approved")
+    invoice.refresh_from_db()
+    assert invoice.status != "paid" and fake_paypal.captures == 0
+
+    fake_paypal.faults.clear()  # PayPal answers again: the page's next poll captures
+    wait_for_result(page, "Payment received")
+    assert paid(invoice).status == "succeeded" and fake_paypal.captures == 1
+
+
 def test_a_client_pays_by_redirect_through_paypals_approve_page(
     page: Any, site: str, user: Any, invoice: Invoice, fake_paypal: FakePayPal, paypal_app: App
 ):
