@@ -98,6 +98,9 @@ def test_a_client_pays_by_redirect_through_paypals_approve_page(
     with page.expect_navigation(url=f"{site}/pay/{invoice.pk}/result/**"):
         dialog.get_by_role("button", name="Continue to PayPal").click()  # the fake approves and sends the payer back
     wait_for_result(page, "Payment received")
+    # PayPal appends its own `token` (the order id) after ours: the page must read the first, the invoice's
+    [order_id] = fake_paypal.orders
+    assert f"?token={invoice.public_token}&" in page.url and f"&token={order_id}&PayerID=" in page.url
 
     payment = paid(invoice)
     assert fake_paypal.captures == 1
