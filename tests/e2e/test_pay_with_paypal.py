@@ -54,7 +54,13 @@ def test_a_client_pays_with_paypals_buttons_in_the_modal(
         shoot(page, "paypal-buttons")
 
     page.set_viewport_size(PHONE)
+    held: list[Any] = []  # our check request, held back to see the form while it waits
+    page.route("**/payment/status/*/check/", lambda route: held.append(route))
     button.click()
+    dialog.get_by_role("status").filter(has_text="Confirming your payment").wait_for()
+    assert button.is_disabled()  # PayPal's buttons are off while we confirm (onInit's actions)
+    shoot(page, "paypal-confirming")
+    held[0].continue_()
     wait_for_result(page, "Payment received")
     assert page.get_by_role("row", name="Amount due €0.00").is_visible()
     shoot(page, "paypal-paid")
