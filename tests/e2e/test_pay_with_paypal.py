@@ -145,3 +145,20 @@ def test_the_modal_says_so_when_paypals_sdk_cannot_load_and_loads_it_again(
     wait_for_result(page, "Payment received")
     assert paid(invoice).status == "succeeded" and fake_paypal.captures == 1
     assert [path for _, path in fake_paypal.requests].count("/sdk/js") == 2
+
+
+def test_a_keyboard_user_reaches_paypals_button_in_the_modal_and_pays(
+    page: Any, site: str, user: Any, invoice: Invoice, fake_paypal: FakePayPal, paypal_app: App
+):
+    paypal_config(user, paypal_app, "in_modal")
+    dialog = open_modal(page, site, invoice)
+    dialog.get_by_role("button", name="Pay with PayPal").wait_for()  # drawn after the modal took focus
+    for _ in range(6):
+        page.keyboard.press("Tab")
+        if page.evaluate("document.activeElement.getAttribute('aria-label')") == "Pay with PayPal":
+            break
+    else:
+        raise AssertionError("Tab never reached PayPal's button in the modal")
+    page.keyboard.press("Enter")
+    wait_for_result(page, "Payment received")
+    assert paid(invoice).status == "succeeded" and fake_paypal.captures == 1
