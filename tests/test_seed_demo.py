@@ -78,3 +78,15 @@ def test_paypal_sandbox_credentials_in_the_environment_add_a_paypal_config(db, m
     monkeypatch.delenv("PAYPAL_WEBHOOK_ID")  # a later run without it keeps the stored one
     assert seed()["paypal_gateway_config_id"] == str(paypal.pk)
     assert PaymentGatewayConfig.objects.get(pk=paypal.pk).credentials["webhook_id"] == "1AB23456CD789012E"
+
+
+def test_a_mollie_test_key_in_the_environment_adds_a_mollie_config_once(db, monkeypatch):
+    monkeypatch.setenv("MOLLIE_API_KEY", "test_" + "m" * 30)
+    result = seed()
+    mollie = PaymentGatewayConfig.objects.get(pk=result["mollie_gateway_config_id"])
+    assert (mollie.gateway_name, mollie.test_mode, mollie.is_default) == ("mollie", True, False)
+    assert mollie.credentials["api_key"] == "test_" + "m" * 30
+    assert seed()["mollie_gateway_config_id"] == str(mollie.pk)
+    assert PaymentGatewayConfig.objects.filter(gateway_name="mollie").count() == 1
+    monkeypatch.delenv("MOLLIE_API_KEY")
+    assert "mollie_gateway_config_id" not in seed()

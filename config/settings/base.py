@@ -195,6 +195,7 @@ TRACKIFY_SANDBOX_SETTLE_SECONDS = int(os.environ.get("TRACKIFY_SANDBOX_SETTLE_SE
 PAYMENT_GATEWAYS: dict[str, str] = {
     "stripe": "trackify.payments.gateways.stripe.StripeGateway",
     "paypal": "trackify.payments.gateways.paypal.PayPalGateway",
+    "mollie": "trackify.payments.gateways.mollie.MollieGateway",
 }
 
 # Absolute base URL of this deployment, for webhook URLs and return links built outside a request.
@@ -270,6 +271,14 @@ PAYPAL_JS_SDK_URL = os.environ.get("PAYPAL_JS_SDK_URL", "https://www.paypal.com/
 PAYPAL_MAX_NETWORK_RETRIES = int(os.environ.get("PAYPAL_MAX_NETWORK_RETRIES", "2"))
 PAYPAL_RETRY_BACKOFF = float(os.environ.get("PAYPAL_RETRY_BACKOFF", "0.5"))
 PAYPAL_TIMEOUT_SECONDS = int(os.environ.get("PAYPAL_TIMEOUT_SECONDS", "20"))
+
+# --- Mollie ---------------------------------------------------------------------------------
+# Another base URL for Mollie's API (a local fake in tests); empty means Mollie's own.
+MOLLIE_API_BASE = os.environ.get("MOLLIE_API_BASE", "").rstrip("/")
+# Read time-out of one call to Mollie (it connects within 5 s).
+MOLLIE_TIMEOUT_SECONDS = int(os.environ.get("MOLLIE_TIMEOUT_SECONDS", "20"))
+# Further attempts after a connection error or a lost answer, with the same idempotency key.
+MOLLIE_MAX_NETWORK_RETRIES = int(os.environ.get("MOLLIE_MAX_NETWORK_RETRIES", "2"))
 
 # --- Background work (Celery on Redis), opt-in ------------------------------------------------
 # "inline": each webhook is applied in its request (the default; no broker needed).

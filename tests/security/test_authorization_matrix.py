@@ -125,6 +125,10 @@ def test_every_endpoint_answers_each_caller_as_expected_and_leaks_nothing(
                     # The sandbox's test API hands the payer the signed webhook it sent, whose URL names
                     # the config: an id that grants nothing without the config's signing secret.
                     secrets.remove(str(sandbox_config.pk))
+                if actor == "right_token" and template == "/payment/invoice/{invoice}/gateway/":
+                    # The gateways the payer may choose between are named by their config ids (what
+                    # create-session takes): ids that grant nothing, as above.
+                    secrets = [item for item in secrets if item not in (str(sandbox_config.pk), str(spare.pk))]
                 violations += [f"{method.upper()} {template} as {actor} shows {item!r}" for item in secrets
                                if item in content]
     figures = {"endpoints": len(MATRIX), "actors": len(ACTORS), "requests": requests, "violations": len(violations)}

@@ -114,7 +114,7 @@ def test_create_refuses_a_missing_gateway_name_with_400(api):
 
 
 def test_create_refuses_an_unknown_gateway_name_with_400(api):
-    error = assert_error(create_config(api, gateway_name="paypal"), 400, "invalid")
+    error = assert_error(create_config(api, gateway_name="not-a-gateway"), 400, "invalid")
     assert "gateway_name" in error["fields"]
     assert not PaymentGatewayConfig.objects.exists()
 

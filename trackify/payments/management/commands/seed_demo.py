@@ -1,4 +1,4 @@
-"""Demo data for a first run: a user, a sandbox gateway (Stripe, PayPal: if keys are in the environment), invoices."""
+"""Demo data for a first run: a user, a sandbox gateway (Stripe, PayPal, Mollie: if keys are set), invoices."""
 
 from __future__ import annotations
 
@@ -89,6 +89,7 @@ class Command(BaseCommand):
             sandbox = gateway_config_create(owner=user, gateway_name="sandbox", display_name="Sandbox", is_default=True)
         stripe = self._stripe_from_environment(user)
         paypal = self._paypal_from_environment(user)
+        mollie = self._mollie_from_environment(user)
 
         invoices = []
         for spec in DEMO_INVOICES:
@@ -111,6 +112,8 @@ class Command(BaseCommand):
             result["stripe_gateway_config_id"] = str(stripe.pk)
         if paypal is not None:
             result["paypal_gateway_config_id"] = str(paypal.pk)
+        if mollie is not None:
+            result["mollie_gateway_config_id"] = str(mollie.pk)
         return result
 
     def _paypal_from_environment(self, user: Any) -> PaymentGatewayConfig | None:
@@ -148,3 +151,16 @@ class Command(BaseCommand):
             return gateway_config_update(config=existing, credentials=keys, is_default=True)
         return gateway_config_create(owner=user, gateway_name="stripe", display_name="Stripe (test)", credentials=keys,
                                      is_default=True)
+
+    def _mollie_from_environment(self, user: Any) -> PaymentGatewayConfig | None:
+        """With MOLLIE_API_KEY (a test_… key) set, add (or update) a Mollie config in test mode; not the default."""
+        api_key = os.environ.get("MOLLIE_API_KEY", "")
+        if not api_key or "mollie" not in gateway_classes():
+            return None
+        configs = PaymentGatewayConfig.objects.filter(owner=user, archived_at__isnull=True)
+        existing = configs.filter(gateway_name="mollie").first()
+        if existing is not None:
+            return gateway_config_update(config=existing, credentials={"api_key": api_key})
+        return gateway_config_create(
+            owner=user, gateway_name="mollie", display_name="Mollie (test)", credentials={"api_key": api_key}
+        )
