@@ -1,15 +1,17 @@
-import { describe, expect, it, vi } from "vitest";
-import { render, screen } from "@testing-library/react";
+import { beforeEach, describe, expect, it, vi } from "vitest";
+import { act, render, screen } from "@testing-library/react";
 import userEvent from "@testing-library/user-event";
 import { fakeApi, PAYMENT_ID, session, TOKEN } from "./fakeApi.js";
 
-const paypal = vi.hoisted(() => ({ options: null, buttons: null }));
+const paypal = vi.hoisted(() => ({ options: null, buttons: null, script: { isPending: false, isRejected: false }, dispatched: [] }));
 
 vi.mock("@paypal/react-paypal-js", () => ({
   PayPalScriptProvider: ({ options, children }) => {
     paypal.options = options;
     return <div>{children}</div>;
   },
+  DISPATCH_ACTION: { RESET_OPTIONS: "resetOptions" },
+  usePayPalScriptReducer: () => [paypal.script, (action) => paypal.dispatched.push(action)],
   PayPalButtons: (props) => {
     paypal.buttons = props;
     return (
@@ -28,10 +30,15 @@ const payPalSession = session({
 });
 
 describe("PayPalPaymentForm", () => {
+  beforeEach(() => {
+    paypal.script = { isPending: false, isRejected: false };
+    paypal.dispatched = [];
+  });
+
   it("loads PayPal's SDK with the session's client id, currency, capture intent and SDK URL", () => {
     render(<PayPalPaymentForm session={payPalSession} token={TOKEN} amountLabel="€380.00" service={fakeApi().service} onComplete={() => {}} />);
     expect(paypal.options).toEqual({ clientId: "AbC123", currency: "EUR", intent: "capture", sdkBaseUrl: "http://127.0.0.1:9/sdk/js" });
-    expect(screen.getByText(/Pay €380.00 with PayPal/)).toBeInTheDocument();
+    expect(screen.getByText(/PayPal opens in its own window: approve the payment of €380.00 there/)).toBeInTheDocument();
   });
 
   it("gives the buttons our order, and on approval checks the payment, then completes", async () => {
@@ -52,6 +59,26 @@ describe("PayPalPaymentForm", () => {
     await userEvent.click(screen.getByRole("button", { name: "PayPal" }));
     expect(await screen.findByRole("alert")).toHaveTextContent("could not be reached");
     expect(onComplete).not.toHaveBeenCalled();
+  });
+
+  it("says PayPal is loading while its SDK loads, and when it cannot load, says so and loads it again on request", async () => {
+    paypal.script = { isPending: true, isRejected: false };
+    const { rerender } = render(<PayPalPaymentForm session={payPalSession} token={TOKEN} amountLabel="€380.00" service={fakeApi().service} onComplete={() => {}} />);
+    expect(screen.getByRole("status")).toHaveTextContent("Loading PayPal");
+    paypal.script = { isPending: false, isRejected: true };
+    rerender(<PayPalPaymentForm session={payPalSession} token={TOKEN} amountLabel="€381.00" service={fakeApi().service} onComplete={() => {}} />);
+    expect(screen.queryByRole("status")).toBeNull();
+    expect(screen.getByRole("alert")).toHaveTextContent("PayPal could not be loaded");
+    await userEvent.click(screen.getByRole("button", { name: "Load PayPal again" }));
+    expect(paypal.dispatched).toEqual([{ type: "resetOptions", value: paypal.options }]);
+  });
+
+  it("tells the payer who closed PayPal's window that they can try again", async () => {
+    const api = fakeApi();
+    render(<PayPalPaymentForm session={payPalSession} token={TOKEN} amountLabel="€380.00" service={api.service} onComplete={() => {}} />);
+    act(() => paypal.buttons.onCancel({ orderID: "5O190127TN364715T" }));
+    expect(screen.getByRole("alert")).toHaveTextContent("cancelled. You can try again.");
+    expect(api.calls).toEqual([]);
   });
 
   it("says so when the session carries no order", () => {

@@ -14,7 +14,8 @@ Payments v2 references, https://developer.paypal.com/docs/api/orders/v2/):
 
 For tests on top: `approve(order_id)` (the payer approves), an approve page at the payer-action
 link that approves and redirects to the return URL with `?token=ORDER_ID&PayerID=…`, faults for
-the next N requests (`fail_next`), and a fake JS SDK at `/sdk/js` defining `window.paypal.Buttons`.
+the next N requests (`fail_next`), and a fake JS SDK at `/sdk/js` defining `window.paypal.Buttons`
+(the payer approves, or cancels with `buttons_outcome = "cancel"`).
 
 For the conformance kit (tests/payments/gateways/paypal/test_conformance.py), the webhooks PayPal
 sends on its own (https://developer.paypal.com/api/rest/webhooks/event-names/) are queued in
@@ -123,6 +124,7 @@ class FakePayPal:
     captured: dict[str, int] = field(default_factory=dict)  # order id -> captures made
     outbox: list[tuple[str, Delivery]] = field(default_factory=list)  # (event type, delivery)
     declining: set[str] = field(default_factory=set)  # orders whose capture is declined
+    buttons_outcome: str = "approve"  # what the payer does in the JS SDK's popup: "approve" or "cancel"
 
     def __post_init__(self) -> None:
         self.lock = threading.RLock()
@@ -304,7 +306,7 @@ class FakePayPal:
     def _route(self, handler: _Handler, path: str, query: str, raw: bytes) -> tuple[int, dict[str, Any]]:
         method = handler.command
         if path == "/sdk/js":
-            return 0, {"js": FAKE_JS_SDK.replace("__FAKE__", self.url)}
+            return 0, {"js": FAKE_JS_SDK.replace("__FAKE__", self.url).replace("__OUTCOME__", self.buttons_outcome)}
         if method == "GET" and path.startswith("/checkoutnow"):
             return self._approve_page(query)
         if method == "POST" and path == "/test/approve":
@@ -464,29 +466,45 @@ class FakePayPal:
         }
 
 
-# The fake JS SDK: `paypal.Buttons({createOrder, onApprove}).render(el)` draws one button; a click
-# asks createOrder for the order id, approves that order at the fake (as the payer would in
-# PayPal's popup), then calls onApprove({orderID}).
+# The fake JS SDK: `paypal.Buttons({createOrder, onApprove, onCancel, onInit}).render(el)` draws one
+# button as PayPal's does (gold, the container's full width, its own inline style: PayPal's are in an
+# iframe, so the page's CSS never reaches them) and hands onInit the enable/disable actions. A click
+# asks createOrder for the order id, then plays the payer's part in PayPal's popup as
+# `FakePayPal.buttons_outcome` says: "approve" approves that order at the fake and calls
+# onApprove({orderID}); "cancel" (the payer closed the popup) calls onCancel({orderID}).
 FAKE_JS_SDK = """
 window.paypal = {
+  version: "5.0.0-fake",
   Buttons: function (options) {
+    var button = document.createElement("button");
     return {
       isEligible: function () { return true; },
-      close: function () { return Promise.resolve(); },
+      close: function () { button.remove(); return Promise.resolve(); },
       render: function (container) {
         var el = typeof container === "string" ? document.querySelector(container) : container;
-        var button = document.createElement("button");
         button.type = "button";
         button.textContent = "PayPal";
         button.setAttribute("aria-label", "Pay with PayPal");
+        button.style.cssText = "display:block;box-sizing:border-box;width:100%;min-width:150px;max-width:750px;" +
+          "height:45px;margin:0;border:0;border-radius:4px;background:#ffc439;color:#003087;" +
+          "font:italic 700 18px/45px Helvetica,Arial,sans-serif;cursor:pointer;padding:0";
+        var actions = {
+          enable: function () { button.disabled = false; return Promise.resolve(); },
+          disable: function () { button.disabled = true; return Promise.resolve(); },
+        };
         button.onclick = function () {
           Promise.resolve(options.createOrder({}, {})).then(function (orderID) {
+            if ("__OUTCOME__" === "cancel") {
+              if (options.onCancel) options.onCancel({orderID: orderID});
+              return;
+            }
             var approval = {method: "POST", mode: "no-cors", body: JSON.stringify({order_id: orderID})};
             return fetch("__FAKE__/test/approve", approval)
-              .then(function () { return options.onApprove({orderID: orderID}, {}); });
+              .then(function () { return options.onApprove({orderID: orderID, payerID: "FAKEPAYER"}, {}); });
           }).catch(function (err) { if (options.onError) options.onError(err); });
         };
         el.appendChild(button);
+        if (options.onInit) options.onInit({}, actions);
         return Promise.resolve();
       },
     };
