@@ -10,7 +10,7 @@ from datetime import timedelta
 
 import pytest
 from django.core.management import call_command
-from django.db import connection, transaction
+from django.db import OperationalError, connection, transaction
 from django.utils import timezone
 
 from trackify.payments.gateways.types import DisputeStatus, DisputeUpdate, PaymentStatus, PaymentUpdate, WebhookEvent
@@ -34,6 +34,8 @@ class Recorder:
 
     def send(self, delivery, timeout):
         assert timeout > 0
+        if self.failing == "database":
+            raise OperationalError("the database went away")
         if self.failing:
             raise DeliveryFailed("the server said no")
         self.sent.append((delivery.kind, delivery.event.key))
@@ -110,6 +112,19 @@ def test_a_failed_send_is_retried_with_back_off_then_marked_failed(invoice, sand
     sender.delivery_send_again(delivery)  # the owner's "send again"
     assert sender.deliver_due().sent == 1
     assert recorder.sent == [("payment.succeeded", f"payment.succeeded:{payment.pk}")]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_database_gone_under_a_channel_is_no_failed_attempt(invoice, sandbox_config, recorder, settings):
+    settings.TRACKIFY_NOTIFY_INLINE_SECONDS = 0
+    _, event = _paid(invoice, sandbox_config)
+    webhook_apply(config=sandbox_config, event=event)
+    recorder.failing = "database"
+    with pytest.raises(OperationalError):  # for the caller to answer as the database's (503), not logged as a bug
+        sender.deliver_due()
+    assert set(NotificationDelivery.objects.values_list("status", "attempts")) == {("pending", 0)}
+    recorder.failing = False
+    assert sender.deliver_due().sent == 2
 
 
 @pytest.mark.django_db(transaction=True)

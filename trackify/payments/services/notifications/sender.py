@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from django.conf import settings
-from django.db import transaction
+from django.db import InterfaceError, OperationalError, transaction
 from django.utils import timezone
 
 from trackify.payments.models import NotificationDelivery, NotificationEvent
@@ -129,6 +129,10 @@ def _send_one(summary: DeliverySummary, *, timeout: float) -> bool:
             channel.send(delivery, timeout)
         except DeliveryFailed as exc:
             _failed(delivery, channel, exc, summary)
+        except (OperationalError, InterfaceError):
+            # The database went away under the channel (it reads the invoice): no fault of the delivery's.
+            # Its attempt rolls back with this transaction, and it stays due for the next sender.
+            raise
         except Exception as exc:  # a bug in a channel must not stop the others
             logger.exception("Notification %s could not be sent", delivery.pk)
             _failed(delivery, channel, DeliveryFailed(f"{type(exc).__name__}"), summary)
