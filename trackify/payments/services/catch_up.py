@@ -206,28 +206,22 @@ def payment_disputes_refresh(*, payment_id: UUID) -> str:
     return "changed" if any(result.outcome == ledger.Outcome.APPLIED for result in results) else "unchanged"
 
 
-def _refresh_guarded(payment_id: UUID) -> str:
-    try:
-        return payment_disputes_refresh(payment_id=payment_id)
-    except Exception:  # one payment's trouble must not stop the run
-        logger.exception("Refreshing the disputes of payment %s failed", payment_id)
-        return "error"
+def _guarded(work: Callable[[UUID], str], what: str) -> Callable[[UUID], str]:
+    """`work` for one key, its trouble logged and counted as "error": one key must not stop the run."""
+
+    def guarded(key: UUID) -> str:
+        try:
+            return work(key)
+        except Exception:
+            logger.exception("%s %s failed", what, key)
+            return "error"
+
+    return guarded
 
 
-def _send_again_guarded(refund_id: UUID) -> str:
-    try:
-        return refund_send_unanswered(refund_id=refund_id)
-    except Exception:  # one refund's trouble must not stop the run
-        logger.exception("Sending refund %s again failed", refund_id)
-        return "error"
-
-
-def _catch_up_guarded(payment_id: UUID) -> str:
-    try:
-        return payment_catch_up_one(payment_id=payment_id)
-    except Exception:  # one payment's trouble must not stop the run
-        logger.exception("Catch-up of payment %s failed", payment_id)
-        return "error"
+_catch_up_guarded = _guarded(lambda key: payment_catch_up_one(payment_id=key), "Catch-up of payment")
+_refresh_guarded = _guarded(lambda key: payment_disputes_refresh(payment_id=key), "Refreshing the disputes of payment")
+_send_again_guarded = _guarded(lambda key: refund_send_unanswered(refund_id=key), "Sending again refund")
 
 
 def payments_catch_up(
