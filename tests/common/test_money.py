@@ -13,6 +13,7 @@ from trackify.common.money import (
     currency_exponent,
     format_amount,
     normalize_currency,
+    read_amount,
     to_major_units,
     to_minor_units,
 )
@@ -194,3 +195,24 @@ def test_format_then_parse_round_trips_for_every_exponent(exponent, minor):
 )
 def test_parsing_a_two_decimal_string_is_exact(whole, cents):
     assert to_minor_units(f"{whole}.{cents:02d}", "EUR") == whole * 100 + cents
+
+
+@pytest.mark.parametrize(
+    ("amount", "key", "expected"),
+    [
+        ({"currency": "EUR", "value": "10.00"}, "currency", (1000, "EUR")),
+        ({"currency": "jpy", "value": "1000"}, "currency", (1000, "JPY")),
+        ({"currency_code": "KWD", "value": "1.250"}, "currency_code", (1250, "KWD")),
+        # What does not read gives nothing, never half an amount: a provider's object is untrusted.
+        ({"currency": "EUR", "value": "1.005"}, "currency", (None, None)),
+        ({"currency": "EUR", "value": None}, "currency", (None, None)),
+        ({"currency": "EUR", "value": "ten"}, "currency", (None, None)),
+        ({"currency": "XXZ", "value": "1.00"}, "currency", (None, None)),
+        ({"currency": 978, "value": "1.00"}, "currency", (None, None)),
+        ({"currency_code": "EUR", "value": "1.00"}, "currency", (None, None)),
+        ("10.00 EUR", "currency", (None, None)),
+        (None, "currency", (None, None)),
+    ],
+)
+def test_read_amount_reads_a_provider_s_decimal_string_amount(amount, key, expected):
+    assert read_amount(amount, key) == expected

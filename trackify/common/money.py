@@ -8,6 +8,7 @@ caller names a rounding mode on purpose.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 from trackify.common.errors import ValidationFailed
@@ -101,6 +102,17 @@ def to_major_units(minor: int, currency: str) -> Decimal:
 def format_amount(minor: int, currency: str) -> str:
     """The API's string form of an amount: "123.45" EUR, "1000" JPY, "1.250" KWD."""
     return str(to_major_units(minor, currency))
+
+
+def read_amount(amount: object, currency_key: str = "currency") -> tuple[int | None, str | None]:
+    """A provider's decimal-string amount, `{<currency_key>: "EUR", "value": "10.00"}` (Mollie's and
+    PayPal's shape), as (minor units, currency); (None, None) for anything missing or malformed."""
+    if not isinstance(amount, Mapping) or not isinstance(amount.get(currency_key), str):
+        return None, None
+    try:
+        return to_minor_units(str(amount.get("value")), amount[currency_key]), amount[currency_key].upper()
+    except ValidationFailed:
+        return None, None
 
 
 # What the API takes as an amount: ASCII digits, at most one dot with digits on both sides. No sign,

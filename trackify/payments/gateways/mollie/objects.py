@@ -8,8 +8,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 from uuid import UUID
 
-from trackify.common.errors import ValidationFailed
-from trackify.common.money import format_amount, to_minor_units
+from trackify.common.money import format_amount, read_amount
 from trackify.payments.gateways.types import DisputeStatus as D
 from trackify.payments.gateways.types import DisputeUpdate, PaymentUpdate, RefundResult, RefundUpdate
 from trackify.payments.gateways.types import PaymentStatus as P
@@ -32,13 +31,7 @@ def mollie_amount(amount: int, currency: str) -> dict[str, str]:
 
 def iso_amount(obj: Mapping[str, Any]) -> tuple[int | None, str | None]:
     """(minor units, currency) of an object's `amount`; (None, None) for anything malformed."""
-    amount = obj.get("amount")
-    if not isinstance(amount, Mapping) or not isinstance(amount.get("currency"), str):
-        return None, None
-    try:
-        return to_minor_units(str(amount.get("value")), amount["currency"]), amount["currency"].upper()
-    except ValidationFailed:
-        return None, None
+    return read_amount(obj.get("amount"))
 
 
 def uuid_in(obj: Mapping[str, Any], key: str) -> UUID | None:

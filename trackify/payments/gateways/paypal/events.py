@@ -9,18 +9,10 @@ from uuid import UUID
 
 from django.utils.dateparse import parse_datetime
 
-from trackify.common.errors import ValidationFailed
-from trackify.common.money import format_amount, to_minor_units
+from trackify.common.money import format_amount, read_amount
+from trackify.payments.gateways import types as t
 from trackify.payments.gateways.errors import InvalidGatewayRequest
 from trackify.payments.gateways.types import DisputeStatus as D
-from trackify.payments.gateways.types import (
-    DisputeUpdate,
-    PaymentStatus,
-    PaymentUpdate,
-    RefundStatus,
-    RefundUpdate,
-    WebhookEvent,
-)
 
 # PayPal's currencies (REST API reference, "Currency codes"). HUF and TWD take no decimals at
 # PayPal though ISO 4217 gives them two; JPY has none in both.
@@ -29,9 +21,10 @@ SUPPORTED = frozenset(
 )
 _WHOLE_AT_PAYPAL = {"HUF", "TWD"}
 # A capture's status; refunded stays succeeded (refunds come apart, as RefundUpdates); PENDING is processing.
-_SUCCEEDED = dict.fromkeys(("COMPLETED", "PARTIALLY_REFUNDED", "REFUNDED"), PaymentStatus.SUCCEEDED)
-_CAPTURE_STATUS = {**_SUCCEEDED, **dict.fromkeys(("DECLINED", "FAILED"), PaymentStatus.FAILED)}
-_REFUND_STATUS = dict(COMPLETED=RefundStatus.SUCCEEDED, FAILED=RefundStatus.FAILED, CANCELLED=RefundStatus.CANCELLED)
+_SUCCEEDED = dict.fromkeys(("COMPLETED", "PARTIALLY_REFUNDED", "REFUNDED"), t.PaymentStatus.SUCCEEDED)
+_CAPTURE_STATUS = {**_SUCCEEDED, **dict.fromkeys(("DECLINED", "FAILED"), t.PaymentStatus.FAILED)}
+_REFUND_STATUS = {"COMPLETED": t.RefundStatus.SUCCEEDED, "FAILED": t.RefundStatus.FAILED,
+                  "CANCELLED": t.RefundStatus.CANCELLED}  # fmt: skip
 _ORDER_EVENTS = {"CHECKOUT.ORDER.APPROVED", "CHECKOUT.ORDER.COMPLETED"}
 _CAPTURE_EVENTS = {f"PAYMENT.CAPTURE.{s}" for s in ("COMPLETED", "PENDING", "DENIED", "DECLINED")}
 _REFUND_EVENTS = {"PAYMENT.CAPTURE.REFUNDED", "PAYMENT.CAPTURE.REVERSED"}
@@ -53,16 +46,6 @@ def paypal_amount(minor: int, currency: str) -> dict[str, str]:
     return {"currency_code": currency, "value": value}
 
 
-def iso_amount(amount: Any) -> tuple[int | None, str | None]:
-    if not isinstance(amount, Mapping):
-        return None, None
-    currency = str(amount.get("currency_code") or "").upper()
-    try:
-        return to_minor_units(str(amount.get("value")), currency), currency
-    except ValidationFailed:
-        return None, currency or None
-
-
 def _first(items: Any) -> Mapping[str, Any]:
     return items[0] if isinstance(items, list) and items and isinstance(items[0], Mapping) else {}
 
@@ -77,32 +60,32 @@ def payment_id_of(resource: Any) -> UUID | None:
         return None
 
 
-def capture_update(capture: Mapping[str, Any]) -> PaymentUpdate:
-    status = _CAPTURE_STATUS.get(str(capture.get("status")), PaymentStatus.PROCESSING)
-    amount, currency = iso_amount(capture.get("amount"))
-    failure = "PayPal declined the payment." if status == PaymentStatus.FAILED else ""
+def capture_update(capture: Mapping[str, Any]) -> t.PaymentUpdate:
+    status = _CAPTURE_STATUS.get(str(capture.get("status")), t.PaymentStatus.PROCESSING)
+    amount, currency = read_amount(capture.get("amount"), "currency_code")
+    failure = "PayPal declined the payment." if status == t.PaymentStatus.FAILED else ""
     reference = str(capture.get("id") or "")
-    return PaymentUpdate(status, amount, currency, gateway_payment_reference=reference, failure_message=failure)
+    return t.PaymentUpdate(status, amount, currency, gateway_payment_reference=reference, failure_message=failure)
 
 
-def order_update(order: Mapping[str, Any]) -> PaymentUpdate:
+def order_update(order: Mapping[str, Any]) -> t.PaymentUpdate:
     """Where an order stands: approved is authorized (the core captures it); completed, its capture's status."""
     unit = _first(order.get("purchase_units"))
     capture = _first((unit.get("payments") or {}).get("captures"))
     if order.get("status") == "COMPLETED" and capture:
         return capture_update(capture)
-    amount, currency = iso_amount(unit.get("amount"))
+    amount, currency = read_amount(unit.get("amount"), "currency_code")
     # VOIDED: PayPal lapsed the order (we never void one; a payer who cancels leaves it open).
-    mapped = {"APPROVED": PaymentStatus.AUTHORIZED, "VOIDED": PaymentStatus.EXPIRED}.get(str(order.get("status")))
-    return PaymentUpdate(status=mapped or PaymentStatus.PENDING, amount=amount, currency=currency)
+    mapped = {"APPROVED": t.PaymentStatus.AUTHORIZED, "VOIDED": t.PaymentStatus.EXPIRED}.get(str(order.get("status")))
+    return t.PaymentUpdate(status=mapped or t.PaymentStatus.PENDING, amount=amount, currency=currency)
 
 
-def refund_update(refund: Mapping[str, Any]) -> RefundUpdate | None:
-    amount, currency = iso_amount(refund.get("amount"))
+def refund_update(refund: Mapping[str, Any]) -> t.RefundUpdate | None:
+    amount, currency = read_amount(refund.get("amount"), "currency_code")
     if amount is None or currency is None:
         return None
-    status = _REFUND_STATUS.get(str(refund.get("status")), RefundStatus.PENDING)
-    return RefundUpdate(gateway_refund_id=str(refund.get("id") or ""), status=status, amount=amount, currency=currency)
+    status = _REFUND_STATUS.get(str(refund.get("status")), t.RefundStatus.PENDING)
+    return t.RefundUpdate(str(refund.get("id") or ""), status=status, amount=amount, currency=currency)
 
 
 def _up_capture_id(resource: Mapping[str, Any]) -> str:
@@ -112,9 +95,9 @@ def _up_capture_id(resource: Mapping[str, Any]) -> str:
     return ""
 
 
-def dispute_update(dispute: Mapping[str, Any]) -> tuple[DisputeUpdate, Mapping[str, Any]] | None:
-    """A CUSTOMER.DISPUTE.* resource as a snapshot, with the disputed transaction (our capture)."""
-    amount, currency = iso_amount(dispute.get("dispute_amount"))
+def dispute_update(dispute: Mapping[str, Any]) -> t.DisputeUpdate | None:
+    """A CUSTOMER.DISPUTE.* resource (or a Disputes API listing's item) as a snapshot."""
+    amount, currency = read_amount(dispute.get("dispute_amount"), "currency_code")
     if amount is None or currency is None:
         return None
     inquiry = dispute.get("dispute_life_cycle_stage") == "INQUIRY"
@@ -123,29 +106,30 @@ def dispute_update(dispute: Mapping[str, Any]) -> tuple[DisputeUpdate, Mapping[s
         status = D.WON if (dispute.get("dispute_outcome") or {}).get("outcome_code") in _WON else D.LOST
     withdrawn = 0 if inquiry and status != D.LOST else amount
     due = parse_datetime(str(dispute.get("seller_response_due_date") or ""))
-    update = DisputeUpdate(
+    return t.DisputeUpdate(
         str(dispute.get("dispute_id") or ""), status, amount, currency, reason=str(dispute.get("reason") or ""),
         evidence_due_by=due, withdrawn=withdrawn, reinstated=withdrawn if status == D.WON else 0, is_inquiry=inquiry,
     )
-    return update, _first(dispute.get("disputed_transactions"))
 
 
-def normalize(payload: Mapping[str, Any]) -> WebhookEvent:
+def normalize(payload: Mapping[str, Any]) -> t.WebhookEvent:
     event_type = str(payload.get("event_type") or "")
     resource: Mapping[str, Any] = payload["resource"] if isinstance(payload.get("resource"), Mapping) else {}
-    event = WebhookEvent(str(payload.get("id") or ""), event_type, payload, payment_id=payment_id_of(resource))
+    event = t.WebhookEvent(str(payload.get("id") or ""), event_type, payload, payment_id=payment_id_of(resource))
     if event_type in _ORDER_EVENTS:
         return replace(event, gateway_reference=str(resource.get("id") or ""), payment_update=order_update(resource))
     if event_type in _CAPTURE_EVENTS:
         order_id = ((resource.get("supplementary_data") or {}).get("related_ids") or {}).get("order_id")
         reference = str(order_id or resource.get("id") or "")
         return replace(event, gateway_reference=reference, payment_update=capture_update(resource))
-    disputed = dispute_update(resource) if event_type.startswith("CUSTOMER.DISPUTE.") else None
-    if disputed is not None:  # named by the capture disputed, and our id where PayPal echoes it (`custom`)
-        update, txn = disputed
-        custom = payment_id_of({"custom_id": txn.get("custom")})
-        reference = str(txn.get("seller_transaction_id") or "")
-        return replace(event, payment_id=custom, gateway_reference=reference, dispute_updates=(update,))
+    if event_type.startswith("CUSTOMER.DISPUTE."):  # named by the capture disputed, and our id where PayPal echoes it
+        txn, update = _first(resource.get("disputed_transactions")), dispute_update(resource)
+        return replace(
+            event,
+            payment_id=payment_id_of({"custom_id": txn.get("custom")}),
+            gateway_reference=str(txn.get("seller_transaction_id") or ""),
+            dispute_updates=(update,) if update else (),
+        )
     refund = refund_update(resource) if event_type in _REFUND_EVENTS else None
     if refund is not None:  # named by the capture it refunds (its "up" link), and our id where we made it
         return replace(event, gateway_reference=_up_capture_id(resource), refund_updates=(refund,))
