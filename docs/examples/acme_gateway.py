@@ -18,10 +18,9 @@ from django.conf import settings
 
 from trackify.payments.gateways.base import PaymentGatewayBase
 from trackify.payments.gateways.errors import (
-    GatewayConfigurationError,
     GatewayUnavailable,
-    InvalidGatewayRequest,
     WebhookVerificationError,
+    for_http_status,
 )
 from trackify.payments.gateways.types import (
     CredentialField,
@@ -72,12 +71,10 @@ class AcmeGateway(PaymentGatewayBase):
                     continue
                 raise GatewayUnavailable(detail=f"HTTP {response.status_code}")
             break
-        if response.status_code in (401, 403):
-            raise GatewayConfigurationError("Acme refused the API key.")
-        if response.status_code >= 400:
+        if response.status_code >= 400:  # 401/403 the API key, 400/404/422 the request refused, and why
             is_json = "json" in response.headers.get("Content-Type", "")
             message = str(response.json().get("error", "")) if is_json else ""
-            raise InvalidGatewayRequest(f"Acme refused the request: {message or response.status_code}.")
+            raise for_http_status(response.status_code, "Acme", credentials="the API key", refused=message)
         data: dict[str, Any] = response.json()
         return data
 

@@ -4,10 +4,9 @@ as `Idempotency-Key` (else a random one); `_call` retries lost answers with it, 
 
 from __future__ import annotations
 
-import logging
+import functools
 import re
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from typing import Any
 
 from django.conf import settings
@@ -21,9 +20,9 @@ from trackify.payments.gateways.errors import (
     GatewayError,
     GatewayUnavailable,
     InvalidGatewayRequest,
+    for_http_status,
+    translated,
 )
-
-logger = logging.getLogger(__name__)
 
 #: The code of the InvalidGatewayRequest raised for a 404: Mollie has no such object for this key.
 NOT_FOUND = "mollie_not_found"
@@ -37,30 +36,19 @@ def _translate(exc: Error, operation: str) -> GatewayError:
     detail = f"{type(exc).__name__} during {operation}: status={status} field={getattr(exc, 'field', None)} {message}"
     if isinstance(exc, IdentifierError):
         return InvalidGatewayRequest("This payment has no Mollie reference to look up.", detail=detail)
-    if isinstance(exc, RequestSetupError):  # the key's form; the SDK's own message repeats the key
+    if isinstance(exc, RequestSetupError):  # the key's form; the SDK's message repeats the key, and stays the cause
+        exc.args = (message,)
         return GatewayConfigurationError("The Mollie API key of this payment configuration is not valid.")
     if isinstance(exc, (RequestError, ResponseHandlingError)):  # network, time-out, an answer not JSON
         return GatewayUnavailable(detail=detail)
-    if status in (401, 403):
-        msg = "Mollie rejected the API key of this payment configuration; the merchant has to replace it."
-        return GatewayConfigurationError(msg, detail=detail)
     if status == 404:
         return InvalidGatewayRequest("Mollie has no such payment for this account.", code=NOT_FOUND, detail=detail)
-    if status in (400, 422):
-        return InvalidGatewayRequest(f"Mollie refused the request: {message}", detail=detail)
-    if status == 429 or (isinstance(status, int) and status >= 500):  # rate limited, or Mollie's own trouble
-        return GatewayUnavailable(detail=detail)
+    if isinstance(status, int):
+        return for_http_status(status, "Mollie", credentials="the API key", refused=message.rstrip("."), detail=detail)
     return GatewayError("Mollie could not complete the request.", detail=detail)
 
 
-@contextmanager
-def _translated(operation: str) -> Iterator[None]:
-    try:
-        yield
-    except Error as exc:
-        error = _translate(exc, operation)
-        logger.warning("Mollie %s failed: %s", operation, error.detail or error.message)
-        raise error from (None if isinstance(exc, RequestSetupError) else exc)
+_translated = functools.partial(translated, "Mollie", Error, _translate)
 
 
 class MollieApi:

@@ -5,10 +5,8 @@ from __future__ import annotations
 
 import functools
 import json
-import logging
 import threading
-from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import requests
@@ -20,8 +18,6 @@ from paypalserversdk.http.auth.o_auth_2 import ClientCredentialsAuthCredentials
 from paypalserversdk.paypal_serversdk_client import PaypalServersdkClient
 
 from trackify.payments.gateways import errors
-
-logger = logging.getLogger(__name__)
 
 # Orders v2 issues that mean the payer's funding was refused (Orders v2 errors reference).
 _DECLINED_ISSUES = {"INSTRUMENT_DECLINED", "TRANSACTION_REFUSED", "PAYER_CANNOT_PAY", "CARD_EXPIRED"}
@@ -59,28 +55,15 @@ def _translate(exc: Exception, operation: str) -> errors.GatewayError:
     issue = str(first.get("issue") or "") if isinstance(first, dict) else ""
     name = str(body.get("name") or body.get("error") or "")
     detail = f"PayPal {operation}: http={status} name={name} issue={issue}"[:1000]
-    kwargs: dict[str, Any] = {"detail": detail, "request_id": str(body.get("debug_id") or "")}
-    if status in (401, 403):
-        return errors.GatewayConfigurationError(
-            "PayPal refused the client id and secret of this configuration (or a permission is missing).", **kwargs
-        )
-    if status == 429 or status >= 500:
-        return errors.GatewayUnavailable(**kwargs)
-    if issue in _DECLINED_ISSUES:
-        return errors.PaymentDeclined("PayPal declined the payment method. Please choose another one.", **kwargs)
-    if status in (400, 404, 422):
-        return errors.InvalidGatewayRequest(f"PayPal refused the request ({issue or name or 'invalid'}).", **kwargs)
-    return errors.GatewayError("PayPal could not complete the request.", **kwargs)
+    context: dict[str, Any] = {"detail": detail, "request_id": str(body.get("debug_id") or "")}
+    if status in (400, 422) and issue in _DECLINED_ISSUES:
+        return errors.PaymentDeclined("PayPal declined the payment method. Please choose another one.", **context)
+    credentials = "the client id and secret"
+    return errors.for_http_status(status, "PayPal", credentials=credentials, refused=issue or name, **context)
 
 
-@contextmanager
-def _translated(operation: str) -> Iterator[None]:
-    try:
-        yield
-    except (ApiException, AuthValidationException, requests.RequestException) as exc:
-        error = _translate(exc, operation)
-        logger.warning("PayPal %s failed: %s (debug id %s)", operation, error.detail, error.request_id or "none")
-        raise error from exc
+_SDK_ERRORS = (ApiException, AuthValidationException, requests.RequestException)
+_translated = functools.partial(errors.translated, "PayPal", _SDK_ERRORS, _translate)
 
 
 class PayPalApi:
@@ -144,6 +127,5 @@ class PayPalApi:
         return str(_json(response.text).get("verification_status") or "FAILURE")
 
 
-@functools.lru_cache(maxsize=256)  # one client per app: its OAuth token is reused across requests and threads
-def api_for(*, client_id: str, client_secret: str, test_mode: bool, base_url: str) -> PayPalApi:
-    return PayPalApi(client_id=client_id, client_secret=client_secret, base_url=base_url, test_mode=test_mode)
+# One client per app (the same keywords, the same client): its OAuth token serves every request and thread.
+api_for = functools.lru_cache(maxsize=256)(PayPalApi)

@@ -8,10 +8,9 @@ request id and error code, never a key. Webhook signatures are checked here too,
 
 from __future__ import annotations
 
-import logging
+import functools
 import re
-from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Callable, Mapping
 from typing import Any, cast
 
 import stripe
@@ -26,9 +25,8 @@ from trackify.payments.gateways.errors import (
     InvalidGatewayRequest,
     PaymentDeclined,
     WebhookVerificationError,
+    translated,
 )
-
-logger = logging.getLogger(__name__)
 
 # A charge's refunds (a PaymentIntent's disputes) are listed 100 at a time (Stripe's maximum), at most 10,000 in all.
 _PAGE_SIZE = 100
@@ -98,16 +96,7 @@ def _retry_after(exc: stripe.StripeError) -> int | None:
     return min(seconds, 3600) if seconds > 0 else None
 
 
-@contextmanager
-def _translated(operation: str) -> Iterator[None]:
-    try:
-        yield
-    except stripe.StripeError as exc:
-        error = _translate(exc, operation)
-        logger.warning(
-            "Stripe %s failed: %s (Stripe request id %s)", operation, error.detail, error.request_id or "none"
-        )
-        raise error from exc
+_translated = functools.partial(translated, "Stripe", stripe.StripeError, _translate)
 
 
 def _build_client(secret_key: str) -> stripe.StripeClient:
