@@ -3,7 +3,6 @@ core captures it once approved. `verify_webhook` asks PayPal, once per delivery.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from functools import cached_property
 from typing import Any
@@ -45,19 +44,10 @@ class PayPalGateway(PaymentGatewayBase):
         return top_level_string(request.body, "id")
 
     @cached_property
-    def api(self) -> PayPalApi:
-        client_id = self.context.credentials.get("client_id", "")
-        secret = self.context.credentials.get("client_secret", "")
-        if not client_id or not secret:
-            raise errors.GatewayConfigurationError("This PayPal configuration has no client id and secret.")
+    def api(self) -> PayPalApi:  # required fields (`clean_credentials`); a config without them, PayPal refuses
+        client_id, secret = (self.context.credentials.get(name, "") for name in ("client_id", "client_secret"))
         test_mode, base_url = self.context.test_mode, settings.PAYPAL_API_BASE
         return api_for(client_id=client_id, client_secret=secret, test_mode=test_mode, base_url=base_url)
-
-    def _browser_params(self) -> dict[str, str]:
-        return {"client_id": self.context.credentials.get("client_id", ""), "sdk_url": settings.PAYPAL_JS_SDK_URL}
-
-    def public_config(self) -> dict[str, Any]:
-        return {**super().public_config(), **self._browser_params()}
 
     def create_payment_session(self, request: t.SessionRequest) -> t.SessionResult:
         amount = events.paypal_amount(request.amount, request.currency)
@@ -69,13 +59,15 @@ class PayPalGateway(PaymentGatewayBase):
         source = {"paypal": {"experience_context": experience}}
         body = {"intent": "CAPTURE", "purchase_units": [{**unit, "amount": amount}], "payment_source": source}
         order = self.api.create_order(body, request_id=request.idempotency_key)
+        # What PayPal's JS SDK needs to show the buttons for this order (client ids are public).
+        browser = {"client_id": self.context.credentials.get("client_id", ""), "sdk_url": settings.PAYPAL_JS_SDK_URL}
         links = [link for link in order.get("links") or [] if link.get("rel") in ("payer-action", "approve")]
         approve = str(links[0].get("href")) if links else None
         return t.SessionResult(
             gateway_reference=str(order["id"]),
             status=events.order_update(order).status,
             redirect_url=approve,
-            client_params={"order_id": order["id"], "currency": amount["currency_code"], **self._browser_params()},
+            client_params={"order_id": order["id"], "currency": amount["currency_code"], **browser},
             expires_at=request.expires_at,
         )
 
@@ -90,7 +82,7 @@ class PayPalGateway(PaymentGatewayBase):
         webhook_id = self.context.credentials.get("webhook_id", "")
         if not all(headers.values()) or not webhook_id:
             raise errors.WebhookVerificationError("The delivery lacks PayPal's headers, or no webhook id is set.")
-        body = {**headers, "webhook_id": webhook_id, "webhook_event": json.loads(request.body)}
+        body = {**headers, "webhook_id": webhook_id, "webhook_event": payload}
         if self.api.verify_webhook_signature(body) != "SUCCESS":
             raise errors.WebhookVerificationError("PayPal did not confirm this delivery's signature.")
         return payload
