@@ -15,8 +15,8 @@ test responses (`tests/responses/payment_single.json`, `refund_single.json`, `ch
 - on every change of a payment (its status, a refund, a chargeback) a hint `id=tr_…` for its
   `webhookUrl`, kept in `hints` for the test to POST (Mollie's webhooks carry nothing else).
 
-Faults for the next matching requests (an error status, a hang, a dropped connection) as the fake
-Stripe has them (`stripe_wire.Fault`).
+Faults for the next matching requests (an error status, a hang, a dropped connection) as every fake
+has them (`tests.fakes.http.Fault`).
 """
 
 from __future__ import annotations
@@ -24,17 +24,13 @@ from __future__ import annotations
 import json
 import re
 import secrets
-import socket
-import threading
-import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from tests.fakes.stripe_wire import Fault
+from tests.fakes.http import Answer, FakeServer, Fault, Handler, read_body, send_bytes, send_json
 
 ZERO_DECIMAL = {"JPY", "ISK"}
 CURRENCIES = set(
@@ -119,49 +115,13 @@ class Logged:
     replayed: bool = False
 
 
-class _Handler(BaseHTTPRequestHandler):
-    server: _Server
-    protocol_version = "HTTP/1.0"
+class FakeMollie(FakeServer):
+    """The server, its lifecycle (`url`, `start`, `stop`) and `hang_next`/`drop_next` are `FakeServer`'s."""
 
-    def do_GET(self) -> None:
-        self.server.fake.handle(self)
-
-    do_POST = do_DELETE = do_GET
-
-    def log_message(self, format: str, *args: Any) -> None:
-        pass
-
-
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-    fake: FakeMollie
-
-    def handle_error(self, request: Any, client_address: Any) -> None:
-        pass
-
-
-class FakeMollie:
     def __init__(self) -> None:
-        self.lock = threading.RLock()
+        super().__init__()
         self.accounts: list[Account] = []
-        self.faults: list[Fault] = []
         self.requests: list[Logged] = []
-        self._server = _Server(("127.0.0.1", 0), _Handler)
-        self._server.fake = self
-        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True)
-
-    @property
-    def url(self) -> str:
-        host, port = self._server.server_address[:2]
-        return f"http://{host!s}:{port}"
-
-    def start(self) -> FakeMollie:
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        self._server.shutdown()
-        self._server.server_close()
 
     def add_account(self, *, live: bool = False) -> Account:
         account = Account(api_key=f"{'live' if live else 'test'}_{secrets.token_hex(15)}", base_url=self.url)
@@ -171,26 +131,7 @@ class FakeMollie:
     # -- faults ---------------------------------------------------------------------------------
 
     def fail_next(self, n: int = 1, *, status: int = 500, detail: str = "Something went wrong", **where: Any) -> Fault:
-        return self._inject(Fault("error", n, status=status, body=error_body(status, detail), **where))
-
-    def hang_next(self, n: int = 1, *, seconds: float, **where: Any) -> Fault:
-        return self._inject(Fault("hang", n, seconds=seconds, **where))
-
-    def drop_next(self, n: int = 1, *, after_processing: bool = False, **where: Any) -> Fault:
-        return self._inject(Fault("drop", n, after_processing=after_processing, **where))
-
-    def _inject(self, fault: Fault) -> Fault:
-        with self.lock:
-            self.faults.append(fault)
-        return fault
-
-    def _take_fault(self, method: str, path: str) -> Fault | None:
-        with self.lock:
-            for fault in self.faults:
-                if fault.remaining > 0 and fault.matches(method, path):
-                    fault.remaining -= 1
-                    return fault
-        return None
+        return self.inject(Fault("error", n, status=status, body=error_body(status, detail), **where))
 
     def requests_to(self, method: str, path: str = "") -> list[Logged]:
         with self.lock:
@@ -377,10 +318,9 @@ class FakeMollie:
 
     # -- serving ---------------------------------------------------------------------------------
 
-    def handle(self, request: _Handler) -> None:
+    def handle(self, request: Handler) -> None:
         parts = urlsplit(request.path)
-        length = int(request.headers.get("Content-Length") or 0)
-        raw = request.rfile.read(length) if length else b""
+        raw = read_body(request)
         if parts.path.startswith("/checkout/"):
             return self._checkout(request, parts.path.rsplit("/", 1)[-1], raw)
         method, query = request.command, parse_qs(parts.query)
@@ -389,18 +329,10 @@ class FakeMollie:
         entry = Logged(method, parts.path, query, body, key)
         with self.lock:
             self.requests.append(entry)
-        fault = self._take_fault(method, parts.path)
-        if fault is not None:
-            if fault.kind == "hang":
-                time.sleep(fault.seconds)
-            elif not fault.after_processing:
-                return self._fault(request, entry, fault)
-        status, answer, headers = self._answer(request, entry)
-        if fault is not None and fault.after_processing:
-            return self._fault(request, entry, fault)
-        self._send(request, entry, status, answer, headers)
+        fault = self.take_fault(method, parts.path)
+        self.respond(fault, lambda: self._answer(request, entry), lambda answer: self._send(request, entry, answer))
 
-    def _answer(self, request: _Handler, entry: Logged) -> tuple[int, dict[str, Any], dict[str, str]]:
+    def _answer(self, request: Handler, entry: Logged) -> Answer:
         auth = request.headers.get("Authorization", "")
         account = next((a for a in self.accounts if auth == f"Bearer {a.api_key}"), None)
         if account is None:
@@ -422,38 +354,19 @@ class FakeMollie:
                 account.idempotency[saved] = (fingerprint, status, json.loads(json.dumps(answer)))
             return status, answer, {}
 
-    def _fault(self, request: _Handler, entry: Logged, fault: Fault) -> None:
-        if fault.kind == "drop":
-            entry.status = -1
-            request.close_connection = True
-            request.connection.shutdown(socket.SHUT_RDWR)
-            return
-        self._send(request, entry, fault.status, fault.body, fault.headers)
-
-    def _send(
-        self, request: _Handler, entry: Logged, status: int, body: dict[str, Any], headers: dict[str, str]
-    ) -> None:
+    @staticmethod
+    def _send(request: Handler, entry: Logged, answer: Answer) -> None:
+        status, body, headers = answer
         entry.status = status
-        payload = json.dumps(body).encode()
-        try:
-            request.send_response(status)
-            request.send_header("Content-Type", "application/hal+json")
-            request.send_header("Content-Length", str(len(payload)))
-            for name, value in headers.items():
-                request.send_header(name, value)
-            request.end_headers()
-            request.wfile.write(payload)
-        except OSError:
-            pass
+        send_json(request, status, body, content_type="application/hal+json", headers=headers)
 
-    def _checkout(self, request: _Handler, payment_id: str, raw: bytes) -> None:
+    def _checkout(self, request: Handler, payment_id: str, raw: bytes) -> None:
         """Mollie's hosted page in test mode: the payer picks the outcome; then back to the merchant."""
         with self.lock:
             account = next((a for a in self.accounts if payment_id in a.payments), None)
             payment = account.payments[payment_id] if account else None
         if payment is None:
-            request.send_response(404)
-            request.end_headers()
+            send_bytes(request, 404)
             return
         if request.command == "POST" and payment["status"] == "open":
             outcome = (parse_qs(raw.decode()).get("status") or ["paid"])[0]
@@ -462,9 +375,7 @@ class FakeMollie:
             target = (
                 payment["cancelUrl"] if outcome == "canceled" and payment.get("cancelUrl") else payment["redirectUrl"]
             )
-            request.send_response(303)
-            request.send_header("Location", target)
-            request.end_headers()
+            send_bytes(request, 303, headers={"Location": target})
             return
         buttons = "".join(
             f'<button name="status" value="{s}">{s.title()}</button>'
@@ -473,8 +384,4 @@ class FakeMollie:
         html = (f"<!doctype html><title>Mollie test payment</title><h1>Test payment {payment_id}</h1>"
                 f"<p>{payment['amount']['value']} {payment['amount']['currency']}: {payment['description']}</p>"
                 f'<form method="post">{buttons}</form>').encode()  # fmt: skip
-        request.send_response(200)
-        request.send_header("Content-Type", "text/html; charset=utf-8")
-        request.send_header("Content-Length", str(len(html)))
-        request.end_headers()
-        request.wfile.write(html)
+        send_bytes(request, 200, html, content_type="text/html; charset=utf-8")

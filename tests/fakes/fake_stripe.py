@@ -20,70 +20,29 @@ from __future__ import annotations
 
 import json
 import re
-import socket
-import threading
-import time
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 import stripe
 
 from tests.fakes import stripe_objects as so
+from tests.fakes.http import Answer, FakeServer, Fault, Handler, read_body, send_json
 from tests.fakes.stripe_state import Account, StripeApiError, invalid
-from tests.fakes.stripe_wire import Delivery, Fault, LoggedRequest, parse_form
+from tests.fakes.stripe_wire import Delivery, LoggedRequest, parse_form
 
 __all__ = ["Account", "Delivery", "FakeStripe", "Fault", "LoggedRequest", "fast_sdk_retries", "parse_form"]
 
 
-class _Handler(BaseHTTPRequestHandler):
-    server: _Server
-    protocol_version = "HTTP/1.0"  # one request per connection: faults never hit a pooled socket
+class FakeStripe(FakeServer):
+    """The server, its lifecycle (`url`, `start`, `stop`) and `hang_next`/`drop_next` are `FakeServer`'s."""
 
-    def do_GET(self) -> None:
-        self.server.fake.handle(self)
-
-    do_POST = do_DELETE = do_GET
-
-    def log_message(self, format: str, *args: Any) -> None:  # quiet
-        pass
-
-
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-    fake: FakeStripe
-
-    def handle_error(self, request: Any, client_address: Any) -> None:
-        pass  # a client that timed out and left is part of the tests, not an error
-
-
-class FakeStripe:
     def __init__(self) -> None:
-        self.lock = threading.RLock()
+        super().__init__()
         self.accounts: list[Account] = []
-        self.faults: list[Fault] = []
         self.requests: list[LoggedRequest] = []
-        self._server = _Server(("127.0.0.1", 0), _Handler)
-        self._server.fake = self
-        self._thread = threading.Thread(
-            target=self._server.serve_forever, kwargs={"poll_interval": 0.02}, name="fake-stripe", daemon=True
-        )
 
-    # -- lifecycle -----------------------------------------------------------------------------
-
-    @property
-    def url(self) -> str:
-        host, port = self._server.server_address[:2]
-        return f"http://{host!s}:{port}"
-
-    def start(self) -> FakeStripe:
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        self._server.shutdown()
-        self._server.server_close()
+    # -- accounts ------------------------------------------------------------------------------
 
     def add_account(self, *, livemode: bool = False, restricted: bool = False) -> Account:
         mode = "live" if livemode else "test"
@@ -101,11 +60,6 @@ class FakeStripe:
         return account
 
     # -- faults and the log ----------------------------------------------------------------------
-
-    def inject(self, fault: Fault) -> Fault:
-        with self.lock:
-            self.faults.append(fault)
-        return fault
 
     def fail_next(
         self,
@@ -147,25 +101,9 @@ class FakeStripe:
         """Answer the next `n` matching requests normally, but only after `seconds`."""
         return self.hang_next(n, seconds=seconds, **where)
 
-    def hang_next(self, n: int = 1, *, seconds: float, **where: Any) -> Fault:
-        """Wait `seconds` before handling the next `n` requests (a client timeout, if longer)."""
-        return self.inject(Fault("hang", n, seconds=seconds, **where))
-
-    def drop_next(self, n: int = 1, *, after_processing: bool = False, **where: Any) -> Fault:
-        """Close the connection without an answer (before, or after the request took effect)."""
-        return self.inject(Fault("drop", n, after_processing=after_processing, **where))
-
     def requests_to(self, method: str, path: str = "") -> list[LoggedRequest]:
         with self.lock:
             return [r for r in self.requests if r.method == method and r.path.startswith(path)]
-
-    def _take_fault(self, method: str, path: str) -> Fault | None:
-        with self.lock:
-            for fault in self.faults:
-                if fault.remaining > 0 and fault.matches(method, path):
-                    fault.remaining -= 1
-                    return fault
-        return None
 
     # -- webhooks ------------------------------------------------------------------------------
 
@@ -180,11 +118,10 @@ class FakeStripe:
 
     # -- serving ---------------------------------------------------------------------------------
 
-    def handle(self, request: _Handler) -> None:
+    def handle(self, request: Handler) -> None:
         parts = urlsplit(request.path)
         method, path = request.command, parts.path
-        length = int(request.headers.get("Content-Length") or 0)
-        raw = request.rfile.read(length).decode() if length else ""
+        raw = read_body(request).decode()
         params = parse_form(parse_qsl(raw if method == "POST" else parts.query, keep_blank_values=True))
         auth = request.headers.get("Authorization", "")
         key = auth[7:] if auth.startswith("Bearer ") else ""
@@ -199,52 +136,27 @@ class FakeStripe:
         )
         with self.lock:
             self.requests.append(entry)
-        fault = self._take_fault(method, path)
+        fault = self.take_fault(method, path)
         if fault is not None:
             entry.fault = fault.kind
-            if fault.kind == "hang":
-                time.sleep(fault.seconds)
-            elif not fault.after_processing:
-                self._deliver_fault(request, entry, fault)
-                return
-        status, body, headers = self._answer(method, path, params, account, key, entry)
-        entry.processed.set()
-        if fault is not None and fault.after_processing:
-            self._deliver_fault(request, entry, fault)
-            return
-        self._send(request, entry, status, body, headers)
 
-    def _deliver_fault(self, request: _Handler, entry: LoggedRequest, fault: Fault) -> None:
-        if fault.kind == "drop":
-            entry.status = -1
-            request.close_connection = True
-            request.connection.shutdown(socket.SHUT_RDWR)
-            return
-        self._send(request, entry, fault.status, fault.body, fault.headers)
+        def act() -> Answer:
+            answer = self._answer(method, path, params, account, key, entry)
+            entry.processed.set()
+            return answer
 
-    def _send(
-        self, request: _Handler, entry: LoggedRequest, status: int, body: dict[str, Any], headers: dict[str, str]
-    ) -> None:
+        self.respond(fault, act, lambda answer: self._send(request, entry, answer))
+
+    def _send(self, request: Handler, entry: LoggedRequest, answer: Answer) -> None:
+        status, body, headers = answer
         entry.status = status
-        payload = json.dumps(body).encode()
         request_id = so.new_id("req_", 14)
         if "error" in body:
             body["error"].setdefault("request_log_url", f"https://dashboard.stripe.com/test/logs/{request_id}")
-            payload = json.dumps(body).encode()
-        try:
-            request.send_response(status)
-            request.send_header("Content-Type", "application/json")
-            request.send_header("Content-Length", str(len(payload)))
-            request.send_header("Request-Id", request_id)
-            request.send_header("Stripe-Version", entry.stripe_version or so.API_VERSION)
-            if entry.idempotency_key:
-                request.send_header("Idempotency-Key", entry.idempotency_key)
-            for name, value in headers.items():
-                request.send_header(name, value)
-            request.end_headers()
-            request.wfile.write(payload)
-        except OSError:
-            pass  # the client gave up (a timeout under test)
+        stripe_headers = {"Request-Id": request_id, "Stripe-Version": entry.stripe_version or so.API_VERSION}
+        if entry.idempotency_key:
+            stripe_headers["Idempotency-Key"] = entry.idempotency_key
+        send_json(request, status, body, headers={**stripe_headers, **headers})
 
     def _answer(
         self,
@@ -254,7 +166,7 @@ class FakeStripe:
         account: Account | None,
         key: str,
         entry: LoggedRequest,
-    ) -> tuple[int, dict[str, Any], dict[str, str]]:
+    ) -> Answer:
         if account is None:
             shown = f"{key[:8]}{'*' * max(len(key) - 12, 0)}{key[-4:]}" if key else ""
             message = (

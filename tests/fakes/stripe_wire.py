@@ -1,4 +1,7 @@
-"""The fake Stripe server's wire-level pieces: form decoding, faults, the request log, deliveries."""
+"""The fake Stripe server's wire-level pieces: form decoding, the request log, deliveries.
+
+(Its faults are every fake's: `tests.fakes.http.Fault`.)
+"""
 
 from __future__ import annotations
 
@@ -34,25 +37,6 @@ def parse_form(pairs: list[tuple[str, str]]) -> dict[str, Any]:
 
     result: dict[str, Any] = listify(root)
     return result
-
-
-@dataclass
-class Fault:
-    """What the next `remaining` matching requests meet instead of (or after) a normal answer."""
-
-    kind: str  # "error", "hang", "drop"
-    remaining: int = 1
-    status: int = 500
-    body: dict[str, Any] = field(default_factory=dict)
-    headers: dict[str, str] = field(default_factory=dict)
-    seconds: float = 0.0
-    # True: the request takes effect at the fake first, and only its answer is lost or replaced.
-    after_processing: bool = False
-    method: str = ""
-    path: str = ""  # a prefix of the request path
-
-    def matches(self, method: str, path: str) -> bool:
-        return (not self.method or self.method == method) and path.startswith(self.path)
 
 
 @dataclass
