@@ -31,17 +31,17 @@ counts (`captured`).
 from __future__ import annotations
 
 import base64
-import contextlib
 import json
 import secrets
-import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from functools import partial
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 import pytest
+
+from tests.fakes.http import Answer, FakeServer, Fault, Handler, read_body, send_bytes, send_json
 
 
 def new_id(length: int = 17) -> str:
@@ -56,17 +56,6 @@ class App:
     client_id: str
     client_secret: str
     webhook_id: str
-
-
-@dataclass
-class Fault:
-    status: int = 500
-    remaining: int = 1
-    path: str = ""  # a prefix of the request path
-    drop: bool = False  # close the connection without an answer
-    after: bool = False  # with drop: handle the request first, then drop its answer
-    name: str = "INTERNAL_SERVER_ERROR"
-    issue: str = ""
 
 
 @dataclass(frozen=True)
@@ -91,33 +80,13 @@ def _unprocessable(issue: str) -> PayPalError:
     return PayPalError(422, "UNPROCESSABLE_ENTITY", "The requested action could not be performed.", issue)
 
 
-class _Handler(BaseHTTPRequestHandler):
-    server: _Server
-    protocol_version = "HTTP/1.0"
-
-    def do_GET(self) -> None:
-        self.server.fake.handle(self)
-
-    do_POST = do_GET
-
-    def log_message(self, format: str, *args: Any) -> None:
-        pass
-
-
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-    fake: FakePayPal
-
-    def handle_error(self, request: Any, client_address: Any) -> None:
-        pass
-
-
 @dataclass
-class FakePayPal:
+class FakePayPal(FakeServer):
+    """The server, its lifecycle (`url`, `start`, `stop`), `faults` and `lock` are `FakeServer`'s."""
+
     apps: list[App] = field(default_factory=list)
     orders: dict[str, dict[str, Any]] = field(default_factory=dict)
     refunds: dict[str, dict[str, Any]] = field(default_factory=dict)
-    faults: list[Fault] = field(default_factory=list)
     requests: list[tuple[str, str]] = field(default_factory=list)
     token_requests: int = 0
     captures: int = 0
@@ -127,37 +96,34 @@ class FakePayPal:
     buttons_outcome: str = "approve"  # what the payer does in the JS SDK's popup: "approve" or "cancel"
 
     def __post_init__(self) -> None:
-        self.lock = threading.RLock()
+        super().__init__()  # the dataclass's __init__ does not call it
         self.tokens: dict[str, App] = {}
         self.replays: dict[tuple[str, str], tuple[int, dict[str, Any]]] = {}
         self.sent: set[bytes] = set()
         self.owners: dict[str, App] = {}  # order id -> the app that created it (its webhook)
-        self._server = _Server(("127.0.0.1", 0), _Handler)
-        self._server.fake = self
-        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True)
-
-    @property
-    def url(self) -> str:
-        host, port = self._server.server_address[:2]
-        return f"http://{host!s}:{port}"
-
-    def start(self) -> FakePayPal:
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        self._server.shutdown()
-        self._server.server_close()
 
     def add_app(self) -> App:
         app = App(client_id=f"A{new_id(40)}", client_secret=f"E{new_id(40)}", webhook_id=new_id(17))
         self.apps.append(app)
         return app
 
-    def fail_next(self, n: int = 1, *, status: int = 500, path: str = "", drop: bool = False, **error: Any) -> None:
+    def fail_next(
+        self,
+        n: int = 1,
+        *,
+        status: int = 500,
+        path: str = "",
+        drop: bool = False,
+        after: bool = False,
+        name: str = "INTERNAL_SERVER_ERROR",
+        issue: str = "",
+    ) -> Fault:
         """The next `n` requests (under `path`) fail: `status` with PayPal's error body (`name`,
         `issue`), or a dropped connection (`drop`; `after=True`: once the request took effect)."""
-        self.faults.append(Fault(status=status, remaining=n, path=path, drop=drop, **error))
+        if drop:
+            return self.drop_next(n, after_processing=after, path=path)
+        error = PayPalError(status, name, "The request failed (a fault of the fake).", issue)
+        return self.inject(Fault("error", n, status=status, body=error.body, path=path))
 
     # -- the payer, and webhooks -------------------------------------------------------------------
 
@@ -253,57 +219,31 @@ class FakePayPal:
 
     # -- HTTP --------------------------------------------------------------------------------------
 
-    def handle(self, handler: _Handler) -> None:
+    def handle(self, handler: Handler) -> None:
         parts = urlsplit(handler.path)
-        length = int(handler.headers.get("Content-Length") or 0)
-        raw = handler.rfile.read(length) if length else b""
+        raw = read_body(handler)
         with self.lock:
             self.requests.append((handler.command, parts.path))
-            fault = next((f for f in self.faults if f.remaining > 0 and parts.path.startswith(f.path)), None)
-            if fault is not None:
-                fault.remaining -= 1
-        if fault is not None and fault.drop:
-            if fault.after:
-                with contextlib.suppress(PayPalError):  # its answer is lost whatever it was
-                    self._route(handler, parts.path, parts.query, raw)
-            handler.connection.close()
-            return
-        if fault is not None:
-            error = PayPalError(fault.status, fault.name, "The request failed (a fault of the fake).", fault.issue)
-            return self._send(handler, fault.status, error.body)
+        fault = self.take_fault(handler.command, parts.path)
+        self.respond(fault, partial(self._answer, handler, parts.path, parts.query, raw), partial(self._send, handler))
+
+    def _answer(self, handler: Handler, path: str, query: str, raw: bytes) -> Answer:
         try:
-            status, body = self._route(handler, parts.path, parts.query, raw)
+            status, body = self._route(handler, path, query, raw)
         except PayPalError as exc:
             status, body = exc.status, exc.body
+        return status, body, {}
+
+    @staticmethod
+    def _send(handler: Handler, answer: Answer) -> None:
+        status, body, _ = answer
         if status == 302:
-            handler.send_response(302)
-            handler.send_header("Location", body["location"])
-            handler.end_headers()
-            return
+            return send_bytes(handler, 302, headers={"Location": body["location"]})
         if status == 0:
-            return self._send_js(handler, body["js"])
-        self._send(handler, status, body)
+            return send_bytes(handler, 200, body["js"].encode(), content_type="application/javascript")
+        send_json(handler, status, body, headers={"Paypal-Debug-Id": str(body.get("debug_id", ""))})
 
-    @staticmethod
-    def _send(handler: _Handler, status: int, body: dict[str, Any]) -> None:
-        data = json.dumps(body).encode()
-        handler.send_response(status)
-        handler.send_header("Content-Type", "application/json")
-        handler.send_header("Content-Length", str(len(data)))
-        handler.send_header("Paypal-Debug-Id", str(body.get("debug_id", "")))
-        handler.end_headers()
-        handler.wfile.write(data)
-
-    @staticmethod
-    def _send_js(handler: _Handler, js: str) -> None:
-        data = js.encode()
-        handler.send_response(200)
-        handler.send_header("Content-Type", "application/javascript")
-        handler.send_header("Content-Length", str(len(data)))
-        handler.end_headers()
-        handler.wfile.write(data)
-
-    def _route(self, handler: _Handler, path: str, query: str, raw: bytes) -> tuple[int, dict[str, Any]]:
+    def _route(self, handler: Handler, path: str, query: str, raw: bytes) -> tuple[int, dict[str, Any]]:
         method = handler.command
         if path == "/sdk/js":
             return 0, {"js": FAKE_JS_SDK.replace("__FAKE__", self.url).replace("__OUTCOME__", self.buttons_outcome)}
@@ -338,7 +278,7 @@ class FakePayPal:
                 self.replays[(path, request_id)] = answer
         return answer
 
-    def _token(self, handler: _Handler) -> tuple[int, dict[str, Any]]:
+    def _token(self, handler: Handler) -> tuple[int, dict[str, Any]]:
         self.token_requests += 1
         try:
             client_id, _, secret = base64.b64decode(handler.headers["Authorization"].split()[1]).decode().partition(":")
@@ -358,7 +298,7 @@ class FakePayPal:
             "nonce": new_id(20),
         }
 
-    def _app_of(self, handler: _Handler) -> App:
+    def _app_of(self, handler: Handler) -> App:
         token = (handler.headers.get("Authorization") or "").removeprefix("Bearer ")
         app = self.tokens.get(token)
         if app is None:
