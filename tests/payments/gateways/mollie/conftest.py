@@ -7,13 +7,13 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 import requests
 
 from tests.fakes.fake_mollie import Account, FakeMollie
+from tests.payments.gateways.sessions import session_request as session_request  # the tests import it from here
 from trackify.payments.gateways.mollie import MollieGateway
 from trackify.payments.gateways.types import GatewayContext, PaymentLookup, SessionRequest
 
@@ -44,26 +44,6 @@ def make_gateway(mollie_account: Account) -> Any:
 @pytest.fixture
 def gateway(make_gateway: Any) -> MollieGateway:
     return make_gateway()
-
-
-def session_request(**overrides: Any) -> SessionRequest:
-    payment_id = overrides.pop("payment_id", None) or uuid.uuid4()
-    fields: dict[str, Any] = {
-        "payment_id": payment_id,
-        "invoice_id": uuid.uuid4(),
-        "invoice_number": "INV-0042",
-        "amount": 12345,
-        "currency": "EUR",
-        "description": "Invoice INV-0042",
-        "customer_name": "Client Ltd",
-        "customer_email": "client@example.com",
-        "return_url": f"http://127.0.0.1:8000/pay/result/?payment={payment_id}",
-        "cancel_url": f"http://127.0.0.1:8000/pay/result/?payment={payment_id}",
-        "expires_at": datetime.now(tz=UTC) + timedelta(hours=1),
-        "idempotency_key": f"trackify-payment-{payment_id}",
-    }
-    fields.update(overrides)
-    return SessionRequest(**fields)
 
 
 def lookup_of(request: SessionRequest, reference: str) -> PaymentLookup:

@@ -10,15 +10,16 @@ from decimal import Decimal
 from typing import Any
 
 from tests.fakes.fake_mollie import Account, FakeMollie
+from tests.payments.gateways.fake_adapter import FakeServerAdapter
 from trackify.common.money import format_amount
 from trackify.payments.gateways.mollie import MollieGateway
-from trackify.payments.gateways.testing import Delivery, FaultKind, GatewayAdapter, KitPayment, NotSupported
+from trackify.payments.gateways.testing import Delivery, FaultKind, KitPayment, NotSupported
 from trackify.payments.gateways.testing.suite import GatewayConformance
 
 FORM = "application/x-www-form-urlencoded"
 
 
-class MollieAdapter(GatewayAdapter):
+class MollieAdapter(FakeServerAdapter):
     gateway_class = MollieGateway
     forged_status = 200
     config_options = {"flow": "redirect"}
@@ -75,11 +76,9 @@ class MollieAdapter(GatewayAdapter):
     def forge(self, delivery: Delivery) -> Delivery:
         return Delivery(body=b"id=tr_forged0000", headers={}, content_type=FORM, label="forged")
 
-    def fault(self, kind: FaultKind, times: int = 1) -> None:
+    def provider_error(self, kind: FaultKind, times: int) -> None:
         fake = self.fake
-        if kind == "down":
-            fake.drop_next(times)
-        elif kind == "error_5xx":
+        if kind == "error_5xx":
             fake.fail_next(times, status=500)
         elif kind == "rate_limited":
             fake.fail_next(times, status=429, detail="Too many requests")
@@ -87,12 +86,6 @@ class MollieAdapter(GatewayAdapter):
             fake.fail_next(times, status=422, detail="The amount is lower than the minimum")
         elif kind == "unauthorized":
             fake.fail_next(times, status=401, detail="Missing authentication, or failed to authenticate")
-        elif kind == "answer_lost":
-            fake.drop_next(times, after_processing=True)
-
-    def clear_faults(self) -> None:
-        with self.fake.lock:
-            self.fake.faults.clear()
 
     def sessions_opened(self, payment: KitPayment) -> int:
         with self.fake.lock:

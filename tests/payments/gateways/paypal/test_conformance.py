@@ -10,9 +10,10 @@ import json
 from typing import Any
 
 from tests.fakes.fake_paypal import App, FakePayPal
+from tests.payments.gateways.fake_adapter import FakeServerAdapter
 from trackify.common.money import format_amount
 from trackify.payments.gateways.paypal import PayPalGateway, api
-from trackify.payments.gateways.testing import Delivery, FaultKind, GatewayAdapter, KitPayment
+from trackify.payments.gateways.testing import Delivery, FaultKind, KitPayment
 from trackify.payments.gateways.testing.suite import GatewayConformance
 
 # What PayPal answers each fault with (https://developer.paypal.com/api/rest/responses/).
@@ -24,7 +25,7 @@ _ERRORS: dict[str, dict[str, Any]] = {
 }
 
 
-class PayPalAdapter(GatewayAdapter):
+class PayPalAdapter(FakeServerAdapter):
     gateway_class = PayPalGateway
     config_options = {"flow": "redirect"}
 
@@ -97,15 +98,8 @@ class PayPalAdapter(GatewayAdapter):
 
     # -- faults ------------------------------------------------------------------------------------
 
-    def fault(self, kind: FaultKind, times: int = 1) -> None:
-        if kind in ("down", "answer_lost"):
-            self.fake.fail_next(times, drop=True, after=kind == "answer_lost")
-        else:
-            self.fake.fail_next(times, **_ERRORS[kind])
-
-    def clear_faults(self) -> None:
-        with self.fake.lock:
-            self.fake.faults.clear()
+    def provider_error(self, kind: FaultKind, times: int) -> None:
+        self.fake.fail_next(times, **_ERRORS[kind])
 
     # -- counters ----------------------------------------------------------------------------------
 

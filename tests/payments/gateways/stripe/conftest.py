@@ -6,15 +6,15 @@ Every test here talks HTTP to 127.0.0.1 only: `STRIPE_API_BASE` points the SDK a
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 
 from tests.fakes import stripe_fixtures
 from tests.fakes.fake_stripe import Account
+from tests.payments.gateways.sessions import session_request as session_request  # the tests import it from here
 from trackify.payments.gateways.stripe import StripeGateway
-from trackify.payments.gateways.types import GatewayContext, PaymentFlow, SessionRequest
+from trackify.payments.gateways.types import GatewayContext, PaymentFlow
 
 # The fake Stripe server and one account at it (shared with any other test directory).
 fake_stripe = stripe_fixtures.fake_stripe
@@ -50,26 +50,6 @@ def make_gateway(stripe_account: Account) -> Any:
 @pytest.fixture
 def gateway(make_gateway: Any) -> StripeGateway:
     return make_gateway()
-
-
-def session_request(**overrides: Any) -> SessionRequest:
-    payment_id = overrides.pop("payment_id", None) or uuid.uuid4()
-    fields: dict[str, Any] = {
-        "payment_id": payment_id,
-        "invoice_id": uuid.uuid4(),
-        "invoice_number": "INV-0042",
-        "amount": 12345,
-        "currency": "EUR",
-        "description": "Invoice INV-0042",
-        "customer_name": "Client Ltd",
-        "customer_email": "client@example.com",
-        "return_url": f"http://127.0.0.1:8000/pay/result/?payment={payment_id}",
-        "cancel_url": f"http://127.0.0.1:8000/pay/result/?payment={payment_id}",
-        "expires_at": datetime.now(tz=UTC) + timedelta(hours=1),
-        "idempotency_key": f"trackify-payment-{payment_id}",
-    }
-    fields.update(overrides)
-    return SessionRequest(**fields)
 
 
 # -- for the tests through our HTTP API ------------------------------------------------------------

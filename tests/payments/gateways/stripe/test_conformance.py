@@ -8,13 +8,14 @@ import json
 from typing import Any
 
 from tests.fakes.fake_stripe import Account, FakeStripe, fast_sdk_retries
+from tests.payments.gateways.fake_adapter import FakeServerAdapter
 from trackify.payments.gateways.stripe import StripeGateway
 from trackify.payments.gateways.stripe.objects import PAYMENT_ID_KEY
-from trackify.payments.gateways.testing import Delivery, FaultKind, GatewayAdapter, KitPayment, NotSupported
+from trackify.payments.gateways.testing import Delivery, FaultKind, KitPayment, NotSupported
 from trackify.payments.gateways.testing.suite import GatewayConformance
 
 
-class StripeAdapter(GatewayAdapter):
+class StripeAdapter(FakeServerAdapter):
     gateway_class = StripeGateway
     config_options = {"flow": "redirect"}
 
@@ -80,11 +81,9 @@ class StripeAdapter(GatewayAdapter):
         forged = FakeStripe.delivery(_event_of(delivery), "whsec_" + "0" * 32)
         return Delivery(body=forged.body, headers={"Stripe-Signature": forged.headers["Stripe-Signature"]})
 
-    def fault(self, kind: FaultKind, times: int = 1) -> None:
+    def provider_error(self, kind: FaultKind, times: int) -> None:
         fake = self.fake
-        if kind == "down":
-            fake.drop_next(times)
-        elif kind == "error_5xx":
+        if kind == "error_5xx":
             fake.fail_next(times, status=500)
         elif kind == "rate_limited":
             fake.rate_limit_next(times)
@@ -94,12 +93,6 @@ class StripeAdapter(GatewayAdapter):
         elif kind == "unauthorized":
             fake.fail_next(times, status=401, error_type="invalid_request_error",
                            message="Invalid API Key provided: sk_test_****")  # fmt: skip
-        elif kind == "answer_lost":
-            fake.drop_next(times, after_processing=True)
-
-    def clear_faults(self) -> None:
-        with self.fake.lock:
-            self.fake.faults.clear()
 
     def sessions_opened(self, payment: KitPayment) -> int:
         with self.fake.lock:
