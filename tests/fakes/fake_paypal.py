@@ -15,7 +15,8 @@ Payments v2 references, https://developer.paypal.com/docs/api/orders/v2/):
 For tests on top: `approve(order_id)` (the payer approves), an approve page at the payer-action
 link that approves and redirects to the return URL with `?token=ORDER_ID&PayerID=…`, faults for
 the next N requests (`fail_next`), and a fake JS SDK at `/sdk/js` defining `window.paypal.Buttons`
-(the payer approves, or cancels with `buttons_outcome = "cancel"`).
+(the payer approves, or cancels with `buttons_outcome = "cancel"`). The page and the JS SDK, what a
+browser meets, are in `paypal_browser`.
 
 For the conformance kit (tests/payments/gateways/paypal/test_conformance.py), the webhooks PayPal
 sends on its own (https://developer.paypal.com/api/rest/webhooks/event-names/) are queued in
@@ -37,10 +38,11 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
-from urllib.parse import parse_qs, urlencode, urlsplit
+from urllib.parse import urlsplit
 
 import pytest
 
+from tests.fakes import paypal_browser
 from tests.fakes.http import Answer, FakeServer, Fault, Handler, read_body, send_bytes, send_json
 
 
@@ -237,21 +239,17 @@ class FakePayPal(FakeServer):
     @staticmethod
     def _send(handler: Handler, answer: Answer) -> None:
         status, body, _ = answer
-        if status == 302:
+        if status == 302:  # the approve page sends the payer back
             return send_bytes(handler, 302, headers={"Location": body["location"]})
-        if status == 0:
+        if status == 0:  # the fake JS SDK: a script, not JSON
             return send_bytes(handler, 200, body["js"].encode(), content_type="application/javascript")
         send_json(handler, status, body, headers={"Paypal-Debug-Id": str(body.get("debug_id", ""))})
 
     def _route(self, handler: Handler, path: str, query: str, raw: bytes) -> tuple[int, dict[str, Any]]:
         method = handler.command
-        if path == "/sdk/js":
-            return 0, {"js": FAKE_JS_SDK.replace("__FAKE__", self.url).replace("__OUTCOME__", self.buttons_outcome)}
-        if method == "GET" and path.startswith("/checkoutnow"):
-            return self._approve_page(query)
-        if method == "POST" and path == "/test/approve":
-            self.approve(str(json.loads(raw)["order_id"]))
-            return 200, {}
+        page = paypal_browser.route(self, method, path, query, raw)
+        if page is not None:
+            return page
         if path == "/v1/oauth2/token":
             return self._token(handler)
         app = self._app_of(handler)
@@ -394,63 +392,6 @@ class FakePayPal(FakeServer):
             return "FAILURE"
         key = self._signature_key(app.webhook_id, headers, body.get("webhook_event"))
         return "SUCCESS" if key in self.sent else "FAILURE"
-
-    def _approve_page(self, query: str) -> tuple[int, dict[str, Any]]:
-        order_id = parse_qs(query).get("token", [""])[0]
-        self.approve(order_id)
-        order = self.orders[order_id]
-        return_url = order["experience_context"].get("return_url", "/")
-        sep = "&" if "?" in return_url else "?"
-        return 302, {
-            "location": f"{return_url}{sep}{urlencode({'token': order_id, 'PayerID': order['payer']['payer_id']})}"
-        }
-
-
-# The fake JS SDK: `paypal.Buttons({createOrder, onApprove, onCancel, onInit}).render(el)` draws one
-# button as PayPal's does (gold, the container's full width, its own inline style: PayPal's are in an
-# iframe, so the page's CSS never reaches them) and hands onInit the enable/disable actions. A click
-# asks createOrder for the order id, then plays the payer's part in PayPal's popup as
-# `FakePayPal.buttons_outcome` says: "approve" approves that order at the fake and calls
-# onApprove({orderID}); "cancel" (the payer closed the popup) calls onCancel({orderID}).
-FAKE_JS_SDK = """
-window.paypal = {
-  version: "5.0.0-fake",
-  Buttons: function (options) {
-    var button = document.createElement("button");
-    return {
-      isEligible: function () { return true; },
-      close: function () { button.remove(); return Promise.resolve(); },
-      render: function (container) {
-        var el = typeof container === "string" ? document.querySelector(container) : container;
-        button.type = "button";
-        button.textContent = "PayPal";
-        button.setAttribute("aria-label", "Pay with PayPal");
-        button.style.cssText = "display:block;box-sizing:border-box;width:100%;min-width:150px;max-width:750px;" +
-          "height:45px;margin:0;border:0;border-radius:4px;background:#ffc439;color:#003087;" +
-          "font:italic 700 18px/45px Helvetica,Arial,sans-serif;cursor:pointer;padding:0";
-        var actions = {
-          enable: function () { button.disabled = false; return Promise.resolve(); },
-          disable: function () { button.disabled = true; return Promise.resolve(); },
-        };
-        button.onclick = function () {
-          Promise.resolve(options.createOrder({}, {})).then(function (orderID) {
-            if ("__OUTCOME__" === "cancel") {
-              if (options.onCancel) options.onCancel({orderID: orderID});
-              return;
-            }
-            var approval = {method: "POST", mode: "no-cors", body: JSON.stringify({order_id: orderID})};
-            return fetch("__FAKE__/test/approve", approval)
-              .then(function () { return options.onApprove({orderID: orderID, payerID: "FAKEPAYER"}, {}); });
-          }).catch(function (err) { if (options.onError) options.onError(err); });
-        };
-        el.appendChild(button);
-        if (options.onInit) options.onInit({}, actions);
-        return Promise.resolve();
-      },
-    };
-  },
-};
-"""
 
 
 @pytest.fixture
