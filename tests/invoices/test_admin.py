@@ -4,22 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-import pytest
-from django.contrib.auth import get_user_model
 from django.test import Client
 
 from trackify.invoices.models import Invoice
 
 EDITABLE_WHILE_UNPAID = ("status", "currency")
 NEVER_IN_THE_FORM = ("total", "amount_paid")
-
-
-@pytest.fixture
-def admin_client(db: Any) -> Client:
-    admin = get_user_model().objects.create_superuser("admin", "admin@example.com", "admin-pass-123")
-    client = Client()
-    client.force_login(admin)
-    return client
 
 
 def _change_url(invoice: Invoice) -> str:

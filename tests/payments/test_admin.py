@@ -4,22 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-import pytest
-from django.contrib.auth import get_user_model
 from django.test import Client
 
 from tests.payments.webhooks.sandbox_events import send
 from trackify.payments.models import InvoicePayment, PaymentGatewayConfig, PaymentWebhookEvent
 from trackify.payments.services import ledger
 from trackify.payments.services.gateway_configs import gateway_config_create
-
-
-@pytest.fixture
-def admin_client(db) -> Client:
-    admin = get_user_model().objects.create_superuser("admin", "admin@example.com", "admin-pass-123")
-    client = Client()
-    client.force_login(admin)
-    return client
 
 
 def test_config_pages_mask_credentials_and_never_show_them(admin_client, user):

@@ -5,8 +5,6 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
-from django.contrib.auth import get_user_model
-from django.test import Client
 
 from tests.payments.api.conftest import pay
 from tests.payments.disputes import report_dispute
@@ -14,14 +12,6 @@ from trackify.payments.gateways.types import DisputeStatus
 from trackify.payments.models import PaymentDispute
 
 DUE = datetime(2026, 12, 14, 23, 59, tzinfo=UTC)
-
-
-@pytest.fixture
-def admin_client(db) -> Client:
-    admin = get_user_model().objects.create_superuser("admin", "admin@example.com", "admin-pass-123")
-    client = Client()
-    client.force_login(admin)
-    return client
 
 
 @pytest.fixture

@@ -5,8 +5,6 @@ made-up gateways shaped like PayPal (a plain client id and webhook id beside a s
 from __future__ import annotations
 
 import pytest
-from django.contrib.auth import get_user_model
-from django.test import Client
 
 from trackify.payments.gateways.base import PaymentGatewayBase
 from trackify.payments.gateways.errors import WebhookVerificationError
@@ -61,14 +59,6 @@ def made_up_gateways(settings):
     gateway_classes.cache_clear()
     yield
     gateway_classes.cache_clear()
-
-
-@pytest.fixture
-def admin_client(db) -> Client:
-    admin = get_user_model().objects.create_superuser("admin", "admin@example.com", "admin-pass-123")
-    client = Client()
-    client.force_login(admin)
-    return client
 
 
 def change_url(config: PaymentGatewayConfig) -> str:
